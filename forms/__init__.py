@@ -1,0 +1,1 @@
+"""Cairn form definitions and their validation (pure: reads only bundled definition files)."""

@@ -1,0 +1,1 @@
+"""Cairn server: the Litestar app, storage, auth, exports and the `cairn` command line."""

@@ -1,0 +1,53 @@
+"""The `cairn` command line: a thin wrapper over the library, one module per command group."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from server.cli import forms_cmd
+
+# Each module exposes `register(subparsers)`; the handler it sets as `func` returns an exit status.
+COMMAND_MODULES: tuple[ModuleType, ...] = (forms_cmd,)
+
+
+class CommandError(Exception):
+    """A user-facing error: printed as one line on stderr, exit status 2 (or `.status`)."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full `cairn` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="cairn",
+        description="Offline-first sync server for forensic field teams.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `cairn` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CommandError as exc:
+        print(f"cairn: error: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        print("cairn: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Cairn sync core: operations, clocks, merge, sealed batches and the device client."""

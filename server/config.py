@@ -1,0 +1,48 @@
+"""Typed server configuration, built once by `load_config` and passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+DEFAULT_DATA_DIR = Path("cairn-data")
+DATA_ENV = "CAIRN_DATA"
+
+
+class Config(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the server needs to run; tests build it directly."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Largest sealed batch a device may push; a 10,000-record batch is about 3 MB.
+    max_batch_bytes: int = 64 * 1024 * 1024
+    # Largest JSON body on the human endpoints.
+    max_json_bytes: int = 1024 * 1024
+    # Ops per sealed pull page.
+    pull_page_ops: int = 5_000
+    # A device stamp further ahead of the server's clock than this is kept but flagged.
+    max_clock_ahead_ms: int = 5 * 60 * 1000
+
+
+def resolve_data_dir(option: str | None, environ: Mapping[str, str] | None = None) -> Path:
+    """The data directory: the --data option, else $CAIRN_DATA, else ./cairn-data."""
+    env = os.environ if environ is None else environ
+    if option:
+        return Path(option)
+    if env.get(DATA_ENV):
+        return Path(env[DATA_ENV])
+    return DEFAULT_DATA_DIR
+
+
+def load_config(
+    data_dir: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: object,
+) -> Config:
+    """Build a Config from an explicit data directory (or $CAIRN_DATA) and overrides."""
+    path = resolve_data_dir(str(data_dir) if data_dir is not None else None, environ)
+    return msgspec.structs.replace(Config(data_dir=path), **overrides)

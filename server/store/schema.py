@@ -1,0 +1,170 @@
+"""The database schema as an ordered list of migrations, tracked by PRAGMA user_version.
+
+A database made by an older release opens in a newer one: `migrate` applies, in one
+transaction each, every migration after the version the file records. Migrations are only
+ever appended to this list, never edited.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Append-only tables: batches, ops, quarantine, audit. Materialized (rebuildable from ops):
+# records, conflicts, identifiers, record_points/record_rtree.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE projects (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL REFERENCES projects(code),
+        label TEXT NOT NULL DEFAULT '',
+        signing_public BLOB NOT NULL,
+        encryption_recipient TEXT NOT NULL,
+        enrolled_at_ms INTEGER NOT NULL,
+        revoked_at_ms INTEGER,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        last_seen_ms INTEGER
+    );
+    CREATE TABLE enroll_codes (
+        code_hash TEXT PRIMARY KEY,
+        project TEXT NOT NULL REFERENCES projects(code),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used_at_ms INTEGER,
+        device_id TEXT
+    );
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        token_id TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor')),
+        project TEXT REFERENCES projects(code),
+        label TEXT NOT NULL DEFAULT '',
+        created_at_ms INTEGER NOT NULL,
+        revoked_at_ms INTEGER
+    );
+    CREATE TABLE batches (
+        batch_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        project TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        sealed_sha256 TEXT NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        op_count INTEGER NOT NULL,
+        receipt BLOB NOT NULL
+    );
+    CREATE INDEX batches_device_seq ON batches(device_id, seq);
+    CREATE TABLE ops (
+        cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        hlc INTEGER NOT NULL,
+        batch_id TEXT,
+        received_at_ms INTEGER NOT NULL,
+        clock_suspect INTEGER NOT NULL DEFAULT 0,
+        op BLOB NOT NULL,
+        UNIQUE (actor, counter)
+    );
+    CREATE INDEX ops_record ON ops(record_id);
+    CREATE INDEX ops_project_cursor ON ops(project, cursor);
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT,
+        device_id TEXT,
+        batch_id TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('batch', 'op')),
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        payload BLOB NOT NULL
+    );
+    CREATE INDEX quarantine_project ON quarantine(project, id);
+    CREATE TABLE records (
+        record_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        form_version INTEGER NOT NULL,
+        identifier TEXT,
+        review_state TEXT NOT NULL DEFAULT 'received',
+        retracted INTEGER NOT NULL DEFAULT 0,
+        conflict_count INTEGER NOT NULL DEFAULT 0,
+        updated_cursor INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        state BLOB NOT NULL
+    );
+    CREATE INDEX records_project ON records(project, form_id, updated_cursor);
+    CREATE INDEX records_updated ON records(project, updated_cursor);
+    CREATE TABLE identifiers (
+        project TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        value TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        PRIMARY KEY (record_id, name)
+    );
+    CREATE INDEX identifiers_value ON identifiers(project, form_id, name, scope, value);
+    CREATE TABLE record_points (
+        point_id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL UNIQUE
+    );
+    CREATE VIRTUAL TABLE record_rtree USING rtree(point_id, min_lat, max_lat, min_lon, max_lon);
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER ops_append_only_update BEFORE UPDATE ON ops
+        BEGIN SELECT RAISE(ABORT, 'ops are immutable'); END;
+    CREATE TRIGGER ops_append_only_delete BEFORE DELETE ON ops
+        BEGIN SELECT RAISE(ABORT, 'ops are immutable'); END;
+    CREATE TRIGGER batches_append_only_delete BEFORE DELETE ON batches
+        BEGIN SELECT RAISE(ABORT, 'raw batches are kept forever'); END;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer release than this one."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to date; return the version the file was at before."""
+    (found,) = conn.execute("PRAGMA user_version").fetchone()
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema version {found} is newer than this release knows ({SCHEMA_VERSION})"
+        )
+    for version in range(found, SCHEMA_VERSION):
+        script = (
+            f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\n"
+            f"PRAGMA user_version = {version + 1};\nCOMMIT;"
+        )
+        try:
+            conn.executescript(script)
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+    return int(found)

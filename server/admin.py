@@ -1,0 +1,159 @@
+"""Administrative actions, shared by the `cairn admin` commands and the HTTP admin routes.
+
+Each action runs in one write transaction together with its audit entry, so an action is
+never stored without its audit trail (nor the other way round).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import msgspec
+
+from server import auth
+from server.clock import now_ms
+from server.errors import BadRequest, Conflict, NotFound
+from server.store import Store, audit_log
+from server.store import admin as rows
+
+PROJECT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+ROLES = ("admin", "supervisor")
+MAX_ENROLL_SECONDS = 30 * 24 * 3600
+
+
+class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A token as handed out once: the secret is never stored."""
+
+    token: str
+    token_id: str
+    role: str
+    project: str | None
+
+
+class IssuedCode(msgspec.Struct, frozen=True, kw_only=True):
+    """A one-time enrollment code as handed out once."""
+
+    code: str
+    project: str
+    expires_at_ms: int
+
+
+def _require_project(conn: sqlite3.Connection, code: str) -> rows.ProjectRow:
+    project = rows.get_project(conn, code)
+    if project is None:
+        raise NotFound(f"no project {code!r}; create it with 'cairn admin project create {code}'")
+    return project
+
+
+def create_project(store: Store, code: str, name: str, actor: str) -> rows.ProjectRow:
+    """Create a project; its code is upper-case letters, digits, '-' and '_'."""
+    if not PROJECT_CODE.match(code):
+        raise BadRequest(
+            f"project code {code!r} must be 2-32 upper-case letters, digits, '-' or '_' "
+            "(for example AZ-DASHALTI)",
+            code="bad_project_code",
+        )
+    if not name.strip():
+        raise BadRequest("a project needs a name (--name)", code="bad_project_name")
+    now = now_ms()
+    with store.write() as conn:
+        if rows.get_project(conn, code) is not None:
+            raise Conflict(f"project {code!r} already exists", code="project_exists")
+        project = rows.insert_project(conn, code, name.strip(), now)
+        audit_log.append(
+            conn, at_ms=now, kind="project.create", actor=actor, subject=code, data={"name": name}
+        )
+    return project
+
+
+def issue_enroll_code(store: Store, project: str, expires_s: int, actor: str) -> IssuedCode:
+    """A one-time device enrollment code for a project, valid for `expires_s` seconds."""
+    if not 60 <= expires_s <= MAX_ENROLL_SECONDS:
+        raise BadRequest(
+            "an enrollment code must expire between 1 minute and 30 days from now",
+            code="bad_expiry",
+        )
+    code, code_hash = auth.new_enroll_code()
+    now = now_ms()
+    expires = now + expires_s * 1000
+    with store.write() as conn:
+        _require_project(conn, project)
+        rows.insert_enroll_code(conn, code_hash, project, now, expires)
+        audit_log.append(
+            conn,
+            at_ms=now,
+            kind="enroll.code",
+            actor=actor,
+            subject=project,
+            data={"code_id": code_hash[:12], "expires_at_ms": expires},
+        )
+    return IssuedCode(code=code, project=project, expires_at_ms=expires)
+
+
+def issue_token(
+    store: Store, role: str, project: str | None, actor: str, label: str = ""
+) -> IssuedToken:
+    """A new bearer token; supervisors are bound to one project, admins to none."""
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}", code="bad_role")
+    if role == "supervisor" and not project:
+        raise BadRequest("a supervisor token needs --project CODE", code="project_required")
+    if role == "admin" and project:
+        raise BadRequest("an admin token covers every project; drop --project", code="bad_scope")
+    token, token_id, digest = auth.new_token()
+    now = now_ms()
+    with store.write() as conn:
+        if project is not None:
+            _require_project(conn, project)
+        rows.insert_token(
+            conn,
+            rows.TokenRow(
+                token_id=token_id,
+                token_hash=digest,
+                role=role,
+                project=project,
+                label=label,
+                created_at_ms=now,
+                revoked_at_ms=None,
+            ),
+        )
+        audit_log.append(
+            conn,
+            at_ms=now,
+            kind="token.issue",
+            actor=actor,
+            subject=token_id,
+            data={"role": role, "project": project, "label": label},
+        )
+    return IssuedToken(token=token, token_id=token_id, role=role, project=project)
+
+
+def list_devices(store: Store, project: str | None) -> list[rows.DeviceRow]:
+    """Devices, of one project or all."""
+    conn = store.reader()
+    if project is not None:
+        _require_project(conn, project)
+    return rows.list_devices(conn, project)
+
+
+def revoke_device(store: Store, device_id: str, actor: str) -> rows.DeviceRow:
+    """Revoke a device: its batches are refused from now on; what it sent stays."""
+    now = now_ms()
+    with store.write() as conn:
+        device = rows.get_device(conn, device_id)
+        if device is None:
+            raise NotFound(f"no device {device_id!r}; 'cairn admin devices' lists them")
+        if not rows.revoke_device(conn, device_id, now):
+            raise Conflict(f"device {device_id!r} is already revoked", code="already_revoked")
+        audit_log.append(
+            conn,
+            at_ms=now,
+            kind="device.revoke",
+            actor=actor,
+            subject=device_id,
+            data={"project": device.project},
+        )
+        revoked = rows.get_device(conn, device_id)
+    assert revoked is not None
+    return revoked

@@ -1,0 +1,115 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+
+from server import auth
+from server.config import Config
+from server.context import ServerContext
+from server.controllers.admin import AdminController
+from server.datadir import DataDir, open_data_dir
+from server.errors import CairnServerError
+
+log = logging.getLogger("cairn.server")
+
+
+class ErrorResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """Every error body: a stable code, a sentence for a person, optional details."""
+
+    error: str
+    message: str
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class HealthResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """Liveness answer."""
+
+    status: str
+    version: str
+
+
+def _cairn_error(request: Request[Any, Any, Any], exc: CairnServerError) -> Response[ErrorResponse]:
+    return Response(
+        ErrorResponse(error=exc.code, message=exc.message, details=exc.details),
+        status_code=exc.status,
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorResponse]:
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    extra = (
+        exc.extra if isinstance(exc.extra, dict) else {"problems": exc.extra} if exc.extra else {}
+    )
+    return Response(
+        ErrorResponse(
+            error=code.get(exc.status_code, "http_error"), message=str(exc.detail), details=extra
+        ),
+        status_code=exc.status_code,
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorResponse]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return Response(
+        ErrorResponse(
+            error="internal",
+            message="the server hit an unexpected error; nothing from this request was stored. "
+            "It has been logged; please report it",
+        ),
+        status_code=500,
+    )
+
+
+def _context(state: State) -> ServerContext:
+    ctx: ServerContext = state.cairn
+    return ctx
+
+
+def _principal(request: Request[Any, Any, Any], cairn: ServerContext) -> auth.Principal:
+    return auth.authenticate(cairn.store.reader(), request.headers.get("authorization"))
+
+
+@get("/v1/health", tags=["meta"], sync_to_thread=False)
+async def health() -> HealthResponse:
+    """Liveness check (no token needed)."""
+    from server import __version__
+
+    return HealthResponse(status="ok", version=__version__)
+
+
+def create_app(config: Config, data: DataDir | None = None) -> Litestar:
+    """Build the app over an existing data directory (created by `cairn serve` if new)."""
+    data = data or open_data_dir(config.data_dir, create=False)
+    context = ServerContext(config=config, store=data.store, keys=data.keys, forms=data.forms)
+    from server import __version__
+
+    return Litestar(
+        route_handlers=[health, AdminController],
+        state=State({"cairn": context}),
+        dependencies={
+            "cairn": Provide(_context, sync_to_thread=False),
+            "principal": Provide(_principal, sync_to_thread=True),
+        },
+        exception_handlers={
+            CairnServerError: _cairn_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        request_max_body_size=config.max_batch_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Cairn",
+            version=__version__,
+            description="Offline-first sync server for forensic field teams.",
+            path="/v1/schema",
+        ),
+        on_shutdown=[lambda: data.store.close()],
+    )

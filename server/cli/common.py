@@ -1,0 +1,66 @@
+"""Helpers shared by the command modules: the --data option and opening a data directory."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from server.config import DATA_ENV, resolve_data_dir
+from server.datadir import DataDir, open_data_dir
+from server.errors import CairnServerError
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    """Every command that uses a data directory takes --data (default ./cairn-data)."""
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help=f"data directory (default: ${DATA_ENV} or ./cairn-data)",
+    )
+
+
+def open_data(args: argparse.Namespace, *, create: bool = False) -> DataDir:
+    """Open the data directory named by --data / $CAIRN_DATA, as a CommandError if unusable."""
+    from server.cli import CommandError
+
+    path = resolve_data_dir(args.data)
+    try:
+        return open_data_dir(path, create=create)
+    except CairnServerError as exc:
+        raise CommandError(exc.message) from exc
+
+
+@contextmanager
+def data_dir(args: argparse.Namespace, *, create: bool = False) -> Iterator[DataDir]:
+    """Open the data directory for one command; server errors become CommandErrors."""
+    from server.cli import CommandError
+
+    data = open_data(args, create=create)
+    try:
+        yield data
+    except CairnServerError as exc:
+        raise CommandError(exc.message) from exc
+    finally:
+        data.store.close()
+
+
+def parse_duration(text: str) -> int:
+    """'90s', '30m', '24h', '7d' → seconds."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 24h or 7d")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def format_ms(ms: int | None) -> str:
+    """A millisecond timestamp as readable UTC, or '-'."""
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

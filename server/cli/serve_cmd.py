@@ -1,0 +1,39 @@
+"""`cairn serve`: run the HTTP server on a data directory, creating it on first start."""
+
+from __future__ import annotations
+
+import argparse
+
+from server.cli.common import add_data_option, data_dir
+from server.config import load_config
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `serve` command."""
+    parser = sub.add_parser("serve", help="run the sync server")
+    add_data_option(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    parser.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    with data_dir(args, create=True) as data:
+        config = load_config(data.path, host=args.host, port=args.port)
+        if data.first_admin_token is not None:
+            print(f"Created a new Cairn data directory at {data.path.resolve()}")
+            print("Admin token (shown only this once; Cairn keeps only its hash):")
+            print(f"  {data.first_admin_token.token}")
+        else:
+            print(f"Cairn data directory: {data.path.resolve()}")
+        print(f"Listening on http://{args.host}:{args.port}  (API docs: /v1/schema)", flush=True)
+        app = create_app(config, data)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0

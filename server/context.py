@@ -1,0 +1,21 @@
+"""What every request handler needs, built once per app: config, store, keys, forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forms.library import FormLibrary
+from sync.keys import ServerKeys
+
+from server.config import Config
+from server.store import Store
+
+
+@dataclass
+class ServerContext:
+    """The running server's shared state (the store serialises writes itself)."""
+
+    config: Config
+    store: Store
+    keys: ServerKeys
+    forms: FormLibrary

@@ -1,0 +1,1 @@
+"""HTTP controllers, one per resource; handlers decode, call the core, and return Structs."""

@@ -1,0 +1,343 @@
+"""Batches, ops, quarantine and the materialized tables (records, identifiers, points).
+
+Ops and raw batches are append-only (triggers refuse UPDATE and DELETE). Records,
+identifiers and points are derived from the ops and can be rebuilt at any time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+
+import msgspec
+
+# SQLite's default limit on host parameters is 32766; stay well below it.
+_CHUNK = 900
+
+
+class BatchRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An accepted batch as stored (raw sealed bytes and the receipt we sent)."""
+
+    batch_id: str
+    device_id: str
+    project: str
+    seq: int
+    key_id: str
+    sealed: bytes
+    sealed_sha256: str
+    received_at_ms: int
+    op_count: int
+    receipt: bytes
+
+
+class OpRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One op to store; `op` is its msgpack encoding, kept byte for byte."""
+
+    project: str
+    record_id: str
+    actor: str
+    counter: int
+    kind: str
+    hlc: int
+    batch_id: str | None
+    received_at_ms: int
+    clock_suspect: bool
+    op: bytes
+
+
+class RecordRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A consolidated record: searchable columns plus its encoded state."""
+
+    record_id: str
+    project: str
+    form_id: str
+    form_version: int
+    identifier: str | None
+    review_state: str
+    retracted: bool
+    conflict_count: int
+    updated_cursor: int
+    updated_at_ms: int
+    state: bytes
+
+
+class IdentifierRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One human identifier value held by one record."""
+
+    project: str
+    form_id: str
+    name: str
+    scope: str
+    value: str
+    record_id: str
+
+
+class QuarantineRow(msgspec.Struct, frozen=True, kw_only=True):
+    """Something refused, kept with the reason: nothing a device sent is ever dropped."""
+
+    id: int
+    project: str | None
+    device_id: str | None
+    batch_id: str | None
+    kind: str
+    code: str
+    reason: str
+    received_at_ms: int
+    payload: bytes
+
+
+_BATCH_COLS = tuple(BatchRow.__struct_fields__)
+_RECORD_COLS = tuple(RecordRow.__struct_fields__)
+_QUARANTINE_COLS = tuple(QuarantineRow.__struct_fields__)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def get_batch(conn: sqlite3.Connection, batch_id: str) -> BatchRow | None:
+    """An accepted batch by id, or None."""
+    row = conn.execute(
+        f"SELECT {', '.join(_BATCH_COLS)} FROM batches WHERE batch_id = ?", (batch_id,)
+    ).fetchone()
+    return None if row is None else BatchRow(**dict(zip(_BATCH_COLS, row, strict=True)))
+
+
+def insert_batch(conn: sqlite3.Connection, batch: BatchRow) -> None:
+    """Store an accepted batch."""
+    conn.execute(
+        f"INSERT INTO batches ({', '.join(_BATCH_COLS)})"
+        f" VALUES ({', '.join('?' * len(_BATCH_COLS))})",
+        msgspec.structs.astuple(batch),
+    )
+
+
+def iter_batches(conn: sqlite3.Connection, project: str | None = None) -> Iterator[BatchRow]:
+    """Every accepted batch, in the order received."""
+    sql = f"SELECT {', '.join(_BATCH_COLS)} FROM batches"
+    params: tuple[str, ...] = ()
+    if project is not None:
+        sql += " WHERE project = ?"
+        params = (project,)
+    for row in conn.execute(sql + " ORDER BY received_at_ms, batch_id", params):
+        yield BatchRow(**dict(zip(_BATCH_COLS, row, strict=True)))
+
+
+def device_seqs(conn: sqlite3.Connection, device_id: str) -> list[int]:
+    """Sequence numbers of a device's accepted batches, ascending."""
+    rows = conn.execute("SELECT seq FROM batches WHERE device_id = ? ORDER BY seq", (device_id,))
+    return [r[0] for r in rows]
+
+
+def existing_ops(
+    conn: sqlite3.Connection, dots: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], bytes]:
+    """The stored encodings of those dots that are already stored."""
+    found: dict[tuple[str, int], bytes] = {}
+    by_actor: dict[str, list[int]] = {}
+    for actor, counter in dots:
+        by_actor.setdefault(actor, []).append(counter)
+    for actor, counters in by_actor.items():
+        for i in range(0, len(counters), _CHUNK):
+            part = counters[i : i + _CHUNK]
+            sql = (
+                "SELECT counter, op FROM ops WHERE actor = ? AND counter IN "
+                f"({', '.join('?' * len(part))})"
+            )
+            for counter, op in conn.execute(sql, (actor, *part)):
+                found[(actor, counter)] = op
+    return found
+
+
+def insert_ops(conn: sqlite3.Connection, ops: Sequence[OpRow]) -> tuple[int, int]:
+    """Append ops; return the (first, last) cursor they were given."""
+    (before,) = conn.execute("SELECT COALESCE(MAX(cursor), 0) FROM ops").fetchone()
+    conn.executemany(
+        "INSERT INTO ops (project, record_id, actor, counter, kind, hlc, batch_id,"
+        " received_at_ms, clock_suspect, op) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [msgspec.structs.astuple(o) for o in ops],
+    )
+    return before + 1, before + len(ops)
+
+
+def record_ops(conn: sqlite3.Connection, record_id: str) -> list[tuple[int, bytes, int, bool]]:
+    """(cursor, op bytes, received_at_ms, clock_suspect) of one record, in arrival order."""
+    rows = conn.execute(
+        "SELECT cursor, op, received_at_ms, clock_suspect FROM ops WHERE record_id = ?"
+        " ORDER BY cursor",
+        (record_id,),
+    )
+    return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+
+def iter_ops(
+    conn: sqlite3.Connection, project: str | None, after: int, limit: int | None = None
+) -> Iterator[tuple[int, str, bytes, bool]]:
+    """(cursor, record_id, op bytes, clock_suspect) after a cursor, in cursor order."""
+    sql = "SELECT cursor, record_id, op, clock_suspect FROM ops WHERE cursor > ?"
+    params: list[object] = [after]
+    if project is not None:
+        sql += " AND project = ?"
+        params.append(project)
+    sql += " ORDER BY cursor"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    for r in conn.execute(sql, params):
+        yield r[0], r[1], r[2], bool(r[3])
+
+
+def max_cursor(conn: sqlite3.Connection) -> int:
+    """The newest op cursor (0 when there are no ops)."""
+    (value,) = conn.execute("SELECT COALESCE(MAX(cursor), 0) FROM ops").fetchone()
+    return int(value)
+
+
+def load_states(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str, RecordRow]:
+    """Stored records by id (missing ids are simply absent)."""
+    found: dict[str, RecordRow] = {}
+    for part in _chunks(record_ids):
+        sql = (
+            f"SELECT {', '.join(_RECORD_COLS)} FROM records WHERE record_id IN "
+            f"({', '.join('?' * len(part))})"
+        )
+        for row in conn.execute(sql, part):
+            rec = RecordRow(**dict(zip(_RECORD_COLS, row, strict=True)))
+            found[rec.record_id] = rec
+    return found
+
+
+def get_record(conn: sqlite3.Connection, record_id: str) -> RecordRow | None:
+    """One consolidated record, or None."""
+    return load_states(conn, [record_id]).get(record_id)
+
+
+def upsert_records(conn: sqlite3.Connection, records: Sequence[RecordRow]) -> None:
+    """Insert or replace consolidated records."""
+    conn.executemany(
+        f"INSERT OR REPLACE INTO records ({', '.join(_RECORD_COLS)})"
+        f" VALUES ({', '.join('?' * len(_RECORD_COLS))})",
+        [msgspec.structs.astuple(r) for r in records],
+    )
+
+
+def iter_records(conn: sqlite3.Connection, project: str | None = None) -> Iterator[RecordRow]:
+    """Every consolidated record (of one project or all), by id."""
+    sql = f"SELECT {', '.join(_RECORD_COLS)} FROM records"
+    params: tuple[str, ...] = ()
+    if project is not None:
+        sql += " WHERE project = ?"
+        params = (project,)
+    for row in conn.execute(sql + " ORDER BY record_id", params):
+        yield RecordRow(**dict(zip(_RECORD_COLS, row, strict=True)))
+
+
+def replace_identifiers(
+    conn: sqlite3.Connection, record_ids: Sequence[str], rows: Sequence[IdentifierRow]
+) -> None:
+    """Replace every identifier row of these records with `rows`."""
+    for part in _chunks(record_ids):
+        conn.execute(
+            f"DELETE FROM identifiers WHERE record_id IN ({', '.join('?' * len(part))})", part
+        )
+    conn.executemany(
+        "INSERT INTO identifiers (project, form_id, name, scope, value, record_id)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [msgspec.structs.astuple(r) for r in rows],
+    )
+
+
+def duplicate_identifiers(
+    conn: sqlite3.Connection, project: str
+) -> list[tuple[str, str, str, str, list[str]]]:
+    """(form_id, name, scope, value, record ids) for every value held by two or more records."""
+    rows = conn.execute(
+        "SELECT form_id, name, scope, value, group_concat(record_id, ' ') FROM identifiers"
+        " WHERE project = ? GROUP BY form_id, name, scope, value HAVING COUNT(*) > 1"
+        " ORDER BY form_id, name, scope, value",
+        (project,),
+    )
+    return [(r[0], r[1], r[2], r[3], sorted(r[4].split(" "))) for r in rows]
+
+
+def set_points(
+    conn: sqlite3.Connection, points: Sequence[tuple[str, float, float] | tuple[str, None, None]]
+) -> None:
+    """Set (or clear, with None) the spatial point of each record in the R*Tree."""
+    for record_id, lat, lon in points:
+        row = conn.execute(
+            "SELECT point_id FROM record_points WHERE record_id = ?", (record_id,)
+        ).fetchone()
+        if row is None:
+            if lat is None:
+                continue
+            point_id = conn.execute(
+                "INSERT INTO record_points (record_id) VALUES (?)", (record_id,)
+            ).lastrowid
+        else:
+            point_id = row[0]
+        if lat is None or lon is None:
+            conn.execute("DELETE FROM record_rtree WHERE point_id = ?", (point_id,))
+            conn.execute("DELETE FROM record_points WHERE point_id = ?", (point_id,))
+        else:
+            conn.execute(
+                "INSERT OR REPLACE INTO record_rtree VALUES (?, ?, ?, ?, ?)",
+                (point_id, lat, lat, lon, lon),
+            )
+
+
+def records_in_box(
+    conn: sqlite3.Connection, min_lat: float, min_lon: float, max_lat: float, max_lon: float
+) -> list[str]:
+    """Ids of records whose point lies in the box (via the R*Tree)."""
+    rows = conn.execute(
+        "SELECT p.record_id FROM record_rtree r JOIN record_points p USING (point_id)"
+        " WHERE r.min_lat >= ? AND r.max_lat <= ? AND r.min_lon >= ? AND r.max_lon <= ?",
+        (min_lat, max_lat, min_lon, max_lon),
+    )
+    return [r[0] for r in rows]
+
+
+def insert_quarantine(
+    conn: sqlite3.Connection,
+    *,
+    project: str | None,
+    device_id: str | None,
+    batch_id: str | None,
+    kind: str,
+    code: str,
+    reason: str,
+    received_at_ms: int,
+    payload: bytes,
+) -> int:
+    """Keep something refused, with the reason; return its quarantine id."""
+    cur = conn.execute(
+        "INSERT INTO quarantine (project, device_id, batch_id, kind, code, reason,"
+        " received_at_ms, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (project, device_id, batch_id, kind, code, reason, received_at_ms, payload),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def list_quarantine(
+    conn: sqlite3.Connection, project: str | None, after: int = 0, limit: int = 100
+) -> list[QuarantineRow]:
+    """Quarantined items after an id, oldest first."""
+    sql = f"SELECT {', '.join(_QUARANTINE_COLS)} FROM quarantine WHERE id > ?"
+    params: list[object] = [after]
+    if project is not None:
+        sql += " AND project = ?"
+        params.append(project)
+    sql += " ORDER BY id LIMIT ?"
+    params.append(limit)
+    return [
+        QuarantineRow(**dict(zip(_QUARANTINE_COLS, r, strict=True)))
+        for r in conn.execute(sql, params)
+    ]
+
+
+def clear_materialized(conn: sqlite3.Connection) -> None:
+    """Empty every derived table (for a rebuild from the ops)."""
+    for table in ("records", "identifiers", "record_points", "record_rtree"):
+        conn.execute(f"DELETE FROM {table}")

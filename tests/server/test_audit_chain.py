@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def test_chain_of_appended_entries_verifies(store: Store) -> None:
     entries = list(audit_log.entries(store.reader()))
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     assert verify_chain(entries) == []
     assert audit_log.head(store.reader()) == (5, entries[-1].hash)
 

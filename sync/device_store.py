@@ -1,0 +1,240 @@
+"""The device's offline store: one SQLite file in the device home, readable only by its owner.
+
+Everything a field device records lives here until the server has given a signed receipt
+for it; nothing is ever deleted without one. Tables:
+
+    meta      key/value settings: device id, project, server URL and keys, counters, cursor
+    ops       every op this device made or pulled, by dot; `batch_id` set once sealed
+    batches   sealed batches waiting for (or holding) their receipt, sealed bytes kept so
+              a retry sends exactly the same bytes and the server's replay rule applies
+    records   the merged local view of each record (rebuildable from `ops`)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import msgspec
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS ops (
+    actor TEXT NOT NULL,
+    counter INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('local', 'pulled')),
+    batch_id TEXT,
+    delivered INTEGER NOT NULL DEFAULT 0,
+    op BLOB NOT NULL,
+    PRIMARY KEY (actor, counter)
+);
+CREATE INDEX IF NOT EXISTS ops_record ON ops(record_id);
+CREATE INDEX IF NOT EXISTS ops_pending ON ops(origin, batch_id);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    op_count INTEGER NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    receipt BLOB,
+    receipt_at_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS records (
+    record_id TEXT PRIMARY KEY,
+    form TEXT NOT NULL,
+    state BLOB NOT NULL
+);
+"""
+
+_META = msgspec.msgpack.Encoder()
+_META_DECODE = msgspec.msgpack.Decoder()
+
+
+class PendingBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """A sealed batch that has no receipt yet."""
+
+    batch_id: str
+    seq: int
+    op_count: int
+    sealed: bytes
+
+
+class DeviceStore:
+    """The device's SQLite file; one connection, used by one process at a time."""
+
+    FILE = "device.db"
+
+    def __init__(self, home: Path) -> None:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path = home / self.FILE
+        new = not self.path.exists()
+        if new:
+            # Create the file 0600 before SQLite writes anything into it.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the file."""
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    # -- meta ---------------------------------------------------------------------------
+
+    def get(self, key: str, default: object = None) -> object:
+        """A setting, or `default`."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else _META_DECODE.decode(row[0])
+
+    def put(self, conn: sqlite3.Connection, key: str, value: object) -> None:
+        """Set a setting inside a transaction."""
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _META.encode(value))
+        )
+
+    # -- ops ----------------------------------------------------------------------------
+
+    def insert_op(
+        self,
+        conn: sqlite3.Connection,
+        actor: str,
+        counter: int,
+        record_id: str,
+        origin: str,
+        op: bytes,
+    ) -> bool:
+        """Store an op; False if that dot is already stored."""
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO ops (actor, counter, record_id, origin, delivered, op)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (actor, counter, record_id, origin, 1 if origin == "pulled" else 0, op),
+        )
+        return cur.rowcount == 1
+
+    def record_ops(self, record_id: str) -> list[bytes]:
+        """Every op of one record, in dot order."""
+        rows = self.conn.execute(
+            "SELECT op FROM ops WHERE record_id = ? ORDER BY actor, counter", (record_id,)
+        )
+        return [r[0] for r in rows]
+
+    def unsealed_ops(self) -> list[tuple[str, int, bytes]]:
+        """Local ops not yet sealed into a batch, in counter order."""
+        rows = self.conn.execute(
+            "SELECT actor, counter, op FROM ops WHERE origin = 'local' AND batch_id IS NULL"
+            " ORDER BY counter"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def assign_batch(
+        self, conn: sqlite3.Connection, batch_id: str, dots: Sequence[tuple[str, int]]
+    ) -> None:
+        """Mark ops as sealed into a batch."""
+        conn.executemany(
+            "UPDATE ops SET batch_id = ? WHERE actor = ? AND counter = ?",
+            [(batch_id, a, c) for a, c in dots],
+        )
+
+    def count_ops(self) -> dict[str, int]:
+        """Counts of local-pending, local-delivered and pulled ops."""
+        row = self.conn.execute(
+            "SELECT"
+            " SUM(origin = 'local' AND delivered = 0),"
+            " SUM(origin = 'local' AND delivered = 1),"
+            " SUM(origin = 'pulled') FROM ops"
+        ).fetchone()
+        return {"pending": row[0] or 0, "delivered": row[1] or 0, "pulled": row[2] or 0}
+
+    # -- batches ------------------------------------------------------------------------
+
+    def insert_batch(
+        self,
+        conn: sqlite3.Connection,
+        batch_id: str,
+        seq: int,
+        op_count: int,
+        now_ms: int,
+        sealed: bytes,
+    ) -> None:
+        """Keep a sealed batch until its receipt arrives."""
+        conn.execute(
+            "INSERT INTO batches (batch_id, seq, op_count, created_at_ms, sealed)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (batch_id, seq, op_count, now_ms, sealed),
+        )
+
+    def pending_batches(self) -> list[PendingBatch]:
+        """Sealed batches without a receipt, oldest first."""
+        rows = self.conn.execute(
+            "SELECT batch_id, seq, op_count, sealed FROM batches WHERE receipt IS NULL ORDER BY seq"
+        )
+        return [PendingBatch(batch_id=r[0], seq=r[1], op_count=r[2], sealed=r[3]) for r in rows]
+
+    def store_receipt(
+        self, conn: sqlite3.Connection, batch_id: str, receipt: bytes, now_ms: int
+    ) -> None:
+        """Keep a batch's receipt and mark its ops delivered (the custody hand-off)."""
+        conn.execute(
+            "UPDATE batches SET receipt = ?, receipt_at_ms = ? WHERE batch_id = ?",
+            (receipt, now_ms, batch_id),
+        )
+        conn.execute("UPDATE ops SET delivered = 1 WHERE batch_id = ?", (batch_id,))
+
+    def max_seq(self) -> int:
+        """The highest batch sequence number used so far."""
+        (value,) = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM batches").fetchone()
+        return int(value)
+
+    def last_receipt(self) -> tuple[str, bytes, int] | None:
+        """(batch id, receipt, when) of the newest receipt."""
+        row = self.conn.execute(
+            "SELECT batch_id, receipt, receipt_at_ms FROM batches WHERE receipt IS NOT NULL"
+            " ORDER BY receipt_at_ms DESC, seq DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    # -- records ------------------------------------------------------------------------
+
+    def put_record(self, conn: sqlite3.Connection, record_id: str, form: str, state: bytes) -> None:
+        """Store the merged local view of a record."""
+        conn.execute(
+            "INSERT OR REPLACE INTO records (record_id, form, state) VALUES (?, ?, ?)",
+            (record_id, form, state),
+        )
+
+    def get_record(self, record_id: str) -> tuple[str, bytes] | None:
+        """(form, state) of one record."""
+        row = self.conn.execute(
+            "SELECT form, state FROM records WHERE record_id = ?", (record_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def find_records(self, prefix: str) -> list[str]:
+        """Record ids starting with a prefix (users type the first few characters)."""
+        rows = self.conn.execute(
+            "SELECT record_id FROM records WHERE record_id LIKE ? ESCAPE '\\' ORDER BY record_id",
+            (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        )
+        return [r[0] for r in rows]
+
+    def iter_records(self) -> Iterator[tuple[str, str, bytes]]:
+        """(record id, form, state) of every record, by id."""
+        yield from self.conn.execute(
+            "SELECT record_id, form, state FROM records ORDER BY record_id"
+        )

@@ -1,0 +1,292 @@
+"""Batch ingest: verify, decrypt, decode, validate, merge, store, receipt.
+
+The flow for one pushed batch (DESIGN.md "Sealed batches", issue #4):
+
+1. Read the unauthenticated routing (device, batch id, seq). A batch id we already hold
+   with the same sealed bytes gets the stored receipt back: replays change nothing.
+2. Open the batch: decrypt with our batch keys (current or retired) and check the device's
+   signature. Any failure stores the raw bytes in quarantine with the reason and answers
+   4xx; consolidated data is not touched.
+3. Decode each op on its own and validate it against its form; an op that fails is refused
+   individually, listed in the receipt and kept in quarantine. Nothing is dropped.
+4. In ONE write transaction: store the raw sealed bytes, the ops, the merged records,
+   identifiers and points, the audit entry, and the signed receipt. Only after the commit
+   does the receipt leave the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from sync.receipt import Receipt, RefusedOp, sign_receipt
+
+from server.clock import now_ms
+from server.context import ServerContext
+from server.errors import BadRequest, CairnServerError, Conflict, Forbidden, Unprocessable
+from server.materialize import materialize_rows
+from server.store import admin as admin_rows
+from server.store import audit_log
+from server.store import sync_tables as st
+from sync import errors as crypto_errors
+from sync import ops as op_types
+from sync import sealed
+from sync.clock import is_suspect
+
+_RAW_LIST = msgspec.msgpack.Decoder(list[msgspec.Raw])
+_OP = msgspec.msgpack.Decoder(op_types.Op)  # type: ignore[arg-type]
+_ENCODE = msgspec.msgpack.Encoder()
+MAX_MISSING_LISTED = 1000
+
+
+def _crypto_http_error(exc: crypto_errors.CairnCryptoError) -> CairnServerError:
+    if isinstance(exc, crypto_errors.UnknownSigner):
+        return Forbidden(str(exc), code=exc.code)
+    if isinstance(exc, crypto_errors.RevokedSigner):
+        return Forbidden(str(exc), code=exc.code)
+    if isinstance(exc, crypto_errors.MalformedEnvelope | crypto_errors.UnsupportedEnvelopeVersion):
+        return BadRequest(str(exc), code=exc.code)
+    return Unprocessable(str(exc), code=exc.code)
+
+
+def _quarantine_batch(
+    ctx: ServerContext,
+    raw: bytes,
+    routing: sealed.Routing | None,
+    project: str | None,
+    error: CairnServerError,
+) -> None:
+    now = now_ms()
+    with ctx.store.write() as conn:
+        qid = st.insert_quarantine(
+            conn,
+            project=project,
+            device_id=routing.device_id if routing else None,
+            batch_id=routing.batch_id if routing else None,
+            kind="batch",
+            code=error.code,
+            reason=error.message,
+            received_at_ms=now,
+            payload=raw,
+        )
+        audit_log.append(
+            conn,
+            at_ms=now,
+            kind="batch.quarantine",
+            actor=f"device:{routing.device_id}" if routing else "unknown",
+            subject=routing.batch_id if routing else f"quarantine:{qid}",
+            data={
+                "code": error.code,
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "quarantine_id": qid,
+            },
+        )
+
+
+def push(ctx: ServerContext, raw: bytes) -> bytes:
+    """Ingest one sealed batch; return the signed receipt bytes (or raise a 4xx error)."""
+    try:
+        routing = sealed.peek_routing(raw)
+    except crypto_errors.CairnCryptoError as exc:
+        error = _crypto_http_error(exc)
+        _quarantine_batch(ctx, raw, None, None, error)
+        raise error from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    reader = ctx.store.reader()
+    known = st.get_batch(reader, routing.batch_id)
+    if known is not None:
+        if known.sealed_sha256 == digest:
+            return known.receipt
+        error = Conflict(
+            f"batch {routing.batch_id} was already received with different content; "
+            "a device must never reuse a batch id",
+            code="batch_id_reused",
+        )
+        _quarantine_batch(ctx, raw, routing, known.project, error)
+        raise error
+    device = admin_rows.get_device(reader, routing.device_id)
+    try:
+        opened = sealed.open_batch(
+            raw,
+            identities=ctx.keys.batch_identities(),
+            signer_lookup=lambda device_id: _signer(reader, device_id),
+        )
+    except crypto_errors.CairnCryptoError as exc:
+        error = _crypto_http_error(exc)
+        _quarantine_batch(ctx, raw, routing, device.project if device else None, error)
+        raise error from exc
+    assert device is not None  # open_batch raised UnknownSigner otherwise
+    return _store_batch(ctx, raw, digest, opened, device)
+
+
+def _signer(conn: Any, device_id: str) -> sealed.SignerInfo | None:
+    device = admin_rows.get_device(conn, device_id)
+    if device is None:
+        return None
+    return sealed.SignerInfo(
+        device_id=device.device_id,
+        public_key=device.signing_public,
+        revoked=device.revoked_at_ms is not None,
+    )
+
+
+class _Decoded(msgspec.Struct):
+    index: int
+    raw: bytes
+    op: op_types.Op | None
+    reason: str | None
+    code: str | None
+
+
+def _decode_ops(body: bytes) -> list[_Decoded]:
+    try:
+        raws = _RAW_LIST.decode(body)
+    except msgspec.DecodeError as exc:
+        raise Unprocessable(
+            f"the batch body is not a msgpack list of ops ({exc})", code="malformed_body"
+        ) from exc
+    out: list[_Decoded] = []
+    for i, raw in enumerate(raws):
+        blob = bytes(raw)
+        try:
+            out.append(_Decoded(i, blob, _OP.decode(blob), None, None))
+        except msgspec.DecodeError as exc:
+            out.append(_Decoded(i, blob, None, f"op {i} is malformed: {exc}", "malformed_op"))
+    return out
+
+
+def _store_batch(
+    ctx: ServerContext,
+    raw: bytes,
+    digest: str,
+    opened: sealed.OpenedBatch,
+    device: admin_rows.DeviceRow,
+) -> bytes:
+    routing = opened.routing
+    decoded = _decode_ops(opened.body)
+    now = now_ms()
+    with ctx.store.write() as conn:
+        # A concurrent push of the same batch may have won the race for the writer.
+        again = st.get_batch(conn, routing.batch_id)
+        if again is not None and again.sealed_sha256 == digest:
+            return again.receipt
+        accepted, refused = _check_ops(ctx, conn, decoded, device)
+        rows = [
+            st.OpRow(
+                project=device.project,
+                record_id=op.record_id,
+                actor=op.dot.actor,
+                counter=op.dot.counter,
+                kind=type(op).__struct_config__.tag,  # type: ignore[attr-defined]
+                hlc=op.hlc,
+                batch_id=routing.batch_id,
+                received_at_ms=now,
+                clock_suspect=is_suspect(op.hlc, now, ctx.config.max_clock_ahead_ms),
+                op=blob,
+            )
+            for op, blob in accepted
+        ]
+        first, last = st.insert_ops(conn, rows) if rows else (0, 0)
+        materialize_rows(ctx, conn, device.project, rows, first, now)
+        for item in refused:
+            st.insert_quarantine(
+                conn,
+                project=device.project,
+                device_id=device.device_id,
+                batch_id=routing.batch_id,
+                kind="op",
+                code=item.code or "invalid_op",
+                reason=item.reason or "refused",
+                received_at_ms=now,
+                payload=item.raw,
+            )
+        seqs = set(st.device_seqs(conn, device.device_id)) | {routing.seq}
+        missing = [n for n in range(1, max(seqs) + 1) if n not in seqs][:MAX_MISSING_LISTED]
+        entry = audit_log.append(
+            conn,
+            at_ms=now,
+            kind="batch.accept",
+            actor=f"device:{device.device_id}",
+            subject=routing.batch_id,
+            data={
+                "sha256": digest,
+                "seq": routing.seq,
+                "ops": len(rows),
+                "refused": len(refused),
+                "cursor": [first, last],
+            },
+        )
+        receipt = sign_receipt(
+            Receipt(
+                batch_id=routing.batch_id,
+                device_id=device.device_id,
+                seq=routing.seq,
+                sealed_sha256=digest,
+                received_at=now,
+                audit_head=entry.hash,
+                missing_seqs=missing,
+                refused=[RefusedOp(index=r.index, reason=r.reason or "refused") for r in refused],
+                accepted_ops=len(rows),
+            ),
+            ctx.keys.signing_key,
+            ctx.keys.signing_key_id,
+        )
+        st.insert_batch(
+            conn,
+            st.BatchRow(
+                batch_id=routing.batch_id,
+                device_id=device.device_id,
+                project=device.project,
+                seq=routing.seq,
+                key_id=routing.key_id,
+                sealed=raw,
+                sealed_sha256=digest,
+                received_at_ms=now,
+                op_count=len(rows),
+                receipt=receipt,
+            ),
+        )
+        admin_rows.touch_device(conn, device.device_id, routing.seq, now)
+    return receipt
+
+
+def _check_ops(
+    ctx: ServerContext,
+    conn: Any,
+    decoded: Sequence[_Decoded],
+    device: admin_rows.DeviceRow,
+) -> tuple[list[tuple[op_types.Op, bytes]], list[_Decoded]]:
+    """Split decoded ops into accepted (op, bytes) and refused, with reasons."""
+    from server.validation import op_problem
+
+    candidates = [d for d in decoded if d.op is not None]
+    stored = st.existing_ops(conn, [(d.op.dot.actor, d.op.dot.counter) for d in candidates if d.op])
+    records = st.load_states(conn, sorted({d.op.record_id for d in candidates if d.op}))
+    refused = [d for d in decoded if d.op is None]
+    accepted: list[tuple[op_types.Op, bytes]] = []
+    seen: dict[tuple[str, int], bytes] = {}
+    for d in candidates:
+        op = d.op
+        assert op is not None
+        dot = (op.dot.actor, op.dot.counter)
+        previous = stored.get(dot) or seen.get(dot)
+        if previous is not None:
+            if previous == d.raw:
+                continue  # the same op again: idempotent, nothing to store
+            d.reason, d.code = (
+                f"op {dot[0]}:{dot[1]} reuses a counter with different content",
+                "dot_reused",
+            )
+            refused.append(d)
+            continue
+        problem = op_problem(ctx.forms, op, device, records.get(op.record_id))
+        if problem is not None:
+            d.code, d.reason = problem
+            refused.append(d)
+            continue
+        seen[dot] = d.raw
+        accepted.append((op, d.raw))
+    refused.sort(key=lambda d: d.index)
+    return accepted, refused

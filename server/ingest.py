@@ -189,7 +189,14 @@ def _store_batch(
             for op, blob in accepted
         ]
         first, last = st.insert_ops(conn, rows) if rows else (0, 0)
-        materialize_rows(ctx, conn, device.project, rows, first, now)
+        materialize_rows(
+            ctx.forms,
+            conn,
+            device.project,
+            list(zip((op for op, _ in accepted), rows, strict=True)),
+            first,
+            now,
+        )
         for item in refused:
             st.insert_quarantine(
                 conn,

@@ -1,0 +1,206 @@
+"""Keeping the materialized tables (records, identifiers, points) in step with the ops.
+
+On ingest, each affected record is loaded, the new ops are applied with `sync.merge.apply`
+(which always equals `materialize` of every op seen), and the record row, its identifier
+rows and its spatial point are written in the batch's own transaction. `rebuild` does the
+same from nothing, for `cairn verify`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+from forms.library import FormLibrary, parse_form_ref
+
+from forms.schema import FormDef, GeopointField, GeoshapeField
+from server.store import sync_tables as st
+from sync import merge
+from sync.ops import Op
+from sync.record import Record
+
+_RECORD_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
+_RECORD_DECODER = msgspec.msgpack.Decoder(Record)
+_OP_DECODER = msgspec.msgpack.Decoder(Op)  # type: ignore[arg-type]
+
+
+def encode_record(record: Record) -> bytes:
+    """A record's stored state."""
+    return _RECORD_ENCODER.encode(record)
+
+
+def decode_record(state: bytes) -> Record:
+    """A record from its stored state."""
+    return _RECORD_DECODER.decode(state)
+
+
+def _form(forms: FormLibrary, ref: str) -> FormDef:
+    form_id, version = parse_form_ref(ref)
+    return forms.get(form_id, version)
+
+
+def _winner(record: Record, name: str) -> Any:
+    state = record.fields.get(name)
+    return None if state is None or not state.live else state.value
+
+
+def conflict_count(record: Record) -> int:
+    """How many open conflicts the record has."""
+    return len(merge.conflicts(record))
+
+
+def identifier_rows(project: str, form: FormDef, record: Record) -> list[st.IdentifierRow]:
+    """The record's human identifiers (current display values), one row per rule."""
+    if record.retracted:
+        return []
+    out: list[st.IdentifierRow] = []
+    for rule in form.identifiers:
+        parts = [_winner(record, f) for f in rule.fields]
+        if any(p is None or p == "" for p in parts):
+            continue
+        scope = ""
+        if rule.scope == "site" and rule.site_field:
+            site = _winner(record, rule.site_field)
+            scope = "" if site is None else str(site)
+        out.append(
+            st.IdentifierRow(
+                project=project,
+                form_id=form.id,
+                name=rule.name,
+                scope=scope,
+                value=" | ".join(str(p) for p in parts),
+                record_id=record.id,
+            )
+        )
+    return out
+
+
+def primary_identifier(form: FormDef, record: Record) -> str | None:
+    """The first identifier's value, shown in lists (None when not set yet)."""
+    for rule in form.identifiers:
+        parts = [_winner(record, f) for f in rule.fields]
+        if all(p not in (None, "") for p in parts):
+            return " | ".join(str(p) for p in parts)
+    return None
+
+
+def point(form: FormDef, record: Record) -> tuple[float, float] | None:
+    """(lat, lon) of the record's first located field, for the spatial index."""
+    for field in form.fields:
+        value = _winner(record, field.name)
+        if isinstance(field, GeopointField) and isinstance(value, dict):
+            lat, lon = value.get("lat"), value.get("lon")
+            if isinstance(lat, int | float) and isinstance(lon, int | float):
+                return float(lat), float(lon)
+        if isinstance(field, GeoshapeField) and isinstance(value, list) and value:
+            lats = [p["lat"] for p in value if isinstance(p, dict) and "lat" in p]
+            lons = [p["lon"] for p in value if isinstance(p, dict) and "lon" in p]
+            if lats and lons:
+                return sum(lats) / len(lats), sum(lons) / len(lons)
+    return None
+
+
+def review_state(record: Record) -> str:
+    """The record's display review state ('received' until a supervisor reviews it)."""
+    value = record.review.value if record.review.live else None
+    return str(value) if value else "received"
+
+
+def record_row(
+    project: str, form: FormDef, record: Record, cursor: int, now_ms: int
+) -> st.RecordRow:
+    """The stored row of a consolidated record."""
+    form_id, version = parse_form_ref(record.form)
+    return st.RecordRow(
+        record_id=record.id,
+        project=project,
+        form_id=form_id,
+        form_version=version,
+        identifier=primary_identifier(form, record),
+        review_state=review_state(record),
+        retracted=record.retracted,
+        conflict_count=conflict_count(record),
+        updated_cursor=cursor,
+        updated_at_ms=now_ms,
+        state=encode_record(record),
+    )
+
+
+def _write(
+    conn: sqlite3.Connection,
+    forms: FormLibrary,
+    project: str,
+    records: Sequence[tuple[Record, int]],
+    now_ms: int,
+) -> None:
+    rows: list[st.RecordRow] = []
+    idents: list[st.IdentifierRow] = []
+    points: list[tuple[str, float, float] | tuple[str, None, None]] = []
+    for record, cursor in records:
+        form = _form(forms, record.form)
+        rows.append(record_row(project, form, record, cursor, now_ms))
+        idents.extend(identifier_rows(project, form, record))
+        where = point(form, record)
+        points.append((record.id, *where) if where else (record.id, None, None))
+    st.upsert_records(conn, rows)
+    st.replace_identifiers(conn, [r.id for r, _ in records], idents)
+    st.set_points(conn, points)
+
+
+def materialize_rows(
+    forms: FormLibrary,
+    conn: sqlite3.Connection,
+    project: str,
+    ops: Sequence[tuple[Op, st.OpRow]],
+    first_cursor: int,
+    now_ms: int,
+) -> None:
+    """Apply newly stored ops to their records and write the derived rows."""
+    if not ops:
+        return
+    by_record: dict[str, list[tuple[int, Op, bool]]] = {}
+    for i, (op, row) in enumerate(ops):
+        by_record.setdefault(op.record_id, []).append((first_cursor + i, op, row.clock_suspect))
+    stored = st.load_states(conn, sorted(by_record))
+    updated: list[tuple[Record, int]] = []
+    for record_id, items in by_record.items():
+        row = stored.get(record_id)
+        record = decode_record(row.state) if row is not None else None
+        for _cursor, op, suspect in items:
+            record = merge.apply(record, op, suspect=suspect)
+        assert record is not None
+        updated.append((record, items[-1][0]))
+    _write(conn, forms, project, updated, now_ms)
+
+
+def rebuild(
+    forms: FormLibrary, ops: Iterable[tuple[int, str, str, bytes, bool]]
+) -> dict[str, tuple[str, Record, int]]:
+    """Records from scratch, from (cursor, project, record id, op bytes, suspect) rows."""
+    grouped: dict[str, tuple[str, list[tuple[Op, bool]], int]] = {}
+    for cursor, project, record_id, blob, suspect in ops:
+        entry = grouped.setdefault(record_id, (project, [], cursor))
+        entry[1].append((_OP_DECODER.decode(blob), suspect))
+        grouped[record_id] = (entry[0], entry[1], cursor)
+    out: dict[str, tuple[str, Record, int]] = {}
+    for record_id, (project, items, cursor) in grouped.items():
+        suspects = {(op.dot.actor, op.dot.counter) for op, s in items if s}
+        record = merge.materialize([op for op, _ in items], suspect=suspects)
+        out[record_id] = (project, record, cursor)
+    return out
+
+
+def write_rebuilt(
+    conn: sqlite3.Connection,
+    forms: FormLibrary,
+    rebuilt: dict[str, tuple[str, Record, int]],
+    now_ms: int,
+) -> None:
+    """Write rebuilt records into (empty) materialized tables, grouped by project."""
+    by_project: dict[str, list[tuple[Record, int]]] = {}
+    for project, record, cursor in rebuilt.values():
+        by_project.setdefault(project, []).append((record, cursor))
+    for project, records in by_project.items():
+        _write(conn, forms, project, records, now_ms)

@@ -1,0 +1,112 @@
+"""Reading a consolidated record: open conflicts, every value written, item order.
+
+Algorithm: a walk over the record's registers (:mod:`sync.record`). A field register
+with different live values is a ``field`` conflict; an item removed concurrently with an
+add or an edit is an ``item`` conflict; a retraction concurrent with an edit or an
+un-retraction is a ``retraction`` conflict (DESIGN.md, laws 3, 5, 6). Results are sorted
+by path so that two servers list the same conflicts in the same order.
+
+Item order follows DESIGN.md law 5: an explicit order field when the form has one, else
+(created HLC, item id); never the position in which items arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import msgspec
+
+from sync.record import Conflict, ConflictValue, FieldState, ItemState, Record, Write
+
+__all__ = ["conflicts", "iter_writes", "ordered_items"]
+
+_VALUE_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
+
+
+def _side(record: Record, write: Write) -> ConflictValue:
+    entry = record.log.get(write.actor, {}).get(write.counter)
+    return ConflictValue(
+        actor=write.actor,
+        counter=write.counter,
+        kind=write.kind,
+        hlc=write.hlc,
+        wall_time=write.wall_time,
+        value=write.value,
+        note=write.note,
+        gps=write.gps,
+        suspect_clock=entry is not None and entry.suspect,
+    )
+
+
+def _conflict(
+    record: Record,
+    kind: Literal["field", "item", "retraction"],
+    path: str,
+    writes: tuple[Write, ...],
+) -> Conflict:
+    ordered = sorted(writes, key=lambda w: (w.actor, w.counter, w.value is True))
+    return Conflict(kind=kind, path=path, values=tuple(_side(record, w) for w in ordered))
+
+
+def _item_fields(group: str, item_id: str, item: ItemState) -> Iterator[tuple[str, FieldState]]:
+    for name, state in item.fields.items():
+        yield f"{group}[{item_id}].{name}", state
+
+
+def conflicts(record: Record) -> tuple[Conflict, ...]:
+    """List every open conflict of ``record`` with each live value and its provenance."""
+    out: list[Conflict] = []
+    for name, state in record.fields.items():
+        if state.conflict:
+            out.append(_conflict(record, "field", name, state.live or state.history))
+    for group, members in record.items.items():
+        for item_id, item in members.items():
+            for path, state in _item_fields(group, item_id, item):
+                if state.conflict:
+                    out.append(_conflict(record, "field", path, state.live or state.history))
+            if item.flagged:
+                sides = item.presence.live + item.contest
+                out.append(_conflict(record, "item", f"{group}[{item_id}]", sides))
+    if record.retraction_conflict:
+        sides = record.retraction.live + record.retraction_contest
+        out.append(_conflict(record, "retraction", "retracted", sides))
+    return tuple(sorted(out, key=lambda c: c.path))
+
+
+def iter_writes(record: Record) -> Iterator[tuple[str, Write]]:
+    """Yield (path, write) for every value ever written to a field of ``record``."""
+    for name, state in record.fields.items():
+        for write in state.history:
+            yield name, write
+    for group, members in record.items.items():
+        for item_id, item in members.items():
+            for path, state in _item_fields(group, item_id, item):
+                for write in state.history:
+                    yield path, write
+
+
+def _order_value(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool) or value is None:
+        return (3, _VALUE_ENCODER.encode(value))
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, _VALUE_ENCODER.encode(value))
+
+
+def ordered_items(
+    record: Record, group: str, order_field: str | None = None, *, include_removed: bool = False
+) -> tuple[tuple[str, ItemState], ...]:
+    """Return a group's items ordered by ``order_field`` if given, then (created HLC, id)."""
+    members = record.items.get(group, {})
+    chosen = [(i, s) for i, s in members.items() if include_removed or s.present]
+
+    def key(pair: tuple[str, ItemState]) -> tuple[tuple[int, Any], int, str]:
+        item_id, item = pair
+        state = item.fields.get(order_field) if order_field else None
+        rank = _order_value(state.value) if state is not None else (4, b"")
+        return (rank, item.created_hlc, item_id)
+
+    return tuple(sorted(chosen, key=key))

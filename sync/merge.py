@@ -1,0 +1,300 @@
+"""Merge: a record as a pure, order-independent function of its ops.
+
+Algorithm: an op-based CRDT (Shapiro et al., "Conflict-free Replicated Data Types",
+SSS 2011) made of multi-value registers (:mod:`sync.register`) for fields, an add-wins
+set keyed by UUID (the OR-Set of the same paper, with version-vector contexts) for
+repeat-group items, and registers for retraction and review. :func:`apply` folds one op
+into a record in time proportional to the registers the op touches; :func:`materialize`
+folds many. Because every step is commutative, associative and idempotent (dots are
+deduplicated), any order, split or duplication of the ops gives the same record
+(DESIGN.md, "Merge semantics").
+
+Choices the laws leave open, documented here:
+
+- Removal and retraction are deliberate acts. An edit *concurrent* with a removal
+  (retraction) keeps the item (record) present (live) and flagged; an edit that
+  *causally follows* one is kept in the field's history and value but does not undo it:
+  only a resolution (``Resolve`` with ``conflict="item"``/``"retraction"``) does.
+- A concurrent retraction and un-retraction (or add and removal) also leave the record
+  live (item present) and flagged: keeping data visible is the safe side.
+- Review is a register too: the display state is the live review with the highest HLC;
+  concurrent reviews all stay live (``record.review.live``) and ``review.conflict`` shows
+  disagreement, but review disagreements are not listed by :func:`conflicts`.
+- A reused dot with different content raises :class:`DotReuseError` (never a silent
+  drop); the same op twice is a no-op. ``suspect=True`` (a stamp far ahead of the
+  server's receive time, see :func:`sync.clock.is_suspect`) is remembered per op as a
+  union over deliveries, so it never depends on arrival order.
+- ``created_hlc``/``updated_hlc`` are the lowest/highest stamp of any op; ``form`` is the
+  highest form version seen (``name@version``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+import msgspec
+
+from sync import register
+from sync.conflicts import conflicts, iter_writes, ordered_items
+from sync.ops import Create, ItemAdd, ItemEdit, ItemRemove, Op, Patch, Resolve, Retract, Review
+from sync.record import EMPTY, FieldState, ItemState, LogEntry, Record, Write
+
+__all__ = [
+    "DotReuseError",
+    "MergeError",
+    "RecordMismatchError",
+    "apply",
+    "conflicts",
+    "iter_writes",
+    "materialize",
+    "op_digest",
+    "ordered_items",
+]
+
+_DIGEST_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
+replace = msgspec.structs.replace
+
+
+class MergeError(ValueError):
+    """Ops that cannot be merged into one record (base; ``code`` is stable)."""
+
+    code = "merge_error"
+
+
+class DotReuseError(MergeError):
+    """Two different ops carry the same dot; the device's counter was reset or forged."""
+
+    code = "dot_reuse"
+
+
+class RecordMismatchError(MergeError):
+    """An op for another record was applied to this one."""
+
+    code = "record_mismatch"
+
+
+def op_digest(op: Op) -> bytes:
+    """Return the 16-byte content digest that detects a reused dot."""
+    return hashlib.sha256(_DIGEST_ENCODER.encode(op)).digest()[:16]
+
+
+def _kind(op: Op) -> str:
+    return str(op.__struct_config__.tag)
+
+
+def _is_edit(op: Op) -> bool:
+    """Whether the op changes data (and so can contest a concurrent retraction)."""
+    match op:
+        case Retract() | Review() | Resolve(conflict="retraction"):
+            return False
+    return True
+
+
+def _form_key(form: str) -> tuple[int, str]:
+    _, _, version = form.rpartition("@")
+    return (int(version) if version.isdigit() else 0, form)
+
+
+def _write(op: Op, value: object, note: str = "") -> Write:
+    return Write(
+        actor=op.dot.actor,
+        counter=op.dot.counter,
+        kind=_kind(op),
+        hlc=op.hlc,
+        wall_time=op.wall_time,
+        context=op.context,
+        value=value,
+        note=note,
+        gps=op.gps,
+    )
+
+
+def _set_fields(
+    fields: dict[str, FieldState], values: dict[str, object], op: Op, note: str = ""
+) -> dict[str, FieldState]:
+    out = dict(fields)
+    for name, value in values.items():
+        out[name] = register.add(out.get(name, EMPTY), _write(op, value, note))
+    return out
+
+
+def _marks(state: FieldState, edits: Iterable[Write]) -> tuple[tuple[Write, ...], bool, bool]:
+    """Edits concurrent with a live True mark, whether one stands, whether it is contested."""
+    raised = [w for w in state.live if w.value is True]
+    contest = tuple(e for e in edits if any(register.concurrent(e, r) for r in raised))
+    lowered = any(w.value is not True for w in state.live)
+    return contest, bool(raised), lowered or bool(contest)
+
+
+def _item_state(item: ItemState) -> ItemState:
+    removals = [w for w in item.presence.live if w.value is False]
+    adds = any(w.value is True for w in item.presence.live)
+    contest = tuple(e for e in item.edits if any(register.concurrent(e, r) for r in removals))
+    removed = bool(removals) and not adds and not contest
+    flagged = bool(removals) and (adds or bool(contest))
+    return replace(item, present=not removed, flagged=flagged, contest=contest)
+
+
+def _apply_item(
+    record: Record, op: Op, group: str, item_id: str
+) -> dict[str, dict[str, ItemState]]:
+    items = dict(record.items)
+    members = dict(items.get(group, {}))
+    item = members.get(item_id) or ItemState(created_hlc=op.hlc)
+    item = replace(item, created_hlc=min(item.created_hlc, op.hlc))
+    match op:
+        case ItemAdd(fields=values):
+            presence = register.add(item.presence, _write(op, True))
+            item = replace(item, presence=presence, fields=_set_fields(item.fields, values, op))
+        case ItemEdit(fields=values):
+            fields = _set_fields(item.fields, values, op)
+            item = replace(item, fields=fields, edits=(*item.edits, _write(op, True)))
+        case ItemRemove():
+            item = replace(item, presence=register.add(item.presence, _write(op, False)))
+        case Resolve(conflict="item", value=keep, reason=reason):
+            item = replace(item, presence=register.add(item.presence, _write(op, keep, reason)))
+        case Resolve(field=str(name), value=value, reason=reason):
+            fields = _set_fields(item.fields, {name: value}, op, reason)
+            item = replace(item, fields=fields, edits=(*item.edits, _write(op, True, reason)))
+    members[item_id] = _item_state(item)
+    items[group] = dict(sorted(members.items()))
+    return items
+
+
+def _logged_edits(log: dict[str, dict[int, LogEntry]]) -> Iterator[Write]:
+    for actor, entries in log.items():
+        for counter, e in entries.items():
+            if e.edit:
+                yield Write(
+                    actor=actor,
+                    counter=counter,
+                    kind=e.kind,
+                    hlc=e.hlc,
+                    wall_time=e.wall_time,
+                    context=e.context,
+                    value=False,
+                    gps=e.gps,
+                )
+
+
+def _retraction(record: Record, op: Op, state: FieldState) -> Record:
+    contest, raised, lowered = _marks(state, _logged_edits(record.log))
+    contest = tuple(sorted(contest, key=register.dot_key))
+    return replace(
+        record,
+        retraction=state,
+        retraction_contest=contest,
+        retracted=raised and not lowered,
+        retraction_conflict=raised and lowered,
+    )
+
+
+def _contest_retraction(record: Record, op: Op) -> Record:
+    """Flag the record if this data op is concurrent with a live retraction."""
+    edit = _write(op, False)
+    if not any(w.value is True and register.concurrent(edit, w) for w in record.retraction.live):
+        return record
+    contest = tuple(sorted((*record.retraction_contest, edit), key=register.dot_key))
+    return replace(record, retraction_contest=contest, retracted=False, retraction_conflict=True)
+
+
+def _log_entry(op: Op, digest: bytes, suspect: bool) -> LogEntry:
+    return LogEntry(
+        kind=_kind(op),
+        hlc=op.hlc,
+        wall_time=op.wall_time,
+        context=op.context,
+        digest=digest,
+        suspect=suspect,
+        edit=_is_edit(op),
+        gps=op.gps,
+    )
+
+
+def _with_log(
+    record: Record, actor: str, counter: int, entry: LogEntry
+) -> dict[str, dict[int, LogEntry]]:
+    log = dict(record.log)
+    entries = dict(log.get(actor, {}))
+    entries[counter] = entry
+    log[actor] = dict(sorted(entries.items()))
+    return dict(sorted(log.items()))
+
+
+def apply(record: Record | None, op: Op, *, suspect: bool = False) -> Record:
+    """Fold one op into ``record`` (None starts a new one) and return the new record.
+
+    Raises :class:`RecordMismatchError` for an op of another record and
+    :class:`DotReuseError` for a known dot with different content.
+    """
+    actor, counter = op.dot.actor, op.dot.counter
+    digest = op_digest(op)
+    if record is None:
+        record = Record(id=op.record_id, form=op.form, created_hlc=op.hlc, updated_hlc=op.hlc)
+    elif op.record_id != record.id:
+        raise RecordMismatchError(
+            f"op {actor}:{counter} belongs to record {op.record_id}, not {record.id}"
+        )
+    else:
+        seen = record.log.get(actor, {}).get(counter)
+        if seen is not None:
+            if seen.digest != digest:
+                raise DotReuseError(
+                    f"dot {actor}:{counter} on record {record.id} was already used by a "
+                    "different op; the device's counter was reset: quarantine this batch "
+                    "and re-enroll the device"
+                )
+            if suspect and not seen.suspect:
+                entry = replace(seen, suspect=True)
+                return replace(record, log=_with_log(record, actor, counter, entry))
+            return record
+    vv = dict(record.vv)
+    vv[actor] = max(vv.get(actor, 0), counter)
+    record = replace(
+        record,
+        form=max(record.form, op.form, key=_form_key),
+        vv=dict(sorted(vv.items())),
+        created_hlc=min(record.created_hlc, op.hlc),
+        updated_hlc=max(record.updated_hlc, op.hlc),
+        op_count=record.op_count + 1,
+        log=_with_log(record, actor, counter, _log_entry(op, digest, suspect)),
+    )
+    match op:
+        case Create(fields=values) | Patch(fields=values):
+            record = replace(record, fields=_sorted(_set_fields(record.fields, values, op)))
+        case ItemAdd() | ItemEdit() | ItemRemove():
+            record = replace(record, items=_apply_item(record, op, op.group, op.item_id))
+        case Resolve(conflict="retraction", value=value, reason=reason):
+            state = register.add(record.retraction, _write(op, value, reason))
+            return _retraction(record, op, state)
+        case Resolve(group=str(group), item_id=str(item_id)):
+            record = replace(record, items=_apply_item(record, op, group, item_id))
+        case Resolve(field=str(name), value=value, reason=reason):
+            fields = _set_fields(record.fields, {name: value}, op, reason)
+            record = replace(record, fields=_sorted(fields))
+        case Retract(reason=reason):
+            return _retraction(
+                record, op, register.add(record.retraction, _write(op, True, reason))
+            )
+        case Review(state=state, comment=comment):
+            return replace(record, review=register.add(record.review, _write(op, state, comment)))
+    return _contest_retraction(record, op)
+
+
+def _sorted(fields: dict[str, FieldState]) -> dict[str, FieldState]:
+    return dict(sorted(fields.items()))
+
+
+def materialize(ops: Iterable[Op], *, suspect: Iterable[tuple[str, int]] = ()) -> Record:
+    """Build the record of ``ops`` (any order, duplicates allowed; at least one op).
+
+    ``suspect`` lists the dots whose stamps were flagged at receipt.
+    """
+    flagged = frozenset(suspect)
+    record: Record | None = None
+    for op in ops:
+        record = apply(record, op, suspect=(op.dot.actor, op.dot.counter) in flagged)
+    if record is None:
+        raise MergeError("materialize needs at least one op; a record exists only through ops")
+    return record

@@ -1,0 +1,144 @@
+"""Consolidated records: the immutable Structs that :mod:`sync.merge` computes.
+
+A record is a pure function of its ops (DESIGN.md, "Merge semantics"). Each field is a
+multi-value register (:class:`FieldState`, built by :mod:`sync.register`); repeat-group
+items (:class:`ItemState`) are an add-wins set keyed by item UUID whose fields are
+registers too; the retraction flag and the review state are registers over retract /
+resolve and review ops. Every value written is a :class:`Write` carrying its provenance.
+All containers are sorted by key or by dot, so equal op sets give byte-identical
+encodings (:mod:`sync.canonical`). Nothing here is ever mutated after construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from sync.ops import GpsFix
+
+__all__ = [
+    "EMPTY",
+    "Conflict",
+    "ConflictValue",
+    "FieldState",
+    "ItemState",
+    "LogEntry",
+    "Record",
+    "Write",
+]
+
+
+class Write(msgspec.Struct, frozen=True, kw_only=True):
+    """One value written by one op, with its provenance and causal context.
+
+    ``kind`` is the op kind that wrote it; ``note`` holds a resolution's or retraction's
+    reason or a review's comment. Presence and retraction registers hold booleans.
+    """
+
+    actor: str
+    counter: int
+    kind: str
+    hlc: int
+    wall_time: int
+    context: dict[str, int]
+    value: Any = None
+    note: str = ""
+    gps: GpsFix | None = None
+
+
+class FieldState(msgspec.Struct, frozen=True, kw_only=True):
+    """A multi-value register: display winner, live values and full history.
+
+    ``live`` holds the writes no other write supersedes and ``history`` every write ever
+    made, both sorted by dot. ``value`` is the live write with the highest
+    (hlc, actor, counter). ``conflict`` is true when the live writes hold different values.
+    """
+
+    value: Any = None
+    conflict: bool = False
+    live: tuple[Write, ...] = ()
+    history: tuple[Write, ...] = ()
+
+
+EMPTY = FieldState()
+
+
+class ItemState(msgspec.Struct, frozen=True, kw_only=True):
+    """One item of a repeat group: its field registers and presence.
+
+    ``presence`` holds adds (True), removals (False) and item resolutions; ``edits`` the
+    item's edits; ``contest`` the edits concurrent with a live removal. The item is
+    ``present`` unless a live removal stands alone; ``flagged`` when a removal is
+    concurrent with an add or an edit (the item stays present until resolved).
+    """
+
+    created_hlc: int
+    present: bool = True
+    flagged: bool = False
+    fields: dict[str, FieldState] = {}
+    presence: FieldState = EMPTY
+    edits: tuple[Write, ...] = ()
+    contest: tuple[Write, ...] = ()
+
+
+class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """What a record remembers of each op it has seen (keyed by actor, then counter).
+
+    ``digest`` (first 16 bytes of the SHA-256 of the op's deterministic msgpack) detects a
+    dot reused for different content; ``suspect`` marks a stamp flagged at receipt;
+    ``edit`` tells whether the op changed data (so it can contest a retraction).
+    """
+
+    kind: str
+    hlc: int
+    wall_time: int
+    context: dict[str, int]
+    digest: bytes
+    suspect: bool = False
+    edit: bool = True
+    gps: GpsFix | None = None
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """The consolidated state of one record: a pure function of its set of ops."""
+
+    id: str
+    form: str
+    fields: dict[str, FieldState] = {}
+    items: dict[str, dict[str, ItemState]] = {}
+    retracted: bool = False
+    retraction_conflict: bool = False
+    retraction: FieldState = EMPTY
+    retraction_contest: tuple[Write, ...] = ()
+    review: FieldState = EMPTY
+    vv: dict[str, int] = {}
+    created_hlc: int = 0
+    updated_hlc: int = 0
+    op_count: int = 0
+    log: dict[str, dict[int, LogEntry]] = {}
+
+
+class ConflictValue(msgspec.Struct, frozen=True, kw_only=True):
+    """One live side of an open conflict, with its provenance."""
+
+    actor: str
+    counter: int
+    kind: str
+    hlc: int
+    wall_time: int
+    value: Any = None
+    note: str = ""
+    gps: GpsFix | None = None
+    suspect_clock: bool = False
+
+
+class Conflict(msgspec.Struct, frozen=True, kw_only=True):
+    """An open conflict: a field, an item's presence or the record's retraction.
+
+    ``path`` is ``field``, ``group[item_id].field``, ``group[item_id]`` or ``retracted``.
+    """
+
+    kind: Literal["field", "item", "retraction"]
+    path: str
+    values: tuple[ConflictValue, ...]

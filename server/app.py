@@ -16,6 +16,7 @@ from server import auth
 from server.config import Config
 from server.context import ServerContext
 from server.controllers.admin import AdminController
+from server.controllers.device import DeviceController
 from server.datadir import DataDir, open_data_dir
 from server.errors import CairnServerError
 
@@ -93,7 +94,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     from server import __version__
 
     return Litestar(
-        route_handlers=[health, AdminController],
+        route_handlers=[health, AdminController, DeviceController],
         state=State({"cairn": context}),
         dependencies={
             "cairn": Provide(_context, sync_to_thread=False),

@@ -1,0 +1,508 @@
+"""The field device client: record offline, seal and push batches, pull what others did.
+
+Everything is stored in the device home (`DeviceStore`, keys beside it, all 0600) before
+anything is sent, so a device can work for days with no connection and lose nothing:
+
+- an edit becomes one op (dot = this device + its next counter, context = the record's
+  version vector as the device sees it, an HLC stamp, the wall time and optional GPS fix),
+  validated with the same `forms` code the server uses, stored, and merged locally;
+- `push` first seals pending ops into batches and stores the sealed bytes, then sends each
+  batch until the server returns a signed receipt. Only a verified receipt marks ops as
+  delivered; a retry (after a timeout, a crash, a server restart) sends the same bytes, and
+  the server's replay rule returns the same receipt;
+- `pull` fetches sealed pages after its cursor, verifies the server's signature, merges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+from forms.library import builtin_library, parse_form_ref
+
+from forms.schema import FormDef, only_errors
+from forms.validate import validate, validate_item
+from sync import merge, ops, wire
+from sync.clock import HybridClock, wall_clock_ms
+from sync.device_store import DeviceStore
+from sync.errors import CairnCryptoError
+from sync.keys import DeviceKeys
+from sync.receipt import Receipt, verify_receipt
+from sync.record import Record
+from sync.sealed import open_pull, seal_batch
+
+BATCH_OPS = 5_000
+PULL_LIMIT = 5_000
+RETRIES = 5
+_OP = msgspec.msgpack.Decoder(ops.Op)  # type: ignore[arg-type]
+_ENC = msgspec.msgpack.Encoder()
+_RECORD = msgspec.msgpack.Decoder(Record)
+_RECORD_ENC = msgspec.msgpack.Encoder(order="deterministic")
+
+
+class ClientError(Exception):
+    """Something the person at the device must know; the message says what to do."""
+
+
+class NotEnrolled(ClientError):
+    """The device home has no enrollment yet."""
+
+
+class Unreachable(ClientError):
+    """The server could not be reached; nothing was lost, try again later."""
+
+
+class Refused(ClientError):
+    """The server refused a request (the server's message is included)."""
+
+
+class InvalidValues(ClientError):
+    """Values that do not fit the form; nothing was stored."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def uuid7() -> str:
+    """A UUIDv7 (RFC 9562): 48-bit Unix ms, then random bits; sorts by creation time."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(secrets.token_bytes(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68) << 64
+    value |= 0b10 << 62 | rand & ((1 << 62) - 1)
+    return str(uuid.UUID(int=value))
+
+
+@dataclass(frozen=True)
+class PushSummary:
+    """What one push achieved."""
+
+    batches: int
+    ops: int
+    refused: list[str]
+    missing_seqs: list[int]
+
+
+@dataclass(frozen=True)
+class PullSummary:
+    """What one pull brought."""
+
+    ops: int
+    new_ops: int
+    cursor: int
+    clock_offset_ms: int
+
+
+Progress = Callable[[int, int], None]
+
+
+class Device:
+    """One field device home: keys, offline store, clock, and the way to the server."""
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        time_source: Callable[[], int] = wall_clock_ms,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.home = Path(home)
+        self.store = DeviceStore(self.home)
+        self._transport = transport
+        self._time = time_source
+        self._sleep = sleep
+        self.forms = builtin_library()
+        self.clock = HybridClock(time_source, last=int(self.store.get("hlc", 0) or 0))
+
+    def close(self) -> None:
+        """Close the offline store."""
+        self.store.close()
+
+    # -- enrollment ---------------------------------------------------------------------
+
+    @property
+    def device_id(self) -> str:
+        """This device's id (after enrollment)."""
+        value = self.store.get("device_id")
+        if not isinstance(value, str):
+            raise NotEnrolled(
+                f"{self.home} is not enrolled yet; run 'cairn device enroll URL CODE' first"
+            )
+        return value
+
+    def keys(self) -> DeviceKeys:
+        """This device's keys."""
+        return DeviceKeys.load(self.home / "keys")
+
+    def _http(self, url: str | None = None) -> httpx.Client:
+        base = url or self.store.get("server_url")
+        if not isinstance(base, str):
+            raise NotEnrolled("no server configured; run 'cairn device enroll URL CODE' first")
+        return httpx.Client(base_url=base, transport=self._transport, timeout=60.0)
+
+    def enroll(self, url: str, code: str, label: str = "") -> wire.EnrollResponse:
+        """Make keys, enroll with a one-time code, and keep the server's public keys."""
+        if self.store.get("device_id") is not None:
+            raise ClientError(f"{self.home} is already enrolled as {self.device_id}")
+        keys_dir = self.home / "keys"
+        keys = DeviceKeys.load(keys_dir) if keys_dir.exists() else DeviceKeys.generate()
+        if not keys_dir.exists():
+            keys.save(keys_dir)
+        request = wire.EnrollRequest(
+            code=code,
+            signing_public=keys.signing_public_bytes(),
+            encryption_recipient=keys.recipient(),
+            label=label,
+        )
+        response = self._post(url.rstrip("/"), "/v1/device/enroll", wire.encode(request))
+        answer = wire.ENROLL_RESPONSE.decode(response)
+        with self.store.transaction() as conn:
+            for key, value in (
+                ("device_id", answer.device_id),
+                ("project", answer.project),
+                ("server_url", url.rstrip("/")),
+                ("server_signing_public", answer.server_signing_public),
+                ("server_signing_key_id", answer.server_signing_key_id),
+                ("batch_recipient", answer.batch_recipient),
+                ("batch_key_id", answer.batch_key_id),
+                ("counter", 0),
+                ("cursor", 0),
+                ("clock_offset_ms", answer.server_time_ms - self._time()),
+            ):
+                self.store.put(conn, key, value)
+        return answer
+
+    # -- recording ----------------------------------------------------------------------
+
+    def form(self, ref: str) -> FormDef:
+        """A form by `id` (latest version) or `id@version`."""
+        if "@" in ref:
+            form_id, version = parse_form_ref(ref)
+            return self.forms.get(form_id, version)
+        return self.forms.get(ref)
+
+    def record(self, record_id: str) -> Record:
+        """The merged local view of one record (id or unique prefix)."""
+        found = self.store.get_record(self.resolve(record_id))
+        assert found is not None
+        return _RECORD.decode(found[1])
+
+    def resolve(self, prefix: str) -> str:
+        """The full record id for an id or a unique prefix of one."""
+        matches = self.store.find_records(prefix)
+        if prefix in matches:
+            return prefix
+        if not matches:
+            raise ClientError(
+                f"no record {prefix!r} on this device; 'cairn device list' shows them"
+            )
+        if len(matches) > 1:
+            raise ClientError(f"{prefix!r} matches {len(matches)} records; type more of the id")
+        return matches[0]
+
+    def records(self) -> list[Record]:
+        """Every record on this device, by id."""
+        return [_RECORD.decode(state) for _, _, state in self.store.iter_records()]
+
+    def _base(self, record_id: str, form: str, gps: ops.GpsFix | None) -> dict[str, Any]:
+        existing = self.store.get_record(record_id)
+        context = _RECORD.decode(existing[1]).vv if existing else {}
+        counter = int(self.store.get("counter", 0) or 0) + 1  # type: ignore[arg-type]
+        return {
+            "dot": ops.Dot(actor=self.device_id, counter=counter),
+            "record_id": record_id,
+            "form": form,
+            "hlc": self.clock.now(),
+            "context": dict(context),
+            "wall_time": self._time(),
+            "gps": gps,
+        }
+
+    def _commit(self, op: ops.Op, origin: str = "local") -> Record:
+        blob = _ENC.encode(op)
+        existing = self.store.get_record(op.record_id)
+        record = _RECORD.decode(existing[1]) if existing else None
+        record = merge.apply(record, op)
+        with self.store.transaction() as conn:
+            self.store.insert_op(conn, op.dot.actor, op.dot.counter, op.record_id, origin, blob)
+            self.store.put_record(conn, op.record_id, record.form, _RECORD_ENC.encode(record))
+            if origin == "local":
+                self.store.put(conn, "counter", op.dot.counter)
+            self.store.put(conn, "hlc", self.clock.last)
+        return record
+
+    def _check(self, problems: list[Any]) -> None:
+        errors = only_errors(problems)
+        if errors:
+            raise InvalidValues([f"{p.path}: {p.message}" if p.path else p.message for p in errors])
+
+    def _form_of(self, record_id: str) -> tuple[str, FormDef]:
+        rid = self.resolve(record_id)
+        found = self.store.get_record(rid)
+        assert found is not None
+        return rid, self.form(found[0])
+
+    def new(self, form_ref: str, values: dict[str, Any], gps: ops.GpsFix | None = None) -> str:
+        """Create a record; returns its new id (a UUIDv7)."""
+        form = self.form(form_ref)
+        self._check(validate(form, values, partial=True))
+        record_id = uuid7()
+        self._commit(ops.Create(fields=values, **self._base(record_id, form.ref, gps)))
+        return record_id
+
+    def missing_required(self, record_id: str) -> list[str]:
+        """Required fields of a record that have no value yet."""
+        rid, form = self._form_of(record_id)
+        record = self.record(rid)
+        return [
+            f.name
+            for f in form.fields
+            if f.required and f.name not in record.fields and form.group(f.name) is None
+        ]
+
+    def edit(self, record_id: str, values: dict[str, Any], gps: ops.GpsFix | None = None) -> None:
+        """Set fields of a record."""
+        rid, form = self._form_of(record_id)
+        self._check(validate(form, values, partial=True))
+        self._commit(ops.Patch(fields=values, **self._base(rid, self.record(rid).form, gps)))
+
+    def add_item(
+        self, record_id: str, group: str, values: dict[str, Any], gps: ops.GpsFix | None = None
+    ) -> str:
+        """Add an item to a repeat group; returns the item id."""
+        rid, form = self._form_of(record_id)
+        self._check(validate_item(form, group, values, partial=True))
+        item_id = uuid7()
+        base = self._base(rid, self.record(rid).form, gps)
+        self._commit(ops.ItemAdd(group=group, item_id=item_id, fields=values, **base))
+        return item_id
+
+    def edit_item(self, record_id: str, group: str, item_id: str, values: dict[str, Any]) -> None:
+        """Set fields of one item of a repeat group."""
+        rid, form = self._form_of(record_id)
+        spec = form.group(group)
+        if spec is not None and spec.append_only:
+            raise ClientError(f"{group}: rows are append-only; add a correcting row instead")
+        self._check(validate_item(form, group, values, partial=True))
+        item_id = self._item(rid, group, item_id)
+        base = self._base(rid, self.record(rid).form, None)
+        self._commit(ops.ItemEdit(group=group, item_id=item_id, fields=values, **base))
+
+    def remove_item(self, record_id: str, group: str, item_id: str) -> None:
+        """Remove one item of a repeat group (kept in history)."""
+        rid, form = self._form_of(record_id)
+        spec = form.group(group)
+        if spec is None:
+            raise ClientError(f"{group!r} is not a repeat group of {form.ref}")
+        if spec.append_only:
+            raise ClientError(f"{group}: rows are append-only; add a correcting row instead")
+        item_id = self._item(rid, group, item_id)
+        base = self._base(rid, self.record(rid).form, None)
+        self._commit(ops.ItemRemove(group=group, item_id=item_id, **base))
+
+    def _item(self, record_id: str, group: str, prefix: str) -> str:
+        items = self.record(record_id).items.get(group, {})
+        matches = [i for i in items if i.startswith(prefix)]
+        if prefix in items:
+            return prefix
+        if len(matches) != 1:
+            raise ClientError(
+                f"no single item {prefix!r} in {group} of record {record_id}"
+                if not matches
+                else f"{prefix!r} matches {len(matches)} items; type more of the id"
+            )
+        return matches[0]
+
+    def retract(self, record_id: str, reason: str) -> None:
+        """Retract (soft-delete) a record; a reason is required."""
+        if not reason.strip():
+            raise ClientError("a retraction needs a reason (--reason)")
+        rid = self.resolve(record_id)
+        self._commit(ops.Retract(reason=reason, **self._base(rid, self.record(rid).form, None)))
+
+    # -- sync ---------------------------------------------------------------------------
+
+    def _post(self, base: str | None, path: str, body: bytes) -> bytes:
+        """POST with retries and backoff on network errors and 5xx; 4xx raise Refused."""
+        delay = 0.5
+        last: Exception | None = None
+        for attempt in range(RETRIES):
+            try:
+                with self._http(base) as http:
+                    response = http.post(path, content=body)
+            except httpx.TransportError as exc:
+                last = exc
+            else:
+                if response.status_code < 400:
+                    return response.content
+                if response.status_code < 500 and response.status_code != 429:
+                    raise Refused(_server_message(response))
+                last = Refused(_server_message(response))
+            if attempt < RETRIES - 1:
+                self._sleep(delay)
+                delay *= 2
+        raise Unreachable(
+            f"could not reach the server ({last}); nothing was lost: what is not yet "
+            "receipted stays on this device, try again later"
+        )
+
+    def _seal_pending(self) -> None:
+        pending = self.store.unsealed_ops()
+        if not pending:
+            return
+        keys = self.keys()
+        recipient = str(self.store.get("batch_recipient"))
+        key_id = str(self.store.get("batch_key_id"))
+        for start in range(0, len(pending), BATCH_OPS):
+            chunk = pending[start : start + BATCH_OPS]
+            body = _ENC.encode([msgspec.Raw(blob) for _, _, blob in chunk])
+            batch_id = uuid7()
+            seq = self.store.max_seq() + 1
+            sealed = seal_batch(
+                body,
+                device_id=self.device_id,
+                batch_id=batch_id,
+                seq=seq,
+                device_signing_key=keys.signing_key,
+                server_recipient=recipient,
+                server_key_id=key_id,
+            )
+            with self.store.transaction() as conn:
+                self.store.insert_batch(conn, batch_id, seq, len(chunk), self._time(), sealed)
+                self.store.assign_batch(conn, batch_id, [(a, c) for a, c, _ in chunk])
+
+    def push(self, progress: Progress | None = None) -> PushSummary:
+        """Seal what is pending and push every batch that has no receipt yet."""
+        self._seal_pending()
+        batches = self.store.pending_batches()
+        server_public = self.store.get("server_signing_public")
+        assert isinstance(server_public, bytes)
+        refused: list[str] = []
+        missing: list[int] = []
+        sent_ops = 0
+        for done, batch in enumerate(batches, start=1):
+            answer = self._post(None, "/v1/device/batches", batch.sealed)
+            receipt = self._verify_receipt(answer, batch.batch_id, batch.sealed, server_public)
+            with self.store.transaction() as conn:
+                self.store.store_receipt(conn, batch.batch_id, answer, self._time())
+            refused += [f"batch {batch.seq} op {r.index}: {r.reason}" for r in receipt.refused]
+            missing = list(receipt.missing_seqs)
+            sent_ops += batch.op_count
+            if progress:
+                progress(done, len(batches))
+        return PushSummary(
+            batches=len(batches), ops=sent_ops, refused=refused, missing_seqs=missing
+        )
+
+    def _verify_receipt(
+        self, answer: bytes, batch_id: str, sealed: bytes, server_public: bytes
+    ) -> Receipt:
+        try:
+            receipt = verify_receipt(answer, server_public)
+        except CairnCryptoError as exc:
+            raise Refused(f"the server's receipt does not verify ({exc}); batch kept") from exc
+        if (
+            receipt.batch_id != batch_id
+            or receipt.device_id != self.device_id
+            or receipt.sealed_sha256 != hashlib.sha256(sealed).hexdigest()
+        ):
+            raise Refused("the server's receipt is for another batch; batch kept, retry later")
+        return receipt
+
+    def pull(self, progress: Progress | None = None) -> PullSummary:
+        """Fetch every op after our cursor, verify it, and merge it locally."""
+        keys = self.keys()
+        server_public = self.store.get("server_signing_public")
+        assert isinstance(server_public, bytes)
+        cursor = int(self.store.get("cursor", 0) or 0)  # type: ignore[arg-type]
+        total = new = 0
+        offset = int(self.store.get("clock_offset_ms", 0) or 0)  # type: ignore[arg-type]
+        while True:
+            request = wire.PullRequest(
+                device_id=self.device_id, cursor=cursor, limit=PULL_LIMIT
+            ).sign(keys.signing_key)
+            sealed = self._post(None, "/v1/device/pull", wire.encode(request))
+            try:
+                body = open_pull(
+                    sealed,
+                    device_identity=keys.identity,
+                    server_signing_public=server_public,
+                    device_id=self.device_id,
+                )
+            except CairnCryptoError as exc:
+                raise Refused(f"the server's answer does not verify ({exc})") from exc
+            page = wire.PULL_PAGE.decode(body)
+            offset = page.server_time_ms - self._time()
+            new += self._merge_pulled(page)
+            total += len(page.ops)
+            cursor = page.cursor
+            with self.store.transaction() as conn:
+                self.store.put(conn, "cursor", cursor)
+                self.store.put(conn, "clock_offset_ms", offset)
+                self.store.put(conn, "last_pull_ms", self._time())
+            if progress:
+                progress(total, total + (1 if page.more else 0))
+            if not page.more:
+                break
+        return PullSummary(ops=total, new_ops=new, cursor=cursor, clock_offset_ms=offset)
+
+    def _merge_pulled(self, page: wire.PullPage) -> int:
+        by_record: dict[str, list[tuple[ops.Op, bytes]]] = {}
+        for raw in page.ops:
+            blob = bytes(raw)
+            op = _OP.decode(blob)
+            by_record.setdefault(op.record_id, []).append((op, blob))
+        new = 0
+        with self.store.transaction() as conn:
+            for record_id, items in by_record.items():
+                existing = self.store.get_record(record_id)
+                record = _RECORD.decode(existing[1]) if existing else None
+                for op, blob in items:
+                    if self.store.insert_op(
+                        conn, op.dot.actor, op.dot.counter, record_id, "pulled", blob
+                    ):
+                        new += 1
+                    record = merge.apply(record, op)
+                    self.clock.observe(op.hlc)
+                assert record is not None
+                self.store.put_record(conn, record_id, record.form, _RECORD_ENC.encode(record))
+            self.store.put(conn, "hlc", self.clock.last)
+        return new
+
+    def status(self) -> dict[str, Any]:
+        """Pending ops, last receipt, server, clock offset at last sync."""
+        last = self.store.last_receipt()
+        return {
+            "device_id": self.store.get("device_id"),
+            "project": self.store.get("project"),
+            "server": self.store.get("server_url"),
+            "ops": self.store.count_ops(),
+            "batches_awaiting_receipt": len(self.store.pending_batches()),
+            "last_receipt": None if last is None else {"batch_id": last[0], "at_ms": last[2]},
+            "cursor": self.store.get("cursor"),
+            "clock_offset_ms": self.store.get("clock_offset_ms"),
+            "records": sum(1 for _ in self.store.iter_records()),
+        }
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        return f"{body.get('message', response.text)} [{response.status_code} {body.get('error')}]"
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def home_from_env(option: str | None) -> Path:
+    """The device home: --home, else $CAIRN_DEVICE_HOME, else ./cairn-device."""
+    return Path(option or os.environ.get("CAIRN_DEVICE_HOME") or "cairn-device")

@@ -1,0 +1,281 @@
+"""`cairn device …`: the field client (enroll, record, edit, push, pull, status)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+
+from forms.schema import FormDef
+from server.cli.render import render_record, value_from_text
+from sync import client as device_client
+from sync.clock import wall_clock_ms
+from sync.conflicts import conflicts
+from sync.ops import GpsFix
+from sync.view import record_view
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `device` command group."""
+    parser = sub.add_parser("device", help="the field device client (works offline)")
+    group = parser.add_subparsers(dest="device_command", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = group.add_parser(name, help=help_text)
+        p.add_argument(
+            "--home",
+            metavar="DIR",
+            default=None,
+            help="the device's offline store (default: $CAIRN_DEVICE_HOME or ./cairn-device)",
+        )
+        return p
+
+    p = action("enroll", "make keys and enroll with a one-time code")
+    p.add_argument("url", help="server URL, e.g. http://127.0.0.1:8000")
+    p.add_argument("code", help="one-time enrollment code from 'cairn admin enroll'")
+    p.add_argument("--label", default="", help="a name for this device (team, tablet)")
+    p.set_defaults(func=_enroll)
+
+    def values(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help="set a field; the value is parsed by the field's type (repeatable)",
+        )
+        p.add_argument(
+            "--set-json",
+            action="append",
+            default=[],
+            metavar="FIELD=JSON",
+            help="set a field to a JSON value (geopoints, shapes, lists)",
+        )
+        p.add_argument("--gps", metavar="LAT,LON,ACC", help="where this edit was made")
+
+    p = action("new", "create a record of a form")
+    p.add_argument("form", metavar="FORM", help="form id, e.g. site_grave or site_grave@1")
+    values(p)
+    p.set_defaults(func=_new)
+
+    p = action("edit", "set fields of a record")
+    p.add_argument("record", metavar="RECORD", help="record id (or a unique prefix)")
+    values(p)
+    p.set_defaults(func=_edit)
+
+    item = action("item", "add, edit or remove an item of a repeat group")
+    item.add_argument("item_action", choices=["add", "edit", "remove"])
+    item.add_argument("record", metavar="RECORD")
+    item.add_argument("group", metavar="GROUP", help="repeat group, e.g. inventory")
+    item.add_argument("item_id", metavar="ITEM", nargs="?", help="item id (edit/remove)")
+    values(item)
+    item.set_defaults(func=_item)
+
+    p = action("retract", "retract (soft-delete) a record, with a reason")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=_retract)
+
+    p = action("list", "list the records on this device")
+    p.set_defaults(func=_list)
+
+    p = action("show", "show one record, merged, with its conflicts")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_show)
+
+    p = action("push", "seal pending edits and push them to the server")
+    p.set_defaults(func=_push)
+
+    p = action("pull", "fetch and merge what others recorded")
+    p.set_defaults(func=_pull)
+
+    p = action("status", "pending ops, last receipt, server, clock offset")
+    p.set_defaults(func=_status)
+
+
+@contextmanager
+def _device(args: argparse.Namespace) -> Iterator[device_client.Device]:
+    from server.cli import CommandError
+
+    dev = device_client.Device(device_client.home_from_env(args.home))
+    try:
+        yield dev
+    except device_client.InvalidValues as exc:
+        raise CommandError(
+            "nothing stored; fix these values:\n  " + "\n  ".join(exc.problems)
+        ) from exc
+    except device_client.ClientError as exc:
+        raise CommandError(str(exc)) from exc
+    except LookupError as exc:
+        raise CommandError(str(exc).strip("'\"")) from exc
+    finally:
+        dev.close()
+
+
+def _parse_values(form: FormDef, group: str | None, args: argparse.Namespace) -> dict[str, Any]:
+    from server.cli import CommandError
+
+    fields = form.group(group).fields if group and form.group(group) else form.fields
+    by_name = {f.name: f for f in fields}
+    out: dict[str, Any] = {}
+    for text in args.set:
+        name, sep, raw = text.partition("=")
+        if not sep:
+            raise CommandError(f"--set {text!r}: use FIELD=VALUE")
+        field = by_name.get(name)
+        if field is None:
+            raise CommandError(
+                f"{name!r} is not a field of {form.ref}{' ' + group if group else ''}"
+            )
+        try:
+            out[name] = value_from_text(field, raw)
+        except ValueError as exc:
+            raise CommandError(f"--set {name}: {exc}") from exc
+    for text in args.set_json:
+        name, sep, raw = text.partition("=")
+        if not sep:
+            raise CommandError(f"--set-json {text!r}: use FIELD=JSON")
+        try:
+            out[name] = json.loads(raw)
+        except ValueError as exc:
+            raise CommandError(f"--set-json {name}: not valid JSON ({exc})") from exc
+    return out
+
+
+def _gps(text: str | None) -> GpsFix | None:
+    from server.cli import CommandError
+
+    if not text:
+        return None
+    try:
+        lat, lon, acc = (float(x) for x in text.split(","))
+        return msgspec.convert(
+            {"lat": lat, "lon": lon, "h_acc_m": acc, "fix_time": wall_clock_ms()},
+            GpsFix,
+        )
+    except (ValueError, msgspec.ValidationError) as exc:
+        raise CommandError(
+            f"--gps {text!r}: give LAT,LON,ACC in degrees and metres, "
+            f"latitude -90..90, longitude -180..180, accuracy >= 0 ({exc})"
+        ) from exc
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        answer = dev.enroll(args.url, args.code, args.label)
+    print(f"enrolled as {answer.device_id} in project {answer.project}")
+    print(f"server batch key {answer.batch_key_id} ({answer.batch_recipient[:12]}…)")
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        form = dev.form(args.form)
+        record_id = dev.new(form.ref, _parse_values(form, None, args), _gps(args.gps))
+        missing = dev.missing_required(record_id)
+    print(record_id)
+    if missing:
+        print(f"still to fill in: {', '.join(missing)}", file=sys.stderr)
+    return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        rid, form = dev._form_of(args.record)
+        dev.edit(rid, _parse_values(form, None, args), _gps(args.gps))
+    print(f"edited {rid}")
+    return 0
+
+
+def _item(args: argparse.Namespace) -> int:
+    from server.cli import CommandError
+
+    with _device(args) as dev:
+        rid, form = dev._form_of(args.record)
+        if args.item_action == "add":
+            item_id = dev.add_item(
+                rid, args.group, _parse_values(form, args.group, args), _gps(args.gps)
+            )
+            print(item_id)
+            return 0
+        if not args.item_id:
+            raise CommandError(f"item {args.item_action} needs the ITEM id")
+        if args.item_action == "edit":
+            dev.edit_item(rid, args.group, args.item_id, _parse_values(form, args.group, args))
+        else:
+            dev.remove_item(rid, args.group, args.item_id)
+    print(f"{args.item_action}ed item {args.item_id} of {args.group} in {rid}")
+    return 0
+
+
+def _retract(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        rid = dev.resolve(args.record)
+        dev.retract(rid, args.reason)
+    print(f"retracted {rid}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        records = dev.records()
+        for record in records:
+            open_conflicts = len(conflicts(record))
+            flags = []
+            if record.retracted:
+                flags.append("retracted")
+            if open_conflicts:
+                flags.append(f"{open_conflicts} conflict(s)")
+            print(f"{record.id}  {record.form:<24} {' '.join(flags)}")
+    if not records:
+        print("no records yet; create one with 'cairn device new FORM --set FIELD=VALUE'")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        record = dev.record(args.record)
+        if args.json:
+            sys.stdout.write(msgspec.json.encode(record_view(record)).decode() + "\n")
+        else:
+            print(render_record(record))
+    return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    def progress(done: int, total: int) -> None:
+        bar = "#" * int(30 * done / max(total, 1))
+        print(f"\rpushing [{bar:<30}] {done}/{total} batches", end="", file=sys.stderr, flush=True)
+
+    with _device(args) as dev:
+        summary = dev.push(progress)
+    if summary.batches:
+        print(file=sys.stderr)
+    print(
+        f"pushed {summary.ops} ops in {summary.batches} batch(es); every one has a signed receipt"
+    )
+    for line in summary.refused:
+        print(f"refused by the server (kept in its quarantine): {line}")
+    if summary.missing_seqs:
+        print(f"the server has not seen batches {summary.missing_seqs} of this device")
+    return 0
+
+
+def _pull(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        summary = dev.pull()
+    print(f"pulled {summary.ops} ops ({summary.new_ops} new), cursor {summary.cursor}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        status = dev.status()
+    print(json.dumps(status, indent=2, sort_keys=True))
+    return 0

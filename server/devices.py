@@ -116,7 +116,8 @@ def pull(ctx: ServerContext, request: wire.PullRequest) -> bytes:
     return sealed.seal_pull(
         body,
         device_id=device.device_id,
-        device_recipient=age.parse_recipient(device.encryption_recipient),
+        cursor=request.cursor,
+        device_recipient=device.encryption_recipient,
         server_signing_key=ctx.keys.signing_key,
-        server_signing_key_id=ctx.keys.signing_key_id,
+        server_key_id=ctx.keys.signing_key_id,
     )

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from sync.receipt import Receipt, RefusedOp, sign_receipt
 
 from server.clock import now_ms
 from server.context import ServerContext
@@ -34,6 +33,7 @@ from sync import errors as crypto_errors
 from sync import ops as op_types
 from sync import sealed
 from sync.clock import is_suspect
+from sync.receipt import Receipt, RefusedOp, sign_receipt
 
 _RAW_LIST = msgspec.msgpack.Decoder(list[msgspec.Raw])
 _OP = msgspec.msgpack.Decoder(op_types.Op)  # type: ignore[arg-type]
@@ -179,7 +179,7 @@ def _store_batch(
                 record_id=op.record_id,
                 actor=op.dot.actor,
                 counter=op.dot.counter,
-                kind=type(op).__struct_config__.tag,  # type: ignore[attr-defined]
+                kind=str(type(op).__struct_config__.tag),
                 hlc=op.hlc,
                 batch_id=routing.batch_id,
                 received_at_ms=now,

@@ -18,6 +18,7 @@ from forms.library import FormLibrary, parse_form_ref
 from forms.schema import FormDef, GeopointField, GeoshapeField
 from server.store import sync_tables as st
 from sync import merge
+from sync.conflicts import conflicts
 from sync.ops import Op
 from sync.record import Record
 
@@ -38,7 +39,8 @@ def decode_record(state: bytes) -> Record:
 
 def _form(forms: FormLibrary, ref: str) -> FormDef:
     form_id, version = parse_form_ref(ref)
-    return forms.get(form_id, version)
+    form: FormDef = forms.get(form_id, version)
+    return form
 
 
 def _winner(record: Record, name: str) -> Any:
@@ -48,7 +50,7 @@ def _winner(record: Record, name: str) -> Any:
 
 def conflict_count(record: Record) -> int:
     """How many open conflicts the record has."""
-    return len(merge.conflicts(record))
+    return len(conflicts(record))
 
 
 def identifier_rows(project: str, form: FormDef, record: Record) -> list[st.IdentifierRow]:
@@ -166,8 +168,8 @@ def materialize_rows(
     stored = st.load_states(conn, sorted(by_record))
     updated: list[tuple[Record, int]] = []
     for record_id, items in by_record.items():
-        row = stored.get(record_id)
-        record = decode_record(row.state) if row is not None else None
+        stored_row = stored.get(record_id)
+        record = decode_record(stored_row.state) if stored_row is not None else None
         for _cursor, op, suspect in items:
             record = merge.apply(record, op, suspect=suspect)
         assert record is not None

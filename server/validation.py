@@ -26,7 +26,8 @@ SUPERVISOR_KINDS = (op_types.Resolve, op_types.Review)
 def _form(forms: FormLibrary, ref: str) -> FormDef | str:
     try:
         form_id, version = parse_form_ref(ref)
-        return forms.get(form_id, version)
+        form: FormDef = forms.get(form_id, version)
+        return form
     except (FormError, ValueError) as exc:
         return f"unknown form {ref!r}: {exc}"
 

@@ -122,7 +122,7 @@ class Device:
         self._time = time_source
         self._sleep = sleep
         self.forms = builtin_library()
-        self.clock = HybridClock(time_source, last=int(self.store.get("hlc", 0) or 0))
+        self.clock = HybridClock(time_source, last=self.store.get_int("hlc"))
 
     def close(self) -> None:
         """Close the offline store."""
@@ -133,20 +133,26 @@ class Device:
     @property
     def device_id(self) -> str:
         """This device's id (after enrollment)."""
-        value = self.store.get("device_id")
-        if not isinstance(value, str):
+        value = self.store.get_str("device_id")
+        if value is None:
             raise NotEnrolled(
                 f"{self.home} is not enrolled yet; run 'cairn device enroll URL CODE' first"
             )
         return value
+
+    def _server_public(self) -> bytes:
+        public = self.store.get_bytes("server_signing_public")
+        if public is None:
+            raise NotEnrolled(f"{self.home} is not enrolled yet; run 'cairn device enroll'")
+        return public
 
     def keys(self) -> DeviceKeys:
         """This device's keys."""
         return DeviceKeys.load(self.home / "keys")
 
     def _http(self, url: str | None = None) -> httpx.Client:
-        base = url or self.store.get("server_url")
-        if not isinstance(base, str):
+        base = url or self.store.get_str("server_url")
+        if base is None:
             raise NotEnrolled("no server configured; run 'cairn device enroll URL CODE' first")
         return httpx.Client(base_url=base, transport=self._transport, timeout=60.0)
 
@@ -160,8 +166,8 @@ class Device:
             keys.save(keys_dir)
         request = wire.EnrollRequest(
             code=code,
-            signing_public=keys.signing_public_bytes(),
-            encryption_recipient=keys.recipient(),
+            signing_public=keys.public().signing_public,
+            encryption_recipient=keys.public().encryption_recipient,
             label=label,
         )
         response = self._post(url.rstrip("/"), "/v1/device/enroll", wire.encode(request))
@@ -188,8 +194,10 @@ class Device:
         """A form by `id` (latest version) or `id@version`."""
         if "@" in ref:
             form_id, version = parse_form_ref(ref)
-            return self.forms.get(form_id, version)
-        return self.forms.get(ref)
+            form: FormDef = self.forms.get(form_id, version)
+        else:
+            form = self.forms.get(ref)
+        return form
 
     def record(self, record_id: str) -> Record:
         """The merged local view of one record (id or unique prefix)."""
@@ -217,7 +225,7 @@ class Device:
     def _base(self, record_id: str, form: str, gps: ops.GpsFix | None) -> dict[str, Any]:
         existing = self.store.get_record(record_id)
         context = _RECORD.decode(existing[1]).vv if existing else {}
-        counter = int(self.store.get("counter", 0) or 0) + 1  # type: ignore[arg-type]
+        counter = self.store.get_int("counter") + 1
         return {
             "dot": ops.Dot(actor=self.device_id, counter=counter),
             "record_id": record_id,
@@ -385,8 +393,7 @@ class Device:
         """Seal what is pending and push every batch that has no receipt yet."""
         self._seal_pending()
         batches = self.store.pending_batches()
-        server_public = self.store.get("server_signing_public")
-        assert isinstance(server_public, bytes)
+        server_public = self._server_public()
         refused: list[str] = []
         missing: list[int] = []
         sent_ops = 0
@@ -422,11 +429,10 @@ class Device:
     def pull(self, progress: Progress | None = None) -> PullSummary:
         """Fetch every op after our cursor, verify it, and merge it locally."""
         keys = self.keys()
-        server_public = self.store.get("server_signing_public")
-        assert isinstance(server_public, bytes)
-        cursor = int(self.store.get("cursor", 0) or 0)  # type: ignore[arg-type]
+        server_public = self._server_public()
+        cursor = self.store.get_int("cursor")
         total = new = 0
-        offset = int(self.store.get("clock_offset_ms", 0) or 0)  # type: ignore[arg-type]
+        offset = self.store.get_int("clock_offset_ms")
         while True:
             request = wire.PullRequest(
                 device_id=self.device_id, cursor=cursor, limit=PULL_LIMIT
@@ -435,10 +441,10 @@ class Device:
             try:
                 body = open_pull(
                     sealed,
-                    device_identity=keys.identity,
-                    server_signing_public=server_public,
+                    identities=[keys.encryption],
+                    server_public=server_public,
                     device_id=self.device_id,
-                )
+                ).payload
             except CairnCryptoError as exc:
                 raise Refused(f"the server's answer does not verify ({exc})") from exc
             page = wire.PULL_PAGE.decode(body)

@@ -102,6 +102,21 @@ class DeviceStore:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else _META_DECODE.decode(row[0])
 
+    def get_int(self, key: str, default: int = 0) -> int:
+        """An integer setting."""
+        value = self.get(key, default)
+        return value if isinstance(value, int) else default
+
+    def get_str(self, key: str) -> str | None:
+        """A text setting, or None."""
+        value = self.get(key)
+        return value if isinstance(value, str) else None
+
+    def get_bytes(self, key: str) -> bytes | None:
+        """A binary setting, or None."""
+        value = self.get(key)
+        return value if isinstance(value, bytes) else None
+
     def put(self, conn: sqlite3.Connection, key: str, value: object) -> None:
         """Set a setting inside a transaction."""
         conn.execute(

@@ -62,7 +62,8 @@ class RecordView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _provenance(record: Record, write: Write) -> Provenance:
-    entry = record.log.get(write.actor, {}).get(write.counter)
+    entries = record.log.get(write.actor)
+    entry = entries.get(str(write.counter)) if entries is not None else None
     return Provenance(
         actor=write.actor,
         counter=write.counter,

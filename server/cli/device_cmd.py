@@ -121,7 +121,8 @@ def _device(args: argparse.Namespace) -> Iterator[device_client.Device]:
 def _parse_values(form: FormDef, group: str | None, args: argparse.Namespace) -> dict[str, Any]:
     from server.cli import CommandError
 
-    fields = form.group(group).fields if group and form.group(group) else form.fields
+    spec = form.group(group) if group else None
+    fields = spec.fields if spec is not None else form.fields
     by_name = {f.name: f for f in fields}
     out: dict[str, Any] = {}
     for text in args.set:

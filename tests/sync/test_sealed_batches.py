@@ -133,7 +133,8 @@ def test_rewritten_routing_header_is_mismatch(
     """Rewriting the clear routing header (valid msgpack) → RoutingMismatch."""
     raw = _seal(device, server)
     routing = sealed.peek_routing(raw)
-    header, offset = sealed._unframe(raw, sealed.BATCH_MAGIC, "t")
+    (length,) = struct.unpack_from(">I", raw, len(sealed.BATCH_MAGIC))
+    offset = len(sealed.BATCH_MAGIC) + 4 + length
     new = msgspec.msgpack.encode(msgspec.structs.replace(routing, **change))
     forged = sealed.BATCH_MAGIC + struct.pack(">I", len(new)) + new + raw[offset:]
     info = _lookup(device)

@@ -25,7 +25,7 @@ _VALUE_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
 
 def _side(record: Record, write: Write) -> ConflictValue:
-    entry = record.log.get(write.actor, {}).get(write.counter)
+    entry = record.log.get(write.actor, {}).get(str(write.counter))
     return ConflictValue(
         actor=write.actor,
         counter=write.counter,

@@ -127,6 +127,10 @@ def _marks(state: FieldState, edits: Iterable[Write]) -> tuple[tuple[Write, ...]
     return contest, bool(raised), lowered or bool(contest)
 
 
+def _with_edit(edits: tuple[Write, ...], edit: Write) -> tuple[Write, ...]:
+    return tuple(sorted((*edits, edit), key=register.dot_key))
+
+
 def _item_state(item: ItemState) -> ItemState:
     removals = [w for w in item.presence.live if w.value is False]
     adds = any(w.value is True for w in item.presence.live)
@@ -149,26 +153,28 @@ def _apply_item(
             item = replace(item, presence=presence, fields=_set_fields(item.fields, values, op))
         case ItemEdit(fields=values):
             fields = _set_fields(item.fields, values, op)
-            item = replace(item, fields=fields, edits=(*item.edits, _write(op, True)))
+            item = replace(item, fields=fields, edits=_with_edit(item.edits, _write(op, True)))
         case ItemRemove():
             item = replace(item, presence=register.add(item.presence, _write(op, False)))
         case Resolve(conflict="item", value=keep, reason=reason):
             item = replace(item, presence=register.add(item.presence, _write(op, keep, reason)))
         case Resolve(field=str(name), value=value, reason=reason):
             fields = _set_fields(item.fields, {name: value}, op, reason)
-            item = replace(item, fields=fields, edits=(*item.edits, _write(op, True, reason)))
+            item = replace(
+                item, fields=fields, edits=_with_edit(item.edits, _write(op, True, reason))
+            )
     members[item_id] = _item_state(item)
     items[group] = dict(sorted(members.items()))
     return items
 
 
-def _logged_edits(log: dict[str, dict[int, LogEntry]]) -> Iterator[Write]:
+def _logged_edits(log: dict[str, dict[str, LogEntry]]) -> Iterator[Write]:
     for actor, entries in log.items():
         for counter, e in entries.items():
             if e.edit:
                 yield Write(
                     actor=actor,
-                    counter=counter,
+                    counter=int(counter),
                     kind=e.kind,
                     hlc=e.hlc,
                     wall_time=e.wall_time,
@@ -214,10 +220,10 @@ def _log_entry(op: Op, digest: bytes, suspect: bool) -> LogEntry:
 
 def _with_log(
     record: Record, actor: str, counter: int, entry: LogEntry
-) -> dict[str, dict[int, LogEntry]]:
+) -> dict[str, dict[str, LogEntry]]:
     log = dict(record.log)
     entries = dict(log.get(actor, {}))
-    entries[counter] = entry
+    entries[str(counter)] = entry
     log[actor] = dict(sorted(entries.items()))
     return dict(sorted(log.items()))
 
@@ -237,7 +243,7 @@ def apply(record: Record | None, op: Op, *, suspect: bool = False) -> Record:
             f"op {actor}:{counter} belongs to record {op.record_id}, not {record.id}"
         )
     else:
-        seen = record.log.get(actor, {}).get(counter)
+        seen = record.log.get(actor, {}).get(str(counter))
         if seen is not None:
             if seen.digest != digest:
                 raise DotReuseError(

@@ -83,7 +83,7 @@ class ItemState(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """What a record remembers of each op it has seen (keyed by actor, then counter).
+    """What a record remembers of each op it has seen (keyed by actor, then decimal counter).
 
     ``digest`` (first 16 bytes of the SHA-256 of the op's deterministic msgpack) detects a
     dot reused for different content; ``suspect`` marks a stamp flagged at receipt;
@@ -116,7 +116,7 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     created_hlc: int = 0
     updated_hlc: int = 0
     op_count: int = 0
-    log: dict[str, dict[int, LogEntry]] = {}
+    log: dict[str, dict[str, LogEntry]] = {}
 
 
 class ConflictValue(msgspec.Struct, frozen=True, kw_only=True):

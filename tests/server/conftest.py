@@ -1,0 +1,65 @@
+"""Fixtures for server tests: a real data directory, the app, and enrolled field devices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+from litestar.testing.transport import TestClientTransport
+
+from server import admin
+from server.app import create_app
+from server.config import load_config
+from server.datadir import DataDir, open_data_dir
+from sync.client import Device
+
+PROJECT = "AZ-DASHALTI"
+BASE = "http://testserver.local"
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Iterator[DataDir]:
+    """A fresh data directory with one project."""
+    opened = open_data_dir(tmp_path / "cairn-data", create=True)
+    admin.create_project(opened.store, PROJECT, "Dashalti", "test")
+    yield opened
+    opened.store.close()
+
+
+@pytest.fixture
+def client(data: DataDir) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """The app over `data`, through Litestar's test client."""
+    app = create_app(load_config(data.path), data)
+    with TestClient(app, base_url=BASE) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin_headers(data: DataDir) -> dict[str, str]:
+    """Authorization for the first admin token."""
+    assert data.first_admin_token is not None
+    return {"Authorization": f"Bearer {data.first_admin_token.token}"}
+
+
+@pytest.fixture
+def make_device(
+    data: DataDir,
+    client: TestClient,
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> Iterator[Callable[[str], Device]]:
+    """Enroll field devices (each with its own home) against the test app."""
+    made: list[Device] = []
+    transport = TestClientTransport(client)
+
+    def make(name: str) -> Device:
+        code = admin.issue_enroll_code(data.store, PROJECT, 3600, "test").code
+        device = Device(tmp_path / f"device-{name}", transport=transport, sleep=lambda _s: None)
+        device.enroll(BASE, code, label=name)
+        made.append(device)
+        return device
+
+    yield make
+    for device in made:
+        device.close()

@@ -418,7 +418,8 @@ def test_a_record_retracted_concurrently_with_an_edit_stays_live_and_flagged(
     record = materialize(sim.all_ops())
     assert not record.retracted and record.retraction_conflict
     assert [c.kind for c in conflicts(record)].count("retraction") == 1
-    sim.sync("tab-a")
+    for device in DEVICES:  # tab-b retracts again, having seen every edit
+        sim.sync(device)
     sim.sync("tab-b")
     sim._op(Retract, "tab-b", reason="duplicate of grave G-12, confirmed")
     assert materialize(sim.all_ops()).retracted

@@ -68,7 +68,7 @@ def decode_unverified(receipt_bytes: bytes) -> SignedReceipt:
     """Decode the envelope without verifying (e.g. to pick the key by ``key_id``)."""
     try:
         return _SIGNED.decode(receipt_bytes)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:
         raise MalformedReceipt(f"receipt is not a valid msgpack envelope: {exc}") from None
 
 
@@ -86,7 +86,7 @@ def verify_receipt(receipt_bytes: bytes, server_public: bytes) -> Receipt:
         ) from None
     try:
         receipt = _RECEIPT.decode(envelope.receipt)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:
         raise MalformedReceipt(f"signed receipt body is not a valid receipt: {exc}") from None
     if receipt.server_key_id != envelope.key_id:
         raise BadReceiptSignature("the receipt names a different key id than its envelope.")

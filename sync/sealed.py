@@ -167,7 +167,7 @@ def _unframe(data: bytes, magic: bytes, what: str) -> tuple[bytes, int]:
 def _decode(decoder: msgspec.msgpack.Decoder[T], raw: bytes, what: str) -> T:
     try:
         return decoder.decode(raw)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:
         raise MalformedEnvelope(
             f"{what} is not valid msgpack of the expected shape: {exc}"
         ) from None

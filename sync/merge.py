@@ -259,7 +259,7 @@ def apply(record: Record | None, op: Op, *, suspect: bool = False) -> Record:
     vv[actor] = max(vv.get(actor, 0), counter)
     record = replace(
         record,
-        form=max(record.form, op.form, key=_form_key),
+        form=record.form if op.form == record.form else max(record.form, op.form, key=_form_key),
         vv=dict(sorted(vv.items())),
         created_hlc=min(record.created_hlc, op.hlc),
         updated_hlc=max(record.updated_hlc, op.hlc),

@@ -1,124 +1,15 @@
-"""A real `cairn serve` subprocess on 127.0.0.1, and device homes that talk to it."""
+"""Fixtures: real `cairn serve` processes and device homes that talk to them."""
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from server import admin
-from server.datadir import open_data_dir
 from sync.client import Device
-
-PROJECT = "E2E-SITE"
-
-
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerProcess:
-    """`cairn serve` in a subprocess: start, kill -9, restart, on one data directory."""
-
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[str] | None = None
-        self.admin_token: str | None = None
-
-    def start(self, timeout: float = 30.0) -> None:
-        """Start and wait until /v1/health answers."""
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "serve",
-                "--data",
-                str(self.data),
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        deadline = time.monotonic() + timeout
-        lines: list[str] = []
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line:
-                lines.append(line)
-                match = re.search(r"\b(cairn_[A-Za-z0-9_-]+)", line)
-                if match:
-                    self.admin_token = match.group(1)
-                if "Listening on" in line:
-                    break
-            elif self.proc.poll() is not None:
-                raise RuntimeError("cairn serve exited:\n" + "".join(lines))
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("cairn serve did not answer in time:\n" + "".join(lines))
-
-    def kill(self) -> None:
-        """SIGKILL: no chance to clean up, like a power cut."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self._close()
-
-    def stop(self) -> None:
-        """A polite stop (SIGTERM)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._close()
-
-    def _close(self) -> None:
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-    def enroll_code(self) -> str:
-        """A one-time code for the test project, issued on the data directory directly."""
-        data = open_data_dir(self.data, create=False)
-        try:
-            return admin.issue_enroll_code(data.store, PROJECT, 3600, "test").code
-        finally:
-            data.store.close()
-
-
-def _prepare(data: Path) -> None:
-    """Create the data directory and the project before the server starts."""
-    opened = open_data_dir(data, create=True)
-    try:
-        admin.create_project(opened.store, PROJECT, "End to end", "test")
-    finally:
-        opened.store.close()
+from tests.e2e.harness import ServerProcess, prepare
 
 
 @pytest.fixture
@@ -128,7 +19,7 @@ def make_server(tmp_path: Path) -> Iterator[Callable[[str], ServerProcess]]:
 
     def make(name: str) -> ServerProcess:
         data = tmp_path / f"server-{name}"
-        _prepare(data)
+        prepare(data)
         server = ServerProcess(data)
         server.start()
         servers.append(server)

@@ -18,7 +18,7 @@ from server.verify import verify
 from sync import canonical, client
 from sync.client import Device, Unreachable
 from sync.record import Record
-from tests.e2e.conftest import ServerProcess
+from tests.e2e.harness import ServerProcess
 
 MakeServer = Callable[[str], ServerProcess]
 MakeDevice = Callable[[str, ServerProcess], Device]

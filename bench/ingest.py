@@ -1,0 +1,156 @@
+"""Batch ingest over HTTP against the floor, measured in the same run.
+
+Run: ``uv run python bench/ingest.py [--records 10000] [--batches 3]``.
+
+- floor: in one process, for one sealed 10,000-record batch: age-decrypt it, decode the
+  ops with a typed msgspec decoder, and insert them with one `executemany` into SQLite
+  (synchronous=FULL, one commit) — the least any ingest must do (DESIGN.md, "Targets").
+- ingest: a real `cairn serve` subprocess on 127.0.0.1; an enrolled device pushes batches
+  of the same size over HTTP; timed from request to verified signed receipt. Each batch
+  is verified, decrypted, decoded, validated against its form, merged, stored (raw bytes,
+  ops, records, identifiers, R*Tree, audit entry) in one transaction, and receipted.
+
+Prints records/s for both and the ratio last (target: >= 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sync import age
+from sync.client import Device, uuid7
+from sync.ops import Create, Dot, Op
+from sync.receipt import verify_receipt
+from sync.sealed import extract_signed_batch, seal_batch, verify_batch_signature
+from tests.e2e.conftest import ServerProcess
+
+_OPS = msgspec.msgpack.Decoder(list[Op])  # type: ignore[arg-type]
+_ENC = msgspec.msgpack.Encoder()
+
+
+def make_ops(actor: str, start_counter: int, n: int) -> list[Op]:
+    """n site_grave creates, each a new record, as a field device makes them."""
+    now = time.time_ns() // 1_000_000
+    return [
+        Create(
+            dot=Dot(actor=actor, counter=start_counter + i),
+            record_id=uuid7(),
+            form="site_grave@1",
+            hlc=(now << 16) + i,
+            context={},
+            wall_time=now,
+            fields={
+                "site_code": f"B{i % 9000 + 1000}-{i // 9000 + 10}",
+                "grave_no": i + 1,
+                "legal_authority_ref": "Court order 17/2026",
+                "grave_type": "mass",
+                "deposition": "primary",
+                "datum_point": {"lat": 40.1 + i * 1e-6, "lon": 46.9, "h_acc_m": 2.0},
+                "status": "excavating",
+                "max_depth_m": 1.5,
+            },
+        )
+        for i in range(n)
+    ]
+
+
+def floor(sealed: bytes, identities: dict[str, age.AnyIdentity], device_public: bytes) -> float:
+    """Seconds for decrypt + signature check + typed decode + one executemany insert."""
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("CREATE TABLE ops (actor TEXT, counter INT, record_id TEXT, op BLOB)")
+        start = time.perf_counter()
+        signed = extract_signed_batch(sealed, identities)
+        body = verify_batch_signature(signed, device_public).body
+        raws = msgspec.msgpack.decode(body, type=list[msgspec.Raw])
+        ops = _OPS.decode(body)
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO ops VALUES (?, ?, ?, ?)",
+            [
+                (o.dot.actor, o.dot.counter, o.record_id, bytes(r))
+                for o, r in zip(ops, raws, strict=True)
+            ],
+        )
+        conn.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        conn.close()
+    return elapsed
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--batches", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        prepare(data)
+        server = ServerProcess(data)
+        server.start()
+        try:
+            device = Device(Path(tmp) / "device")
+            device.enroll(server.url, server.enroll_code(), label="bench")
+            keys = device.keys()
+            recipient = device.store.get_str("batch_recipient") or ""
+            key_id = device.store.get_str("batch_key_id") or ""
+            server_public = device.store.get_bytes("server_signing_public") or b""
+            batches = []
+            for b in range(args.batches + 1):
+                ops = make_ops(device.device_id, 1 + b * args.records, args.records)
+                body = _ENC.encode(ops)
+                batches.append(
+                    seal_batch(
+                        body,
+                        device_id=device.device_id,
+                        batch_id=uuid7(),
+                        seq=b + 1,
+                        device_signing_key=keys.signing_key,
+                        server_recipient=recipient,
+                        server_key_id=key_id,
+                    )
+                )
+            from server.datadir import open_data_dir
+
+            opened = open_data_dir(data, create=False)
+            identities = opened.keys.batch_identities()
+            opened.store.close()
+            gc.collect()
+            floors = [floor(batches[0], identities, keys.public().signing_public) for _ in range(3)]
+            times = []
+            with httpx.Client(base_url=server.url, timeout=300) as http:
+                for sealed in batches[1:]:
+                    start = time.perf_counter()
+                    answer = http.post("/v1/device/batches", content=sealed)
+                    answer.raise_for_status()
+                    receipt = verify_receipt(answer.content, server_public)
+                    times.append(time.perf_counter() - start)
+                    assert receipt.accepted_ops == args.records, receipt.refused[:3]
+            device.close()
+        finally:
+            server.stop()
+    floor_rate = args.records / min(floors)
+    ingest_rate = args.records / statistics.median(times)
+    print(f"batch size: {args.records} records, {len(batches[0]) / 1e6:.1f} MB sealed")
+    print(f"floor (decrypt + verify + typed decode + executemany): {floor_rate:,.0f} records/s")
+    print(f"ingest over HTTP (median of {len(times)} batches):      {ingest_rate:,.0f} records/s")
+    print(f"ratio ingest/floor: {ingest_rate / floor_rate:.2f}  (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()

@@ -34,7 +34,7 @@ from sync.client import Device, uuid7
 from sync.ops import Create, Dot, Op
 from sync.receipt import verify_receipt
 from sync.sealed import extract_signed_batch, seal_batch, verify_batch_signature
-from tests.e2e.conftest import ServerProcess
+from tests.e2e.harness import ServerProcess, prepare
 
 _OPS = msgspec.msgpack.Decoder(list[Op])  # type: ignore[arg-type]
 _ENC = msgspec.msgpack.Encoder()

@@ -7,10 +7,17 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from server.cli import admin_cmd, device_cmd, forms_cmd, serve_cmd, verify_cmd
+from server.cli import admin_cmd, demo_cmd, device_cmd, forms_cmd, serve_cmd, verify_cmd
 
 # Each module exposes `register(subparsers)`; the handler it sets as `func` returns an exit status.
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve_cmd, admin_cmd, device_cmd, forms_cmd, verify_cmd)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    serve_cmd,
+    admin_cmd,
+    device_cmd,
+    forms_cmd,
+    verify_cmd,
+    demo_cmd,
+)
 
 
 class CommandError(Exception):

@@ -1,0 +1,51 @@
+"""`cairn demo`: a server with a demo project and three simulated field teams."""
+
+from __future__ import annotations
+
+import argparse
+
+from server.cli.common import add_data_option, data_dir
+from server.demo import PROJECT, run_demo
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `demo` command."""
+    parser = sub.add_parser("demo", help="run a server with three simulated field teams")
+    add_data_option(parser)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--exit", action="store_true", help="stop once the scenario has run (do not keep serving)"
+    )
+    parser.set_defaults(func=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.data is None:
+        args.data = "cairn-demo"
+    with data_dir(args, create=True) as data:
+        summary = run_demo(data, args.host, args.port, print, keep_serving=False)
+        print()
+        print(f"demo data directory: {data.path.resolve()}")
+        print(f"records: {summary.records}, open conflicts: {summary.conflicts}")
+        for line in summary.duplicates:
+            print(f"duplicate identifier: {line}")
+        print()
+        print("A supervisor can look with this token:")
+        print(f"  export TOKEN={summary.supervisor_token}")
+        base = f"http://{args.host}:{args.port}/v1"
+        print(f'  curl -H "Authorization: Bearer $TOKEN" {base}/projects/{PROJECT}/records')
+        print(f'  curl -H "Authorization: Bearer $TOKEN" {base}/projects/{PROJECT}/conflicts')
+        print(f"  API docs: {base}/schema")
+        if not args.exit:
+            print(f"\nserving on http://{args.host}:{args.port}; Ctrl-C to stop")
+            import uvicorn
+
+            from server.app import create_app
+            from server.config import load_config
+
+            config = load_config(data.path, host=args.host, port=args.port)
+            uvicorn.run(
+                create_app(config, data), host=args.host, port=args.port, log_level="warning"
+            )
+    return 0

@@ -154,7 +154,7 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
         for n, kind in ((1, "cut"), (2, "fill"), (3, "body"))
     ]
     body_b = b.new("human_remains", _body(17))
-    body_c = c.new("human_remains", {**_body(17), "body_bag_no": "BAG-117", "seal_no": "S-00117"})
+    c.new("human_remains", {**_body(17), "body_bag_no": "BAG-117", "seal_no": "S-00117"})
     for element, side in (("cranium", "midline"), ("femur", "L"), ("femur", "R")):
         b.add_item(body_b, "inventory", {"element": element, "side": side, "code": 1})
     c.add_item(body_b, "inventory", {"element": "humerus", "side": "L", "code": 2})

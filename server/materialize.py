@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
-from forms.library import FormLibrary, parse_form_ref
+from forms.library import FormLibrary
 
 from forms.schema import FormDef, GeopointField, GeoshapeField
 from server.store import sync_tables as st
@@ -38,8 +38,7 @@ def decode_record(state: bytes) -> Record:
 
 
 def _form(forms: FormLibrary, ref: str) -> FormDef:
-    form_id, version = parse_form_ref(ref)
-    form: FormDef = forms.get(form_id, version)
+    form: FormDef = forms.resolve(ref)
     return form
 
 
@@ -114,12 +113,11 @@ def record_row(
     project: str, form: FormDef, record: Record, cursor: int, now_ms: int
 ) -> st.RecordRow:
     """The stored row of a consolidated record."""
-    form_id, version = parse_form_ref(record.form)
     return st.RecordRow(
         record_id=record.id,
         project=project,
-        form_id=form_id,
-        form_version=version,
+        form_id=form.id,
+        form_version=form.version,
         identifier=primary_identifier(form, record),
         review_state=review_state(record),
         retracted=record.retracted,

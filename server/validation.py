@@ -8,7 +8,7 @@ store an op, so refusals here mean an old or misbehaving client, never a normal 
 from __future__ import annotations
 
 import msgspec
-from forms.library import FormLibrary, parse_form_ref
+from forms.library import FormLibrary
 
 from forms.errors import FormError
 from forms.schema import FormDef, only_errors
@@ -24,9 +24,10 @@ SUPERVISOR_KINDS = (op_types.Resolve, op_types.Review)
 
 
 def _form(forms: FormLibrary, ref: str) -> FormDef | str:
+    if "@" not in ref:
+        return f"form {ref!r} must name its version, as in {ref}@1"
     try:
-        form_id, version = parse_form_ref(ref)
-        form: FormDef = forms.get(form_id, version)
+        form: FormDef = forms.resolve(ref)
         return form
     except (FormError, ValueError) as exc:
         return f"unknown form {ref!r}: {exc}"

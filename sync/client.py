@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from forms.library import builtin_library, parse_form_ref
+from forms.library import builtin_library
 
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
@@ -192,11 +192,7 @@ class Device:
 
     def form(self, ref: str) -> FormDef:
         """A form by `id` (latest version) or `id@version`."""
-        if "@" in ref:
-            form_id, version = parse_form_ref(ref)
-            form: FormDef = self.forms.get(form_id, version)
-        else:
-            form = self.forms.get(ref)
+        form: FormDef = self.forms.resolve(ref)
         return form
 
     def record(self, record_id: str) -> Record:

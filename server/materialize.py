@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
-from forms.library import FormLibrary
 
+from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField
 from server.store import sync_tables as st
 from sync import merge

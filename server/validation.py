@@ -8,9 +8,9 @@ store an op, so refusals here mean an old or misbehaving client, never a normal 
 from __future__ import annotations
 
 import msgspec
-from forms.library import FormLibrary
 
 from forms.errors import FormError
+from forms.library import FormLibrary
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
 from server.store import admin as admin_rows

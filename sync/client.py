@@ -27,8 +27,8 @@ from typing import Any
 
 import httpx
 import msgspec
-from forms.library import builtin_library
 
+from forms.library import builtin_library
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
 from sync import merge, ops, wire

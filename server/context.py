@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forms.library import FormLibrary
-from sync.keys import ServerKeys
-
 from server.config import Config
 from server.store import Store
+from sync.keys import ServerKeys
 
 
 @dataclass

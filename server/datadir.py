@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forms.library import FormLibrary, builtin_library
-from sync.keys import ServerKeys
-
 from server.admin import IssuedToken, issue_token
 from server.clock import now_ms
 from server.errors import DataDirError
 from server.store import Store, audit_log
+from sync.keys import ServerKeys
 
 MARKER = "cairn.json"
 DATABASE = "cairn.db"

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
-from forms.library import FormLibrary
 
+from forms.library import FormLibrary
 from server.audit import verify_chain
 from server.materialize import rebuild, write_rebuilt
 from server.store import Store, audit_log

@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 
 from server import auth
 from server.config import Config
-from server.context import ServerContext
+from server.context import Cairn, ServerContext
 from server.controllers.admin import AdminController
 from server.controllers.device import DeviceController
 from server.datadir import DataDir, open_data_dir
@@ -75,11 +75,11 @@ def _context(state: State) -> ServerContext:
     return ctx
 
 
-def _principal(request: Request[Any, Any, Any], cairn: ServerContext) -> auth.Principal:
+def _principal(request: Request[Any, Any, Any], cairn: Cairn) -> auth.Principal:
     return auth.authenticate(cairn.store.reader(), request.headers.get("authorization"))
 
 
-@get("/v1/health", tags=["meta"], sync_to_thread=False)
+@get("/v1/health", tags=["meta"])
 async def health() -> HealthResponse:
     """Liveness check (no token needed)."""
     from server import __version__

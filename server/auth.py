@@ -14,6 +14,7 @@ import secrets
 import sqlite3
 
 import msgspec
+from litestar.di import NamedDependency
 
 from server.errors import Forbidden, NotFound, Unauthorized
 from server.store import admin as rows
@@ -34,6 +35,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     def actor(self) -> str:
         """The actor id this principal's ops and audit entries carry."""
         return f"{self.role}:{self.token_id}"
+
+
+# Handler parameter type for the authenticated caller (injected by name as `principal`).
+Caller = NamedDependency[Principal]
 
 
 def hash_secret(secret: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar.di import NamedDependency
+
 from forms.library import FormLibrary
 from server.config import Config
 from server.store import Store
@@ -18,3 +20,7 @@ class ServerContext:
     store: Store
     keys: ServerKeys
     forms: FormLibrary
+
+
+# Handler parameter types: Litestar injects these by name (see create_app's dependencies).
+Cairn = NamedDependency[ServerContext]

@@ -123,9 +123,12 @@ class Device:
         self._sleep = sleep
         self.forms = builtin_library()
         self.clock = HybridClock(time_source, last=self.store.get_int("hlc"))
+        self._client: httpx.Client | None = None
 
     def close(self) -> None:
-        """Close the offline store."""
+        """Close the connection to the server and the offline store."""
+        if self._client is not None:
+            self._client.close()
         self.store.close()
 
     # -- enrollment ---------------------------------------------------------------------
@@ -154,7 +157,12 @@ class Device:
         base = url or self.store.get_str("server_url")
         if base is None:
             raise NotEnrolled("no server configured; run 'cairn device enroll URL CODE' first")
-        return httpx.Client(base_url=base, transport=self._transport, timeout=60.0)
+        if self._client is None or str(self._client.base_url).rstrip("/") != base.rstrip("/"):
+            if self._client is not None:
+                self._client.close()
+            # One client per device: connections are reused across batches and pages.
+            self._client = httpx.Client(base_url=base, transport=self._transport, timeout=120.0)
+        return self._client
 
     def enroll(self, url: str, code: str, label: str = "") -> wire.EnrollResponse:
         """Make keys, enroll with a one-time code, and keep the server's public keys."""
@@ -342,8 +350,7 @@ class Device:
         last: Exception | None = None
         for attempt in range(RETRIES):
             try:
-                with self._http(base) as http:
-                    response = http.post(path, content=body)
+                response = self._http(base).post(path, content=body)
             except httpx.TransportError as exc:
                 last = exc
             else:

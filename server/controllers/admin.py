@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from server import admin
-from server.auth import Principal, require_admin
-from server.context import ServerContext
+from server.auth import Caller, require_admin
+from server.context import Cairn
 from server.store import admin as rows
 
 
@@ -36,7 +37,7 @@ class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
     """Ask for a new bearer token."""
 
     role: str
-    project: str | None = None
+    project: FromQuery[str | None] = None
     label: str = ""
 
 
@@ -75,7 +76,7 @@ class AdminController(Controller):
 
     @post("/projects", status_code=201, sync_to_thread=True)
     def create_project(
-        self, data: ProjectCreateRequest, cairn: ServerContext, principal: Principal
+        self, data: JSONBody[ProjectCreateRequest], cairn: Cairn, principal: Caller
     ) -> ProjectResponse:
         """Create a project."""
         require_admin(principal)
@@ -83,7 +84,7 @@ class AdminController(Controller):
         return ProjectResponse(code=row.code, name=row.name, created_at_ms=row.created_at_ms)
 
     @get("/projects", sync_to_thread=True)
-    def list_projects(self, cairn: ServerContext, principal: Principal) -> list[ProjectResponse]:
+    def list_projects(self, cairn: Cairn, principal: Caller) -> list[ProjectResponse]:
         """Projects this token may see."""
         projects = rows.list_projects(cairn.store.reader())
         return [
@@ -94,7 +95,11 @@ class AdminController(Controller):
 
     @post("/projects/{code:str}/enroll-codes", status_code=201, sync_to_thread=True)
     def enroll_code(
-        self, code: str, data: EnrollCodeRequest, cairn: ServerContext, principal: Principal
+        self,
+        code: FromPath[str],
+        data: JSONBody[EnrollCodeRequest],
+        cairn: Cairn,
+        principal: Caller,
     ) -> admin.IssuedCode:
         """Issue a one-time device enrollment code for a project."""
         require_admin(principal)
@@ -102,7 +107,7 @@ class AdminController(Controller):
 
     @post("/tokens", status_code=201, sync_to_thread=True)
     def issue_token(
-        self, data: TokenRequest, cairn: ServerContext, principal: Principal
+        self, data: JSONBody[TokenRequest], cairn: Cairn, principal: Caller
     ) -> admin.IssuedToken:
         """Issue a supervisor or admin token (shown once, stored hashed)."""
         require_admin(principal)
@@ -110,14 +115,14 @@ class AdminController(Controller):
 
     @get("/devices", sync_to_thread=True)
     def devices(
-        self, cairn: ServerContext, principal: Principal, project: str | None = None
+        self, cairn: Cairn, principal: Caller, project: FromQuery[str | None] = None
     ) -> list[DeviceResponse]:
         """Enrolled devices, of one project (?project=CODE) or all."""
         require_admin(principal)
         return [device_response(d) for d in admin.list_devices(cairn.store, project)]
 
     @post("/devices/{device_id:str}/revoke", status_code=200, sync_to_thread=True)
-    def revoke(self, device_id: str, cairn: ServerContext, principal: Principal) -> DeviceResponse:
+    def revoke(self, device_id: FromPath[str], cairn: Cairn, principal: Caller) -> DeviceResponse:
         """Revoke a device: its future batches are refused; what it sent stays."""
         require_admin(principal)
         return device_response(admin.revoke_device(cairn.store, device_id, principal.actor))

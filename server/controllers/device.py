@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
 
 from server import devices, ingest
-from server.context import ServerContext
+from server.context import Cairn
 from server.errors import BadRequest, PayloadTooLarge
 from sync import wire
 
@@ -46,9 +46,7 @@ class DeviceController(Controller):
     tags = ["device"]  # noqa: RUF012
 
     @post("/enroll", status_code=201)
-    async def enroll(
-        self, request: Request[Any, Any, Any], cairn: ServerContext
-    ) -> Response[bytes]:
+    async def enroll(self, request: Request[Any, Any, Any], cairn: Cairn) -> Response[bytes]:
         """Enroll with a one-time code: msgpack EnrollRequest → EnrollResponse."""
         body = await _body(request, cairn.config.max_json_bytes)
         message = _decode(wire.ENROLL_REQUEST, body, "enrollment request")
@@ -57,14 +55,14 @@ class DeviceController(Controller):
         return Response(wire.encode(answer), media_type=MSGPACK, status_code=201)
 
     @post("/batches", status_code=200)
-    async def push(self, request: Request[Any, Any, Any], cairn: ServerContext) -> Response[bytes]:
+    async def push(self, request: Request[Any, Any, Any], cairn: Cairn) -> Response[bytes]:
         """Push one sealed batch (raw bytes); the answer is the signed receipt (msgpack)."""
         body = await _body(request, cairn.config.max_batch_bytes)
         receipt = await sync_to_thread(ingest.push, cairn, body)
         return Response(receipt, media_type=MSGPACK)
 
     @post("/pull", status_code=200)
-    async def pull(self, request: Request[Any, Any, Any], cairn: ServerContext) -> Response[bytes]:
+    async def pull(self, request: Request[Any, Any, Any], cairn: Cairn) -> Response[bytes]:
         """Signed msgpack PullRequest → a sealed page of ops (encrypted to the device)."""
         body = await _body(request, cairn.config.max_json_bytes)
         message = _decode(wire.PULL_REQUEST, body, "pull request")

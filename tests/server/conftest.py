@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar.testing import TestClient
 from litestar.testing.transport import TestClientTransport
@@ -43,6 +44,16 @@ def admin_headers(data: DataDir) -> dict[str, str]:
     return {"Authorization": f"Bearer {data.first_admin_token.token}"}
 
 
+class AppTransport(httpx.BaseTransport):
+    """Litestar's test transport as a complete httpx transport (it lacks close())."""
+
+    def __init__(self, client: TestClient) -> None:  # type: ignore[type-arg]
+        self.inner = TestClientTransport(client)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+
 @pytest.fixture
 def make_device(
     data: DataDir,
@@ -51,7 +62,7 @@ def make_device(
 ) -> Iterator[Callable[[str], Device]]:
     """Enroll field devices (each with its own home) against the test app."""
     made: list[Device] = []
-    transport = TestClientTransport(client)
+    transport = AppTransport(client)
 
     def make(name: str) -> Device:
         code = admin.issue_enroll_code(data.store, PROJECT, 3600, "test").code

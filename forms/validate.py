@@ -26,7 +26,7 @@ def _blank(v: object) -> bool:
 class _ObjectSpec:
     """The compiled checkers of one level: a record's fields, or a repeat group's."""
 
-    __slots__ = ("checkers", "names", "owner", "required", "required_set")
+    __slots__ = ("checkers", "counted", "names", "owner", "required", "required_set")
 
     def __init__(self, fields: tuple[AnyField, ...], owner: str, is_item: bool) -> None:
         self.owner = owner
@@ -37,6 +37,10 @@ class _ObjectSpec:
             self.checkers[ITEM_ID] = _item_id
         self.required = tuple(f.name for f in fields if f.required)
         self.required_set = frozenset(self.required)
+        # Groups whose own checker reports an empty list (too few items).
+        self.counted = frozenset(
+            f.name for f in fields if isinstance(f, RepeatGroup) and f.min_items > 0
+        )
         self.names = tuple(self.checkers)
 
     def check(self, values: object, prefix: str, partial: bool, out: list[Problem]) -> None:
@@ -57,7 +61,8 @@ class _ObjectSpec:
                 checker(v, path, out)
         if not partial:
             for name in self.required:
-                if _blank(values.get(name)):
+                v = values.get(name)
+                if _blank(v) and not (v == [] and name in self.counted):
                     add(out, f"{dot}{name}", "missing_required", "is required but has no value")
 
     def _unknown(self, name: str, path: str, out: list[Problem]) -> None:

@@ -115,12 +115,14 @@ class Device:
         transport: httpx.BaseTransport | None = None,
         time_source: Callable[[], int] = wall_clock_ms,
         sleep: Callable[[float], None] = time.sleep,
+        retries: int = RETRIES,
     ) -> None:
         self.home = Path(home)
         self.store = DeviceStore(self.home)
         self._transport = transport
         self._time = time_source
         self._sleep = sleep
+        self.retries = max(1, retries)
         self.forms = builtin_library()
         self.clock = HybridClock(time_source, last=self.store.get_int("hlc"))
         self._client: httpx.Client | None = None
@@ -348,7 +350,7 @@ class Device:
         """POST with retries and backoff on network errors and 5xx; 4xx raise Refused."""
         delay = 0.5
         last: Exception | None = None
-        for attempt in range(RETRIES):
+        for attempt in range(self.retries):
             try:
                 response = self._http(base).post(path, content=body)
             except httpx.TransportError as exc:
@@ -359,7 +361,7 @@ class Device:
                 if response.status_code < 500 and response.status_code != 429:
                     raise Refused(_server_message(response))
                 last = Refused(_server_message(response))
-            if attempt < RETRIES - 1:
+            if attempt < self.retries - 1:
                 self._sleep(delay)
                 delay *= 2
         raise Unreachable(

@@ -90,6 +90,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_show)
 
     p = action("push", "seal pending edits and push them to the server")
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=device_client.RETRIES,
+        metavar="N",
+        help="attempts per batch, with doubling back-off from 0.5 s "
+        f"(default {device_client.RETRIES})",
+    )
     p.set_defaults(func=_push)
 
     p = action("pull", "fetch and merge what others recorded")
@@ -103,7 +111,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _device(args: argparse.Namespace) -> Iterator[device_client.Device]:
     from server.cli import CommandError
 
-    dev = device_client.Device(device_client.home_from_env(args.home))
+    retries = getattr(args, "retries", device_client.RETRIES)
+    dev = device_client.Device(device_client.home_from_env(args.home), retries=retries)
     try:
         yield dev
     except device_client.InvalidValues as exc:

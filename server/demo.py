@@ -50,12 +50,12 @@ def _body(n: int, remains: str = "articulated_body") -> dict[str, Any]:
     return {
         "body_no": f"{SITE}-G1-B{n:03d}",
         "remains_category": remains,
-        "context_no": 3,
+        "context_no": "3",
         "location": {
             **_point(40.1001 + n * 1e-5, 46.9001),
-            "x_m": 1.0 * n,
-            "y_m": 2.0,
-            "z_m": -1.1,
+            "x": 1.0 * n,
+            "y": 2.0,
+            "z": -1.1,
         },
         "condition": "skeletonised",
         "articulation": "full",
@@ -145,6 +145,7 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
             "excavation_context",
             {
                 "context_no": n,
+                "site_code": SITE,
                 "grave_id": f"{SITE}-G1",
                 "context_type": kind,
                 "opened_by": "team-b",
@@ -154,6 +155,8 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
         for n, kind in ((1, "cut"), (2, "fill"), (3, "body"))
     ]
     body_b = b.new("human_remains", _body(17))
+    b.push()  # a midday sync at the vehicle: team-c now has team-b's body record
+    c.pull()
     c.new("human_remains", {**_body(17), "body_bag_no": "BAG-117", "seal_no": "S-00117"})
     for element, side in (("cranium", "midline"), ("femur", "L"), ("femur", "R")):
         b.add_item(body_b, "inventory", {"element": element, "side": side, "code": 1})
@@ -163,13 +166,12 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
         {
             "item_no": f"{SITE}-G1-B017-A01",
             "body_no": f"{SITE}-G1-B017",
-            "context_no": 3,
+            "context_no": "3",
             "category": "document_id",
             "found_on_body": True,
             "kept_with_remains": True,
             "bag_no": "1 of 1",
             "seal_no": "S-00501",
-            "photos": [{"sha256": "ab" * 32, "filename": "A01.jpg"}],
         },
     )
     sample = a.new(
@@ -182,11 +184,12 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
             "collected_by": "team-a",
             "witness": "team-b",
             "collected_at": NOW,
-            "packaging": "paper",
-            "storage_temp": "4C",
+            "packaging": "paper_envelope",
+            "storage_temp": "4c",
             "seal_no": "S-00601",
         },
     )
+    c.add_item(effect, "photos", {"file": {"sha256": "ab" * 32, "filename": "A01.jpg"}})
     a.add_item(
         sample,
         "custody",

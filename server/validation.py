@@ -54,7 +54,7 @@ def _values_problem(form: FormDef, op: op_types.Op) -> str | None:
     errors = only_errors(problems)
     if not errors:
         return None
-    return "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in errors)
+    return "; ".join(p.message for p in errors)
 
 
 def _immutable_problem(form: FormDef, op: op_types.Op, existing: st.RecordRow) -> str | None:

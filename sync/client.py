@@ -258,7 +258,7 @@ class Device:
     def _check(self, problems: list[Any]) -> None:
         errors = only_errors(problems)
         if errors:
-            raise InvalidValues([f"{p.path}: {p.message}" if p.path else p.message for p in errors])
+            raise InvalidValues([p.message for p in errors])
 
     def _form_of(self, record_id: str) -> tuple[str, FormDef]:
         rid = self.resolve(record_id)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from server.cli import admin_cmd, demo_cmd, device_cmd, forms_cmd, serve_cmd, verify_cmd
+from server.errors import CairnServerError
+from sync.client import ClientError
 
 # Each module exposes `register(subparsers)`; the handler it sets as `func` returns an exit status.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -45,12 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cairn` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # httpx logs every request at INFO; a field client's output is ours to write.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except CommandError as exc:
         print(f"cairn: error: {exc}", file=sys.stderr)
         return exc.status
+    except (CairnServerError, ClientError) as exc:
+        print(f"cairn: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("cairn: interrupted", file=sys.stderr)
         return 130

@@ -13,9 +13,9 @@ from tests.e2e.harness import free_port
 
 def test_demo_runs_the_loop_and_leaves_a_verifiable_data_directory(tmp_path: Path) -> None:
     data = tmp_path / "demo"
+    command = ["demo", "--data", str(data), "--exit", "--port", str(free_port())]
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "demo", "--data", str(data), "--exit"]
-        + ["--port", str(free_port())],
+        [sys.executable, "-m", "server.cli", *command],
         capture_output=True,
         text=True,
         timeout=120,

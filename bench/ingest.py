@@ -40,6 +40,12 @@ _OPS = msgspec.msgpack.Decoder(list[Op])  # type: ignore[arg-type]
 _ENC = msgspec.msgpack.Encoder()
 
 
+def _site_code(n: int) -> str:
+    """A distinct valid site code (2 letters, 4 digits) for each n below 6.76 million."""
+    letters = chr(65 + (n // 10_000) % 26) + chr(65 + (n // 260_000) % 26)
+    return f"{letters}-{n % 10_000:04d}"
+
+
 def make_ops(actor: str, start_counter: int, n: int) -> list[Op]:
     """n site_grave creates, each a new record, as a field device makes them."""
     now = time.time_ns() // 1_000_000
@@ -52,7 +58,7 @@ def make_ops(actor: str, start_counter: int, n: int) -> list[Op]:
             context={},
             wall_time=now,
             fields={
-                "site_code": f"B{i % 9000 + 1000}-{i // 9000 + 10}",
+                "site_code": _site_code(start_counter + i),
                 "grave_no": i + 1,
                 "legal_authority_ref": "Court order 17/2026",
                 "grave_type": "mass",

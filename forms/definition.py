@@ -142,7 +142,13 @@ def decode_form(data: object, source: str) -> FormDef:
         raise FormDefinitionError(source, out)
     clean.update(fields=fields, identifiers=good_idents)
     form = msgspec.convert(clean, type=FormDef)
-    out += check_form(form)
+    # A key already reported and dropped must not be reported again as missing or empty.
+    reported = [p.path for p in out]
+    out += [
+        p
+        for p in check_form(form)
+        if not any(q.startswith(p.path) or p.path.startswith(q) for q in reported)
+    ]
     if any(p.severity == "error" for p in out):
         raise FormDefinitionError(source, out)
     return form

@@ -204,6 +204,7 @@ INVALID = [
     ("site_grave", "disturbance[1]", "looting", "disturbance[1]", "duplicate_choice"),
     ("site_grave", "disturbance[0]", "fire", "disturbance[0]", "unknown_choice"),
     ("site_grave", "disturbance[0]", 3, "disturbance[0]", "wrong_type"),
+    ("site_grave", "disturbance[0]", None, "disturbance[0]", "wrong_type"),
     ("site_grave", "colour", "red", "colour", "unknown_field"),
     ("site_grave", "datum_point", "40.1 47.3", "datum_point", "wrong_type"),
     ("site_grave", "datum_point.lat", 95.0, "datum_point.lat", "out_of_range"),

@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from server import auth
 from server.config import Config
 from server.context import Cairn, ServerContext
-from server.controllers.admin import AdminController
+from server.controllers.admin import AdminController, KeysController
 from server.controllers.device import DeviceController
 from server.datadir import DataDir, open_data_dir
 from server.errors import CairnServerError
@@ -94,7 +94,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     from server import __version__
 
     return Litestar(
-        route_handlers=[health, AdminController, DeviceController],
+        route_handlers=[health, AdminController, KeysController, DeviceController],
         state=State({"cairn": context}),
         dependencies={
             "cairn": Provide(_context, sync_to_thread=False),

@@ -21,6 +21,7 @@ from server import admin
 from server.app import create_app
 from server.config import load_config
 from server.datadir import DataDir
+from server.store import admin as rows
 from server.store import sync_tables as st
 from sync.client import Device
 
@@ -89,7 +90,7 @@ class _Server:
 
 def run_demo(data: DataDir, host: str, port: int, say: Say, keep_serving: bool) -> DemoSummary:
     """Run the scenario; with keep_serving, leave the server up until Ctrl-C."""
-    if admin.rows.get_project(data.store.reader(), PROJECT) is None:
+    if rows.get_project(data.store.reader(), PROJECT) is None:
         admin.create_project(data.store, PROJECT, "Demo: Dashalti mass grave", "demo")
     server = _Server(data, host, port)
     server.start()

@@ -111,6 +111,8 @@ def pull(ctx: ServerContext, request: wire.PullRequest) -> bytes:
             more=more,
             server_time_ms=now_ms(),
             suspect=[],
+            batch_key_id=ctx.keys.current.key_id,
+            batch_recipient=ctx.keys.current.recipient,
         )
     )
     return sealed.seal_pull(

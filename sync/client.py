@@ -458,6 +458,10 @@ class Device:
             total += len(page.ops)
             cursor = page.cursor
             with self.store.transaction() as conn:
+                if page.batch_key_id and page.batch_recipient:
+                    # Signed by the server: the key rotated; seal new batches to the new one.
+                    self.store.put(conn, "batch_key_id", page.batch_key_id)
+                    self.store.put(conn, "batch_recipient", page.batch_recipient)
                 self.store.put(conn, "cursor", cursor)
                 self.store.put(conn, "clock_offset_ms", offset)
                 self.store.put(conn, "last_pull_ms", self._time())

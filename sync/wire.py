@@ -76,6 +76,9 @@ class PullPage(msgspec.Struct, frozen=True, kw_only=True):
     more: bool
     server_time_ms: int
     suspect: list[tuple[str, int]] = []
+    # The key new batches should be encrypted to (it changes when the server rotates).
+    batch_key_id: str = ""
+    batch_recipient: str = ""
 
 
 _ENC = msgspec.msgpack.Encoder()

@@ -50,7 +50,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     revoke.add_argument("device", metavar="DEVICE", help="device id")
     revoke.set_defaults(func=_revoke)
 
-    for action in (create, listing, enroll, token, devices, revoke):
+    rotate = group.add_parser(
+        "rotate-keys", help="make a new server batch key (old ones still decrypt late uploads)"
+    )
+    rotate.add_argument(
+        "--x25519",
+        action="store_true",
+        help="classic X25519 instead of the default post-quantum mlkem768x25519 key",
+    )
+    rotate.set_defaults(func=_rotate)
+
+    for action in (create, listing, enroll, token, devices, revoke, rotate):
         add_data_option(action)
 
 
@@ -113,4 +123,14 @@ def _revoke(args: argparse.Namespace) -> int:
     with data_dir(args) as data:
         device = admin.revoke_device(data.store, args.device, ACTOR)
     print(f"revoked device {device.device_id} of project {device.project}")
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    with data_dir(args) as data:
+        keys = admin.rotate_batch_key(data.store, data.keys_dir, ACTOR, hybrid=not args.x25519)
+    public = keys.public()
+    print(f"new batch key {public.batch_key_id}: {public.batch_recipient[:24]}…")
+    print(f"retired keys still decrypt late uploads: {', '.join(k.key_id for k in public.retired)}")
+    print("restart 'cairn serve' so it uses the new key; devices learn it on their next pull")
     return 0

@@ -126,3 +126,41 @@ class AdminController(Controller):
         """Revoke a device: its future batches are refused; what it sent stays."""
         require_admin(principal)
         return device_response(admin.revoke_device(cairn.store, device_id, principal.actor))
+
+
+class KeyRotationRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Rotate the server batch key; post-quantum hybrid unless `hybrid` is false."""
+
+    hybrid: bool = True
+
+
+class KeysResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """The server's public keys after a rotation."""
+
+    signing_key_id: str
+    batch_key_id: str
+    batch_recipient: str
+    retired_key_ids: list[str]
+
+
+class KeysController(Controller):
+    """Server key management; admins only."""
+
+    path = "/v1/keys"
+    tags = ["admin"]  # noqa: RUF012
+
+    @post("/rotate", status_code=200, sync_to_thread=True)
+    def rotate(
+        self, data: JSONBody[KeyRotationRequest], cairn: Cairn, principal: Caller
+    ) -> KeysResponse:
+        """Make a new current batch key; devices learn it on their next pull."""
+        require_admin(principal)
+        keys_dir = cairn.config.data_dir / "keys"
+        cairn.keys = admin.rotate_batch_key(cairn.store, keys_dir, principal.actor, data.hybrid)
+        public = cairn.keys.public()
+        return KeysResponse(
+            signing_key_id=public.signing_key_id,
+            batch_key_id=public.batch_key_id,
+            batch_recipient=public.batch_recipient,
+            retired_key_ids=[k.key_id for k in public.retired],
+        )

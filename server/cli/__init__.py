@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from server.cli import admin_cmd, demo_cmd, device_cmd, forms_cmd, serve_cmd, verify_cmd
+from server.cli import admin_cmd, demo_cmd, device_cmd, export_cmd, forms_cmd, serve_cmd, verify_cmd
 from server.errors import CairnServerError
 from sync.client import ClientError
 
@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     forms_cmd,
     verify_cmd,
     demo_cmd,
+    export_cmd,
 )
 
 

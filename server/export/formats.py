@@ -1,0 +1,353 @@
+"""Export formats as streaming generators over store rows: JSON lines, CSV and GeoJSON.
+
+Every function here takes iterators and yields one line (or one feature) at a time, so
+an export of any size holds one record in memory. The supervisors' review API reuses
+them for its HTTP downloads; the archive writer spools their output into tar members.
+
+- JSON lines: one `sync.view.RecordView` per line, the consolidated record with every
+  live value and its provenance; nothing is flattened away.
+- CSV (RFC 4180): one table per form with a column per field (the union of every
+  version's fields), and one per repeat group keyed to its parent record id. A CSV shows
+  the displayed value only, so a `conflicts` column names every field still in conflict
+  and `other_fields` keeps, as JSON, any value the form definition has no column for.
+- GeoJSON (RFC 7946): a FeatureCollection, positions longitude first. A geopoint is a
+  Point (accuracy in `properties.accuracy_m`), a geoshape a Polygon, a geotrace a
+  LineString; fields of repeat-group items are included with their item id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from forms.library import FormLibrary
+from forms.schema import FormDef, GeopointField, GeoshapeField, GeotraceField, RepeatGroup
+from server.materialize import decode_record
+from server.store.sync_tables import RecordRow
+from sync.record import Record
+from sync.view import RecordView, record_view
+
+__all__ = [
+    "RecordEntry",
+    "TableSpec",
+    "conflict_lines",
+    "csv_line",
+    "duplicate_lines",
+    "entries",
+    "form_tables",
+    "geojson_collection",
+    "geojson_feature_bytes",
+    "geojson_features",
+    "jsonl_records",
+    "op_line",
+    "op_lines",
+    "record_conflict_lines",
+    "table_row",
+]
+
+_JSON = msgspec.json.Encoder(order="sorted")
+_OP_DECODER = msgspec.msgpack.Decoder()
+RECORD_COLUMNS = ("record_id", "form_version", "identifier", "review_state", "retracted")
+ITEM_COLUMNS = ("record_id", "item_id", "flagged")
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    """One stored record with its decoded state and its review view."""
+
+    row: RecordRow
+    record: Record
+    view: RecordView
+
+
+def _form_or_none(forms: FormLibrary, form_id: str, version: int | None = None) -> FormDef | None:
+    try:
+        return forms.get(form_id, version)
+    except (LookupError, ValueError):
+        return None
+
+
+def _order_fields(form: FormDef | None) -> dict[str, str]:
+    if form is None:
+        return {}
+    return {f.name: f.order_by for f in form.fields if isinstance(f, RepeatGroup) and f.order_by}
+
+
+def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEntry]:
+    """Decode stored records one at a time into (row, record, view)."""
+    for row in rows:
+        record = decode_record(row.state)
+        form = _form_or_none(forms, row.form_id, row.form_version)
+        yield RecordEntry(row=row, record=record, view=record_view(record, _order_fields(form)))
+
+
+def jsonl_records(items: Iterable[RecordEntry]) -> Iterator[bytes]:
+    """records.jsonl: one RecordView per line."""
+    for entry in items:
+        yield _JSON.encode(entry.view) + b"\n"
+
+
+def op_line(cursor: int, record_id: str, op: Any, suspect: bool) -> bytes:
+    """One ops.jsonl line for an op already decoded from its msgpack."""
+    line = {"cursor": cursor, "record_id": record_id, "clock_suspect": suspect, "op": op}
+    return _JSON.encode(line) + b"\n"
+
+
+def op_lines(rows: Iterable[tuple[int, str, bytes, bool]]) -> Iterator[bytes]:
+    """ops.jsonl: every op with its cursor, decoded from its stored msgpack as it is."""
+    for cursor, record_id, blob, suspect in rows:
+        yield op_line(cursor, record_id, _OP_DECODER.decode(blob), suspect)
+
+
+def record_conflict_lines(entry: RecordEntry) -> Iterator[bytes]:
+    """conflicts.jsonl lines for one record's open field, item and retraction conflicts."""
+    for conflict in entry.view.conflicts:
+        line = {
+            "type": "conflict",
+            "record_id": entry.row.record_id,
+            "form": entry.view.form,
+            "identifier": entry.row.identifier,
+            "conflict": conflict,
+        }
+        yield _JSON.encode(line) + b"\n"
+
+
+def duplicate_lines(
+    duplicates: Iterable[tuple[str, str, str, str, list[str]]],
+) -> Iterator[bytes]:
+    """conflicts.jsonl lines for identifier values held by two or more records."""
+    for form_id, name, scope, value, record_ids in duplicates:
+        line = {
+            "type": "duplicate_identifier",
+            "form_id": form_id,
+            "name": name,
+            "scope": scope,
+            "value": value,
+            "record_ids": record_ids,
+        }
+        yield _JSON.encode(line) + b"\n"
+
+
+def conflict_lines(
+    items: Iterable[RecordEntry], duplicates: Iterable[tuple[str, str, str, str, list[str]]]
+) -> Iterator[bytes]:
+    """conflicts.jsonl: open field/item/retraction conflicts, then duplicate identifiers."""
+    for entry in items:
+        yield from record_conflict_lines(entry)
+    yield from duplicate_lines(duplicates)
+
+
+# -- CSV -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One CSV table: a form's records (`group` None) or one repeat group's items."""
+
+    form_id: str
+    group: str | None
+    fields: tuple[str, ...]
+    geopoints: frozenset[str]
+
+    @property
+    def path(self) -> str:
+        """The table's file name inside csv/."""
+        return f"{self.form_id}.csv" if self.group is None else f"{self.form_id}.{self.group}.csv"
+
+    @property
+    def header(self) -> list[str]:
+        """The column names."""
+        fixed = RECORD_COLUMNS if self.group is None else ITEM_COLUMNS
+        cols = [*fixed, "conflicts"]
+        for name in self.fields:
+            cols.append(name)
+            if name in self.geopoints:
+                cols += [f"{name}.lat", f"{name}.lon", f"{name}.h_acc_m"]
+        return [*cols, "other_fields"]
+
+
+def _union(versions: Iterable[FormDef], group: str | None) -> tuple[list[str], set[str]]:
+    names: list[str] = []
+    points: set[str] = set()
+    # Newest version first fixes the column order; older fields follow.
+    for form in versions:
+        spec = form.group(group) if group else None
+        fields = spec.fields if spec is not None else form.fields if group is None else ()
+        for field in fields:
+            if isinstance(field, RepeatGroup) or field.name in names:
+                continue
+            names.append(field.name)
+            if isinstance(field, GeopointField):
+                points.add(field.name)
+    return names, points
+
+
+def form_tables(forms: FormLibrary, form_id: str) -> list[TableSpec]:
+    """The tables of a form: its records, then each repeat group (union of all versions)."""
+    versions = [forms.get(form_id, v) for v in reversed(forms.versions(form_id))]
+    groups: list[str] = []
+    for form in versions:
+        groups += [
+            f.name for f in form.fields if isinstance(f, RepeatGroup) and f.name not in groups
+        ]
+    out = []
+    for group in [None, *groups]:
+        names, points = _union(versions, group)
+        out.append(TableSpec(form_id, group, tuple(names), frozenset(points)))
+    return out
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return " ".join(value)  # select_multiple, as ODK writes it
+    return _JSON.encode(value).decode()
+
+
+def _cells(spec: TableSpec, values: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for name in spec.fields:
+        value = values.get(name)
+        out.append(_cell(value))
+        if name in spec.geopoints:
+            point = value if isinstance(value, dict) else {}
+            out += [_cell(point.get("lat")), _cell(point.get("lon")), _cell(point.get("h_acc_m"))]
+    known = set(spec.fields)
+    extra = {k: v for k, v in values.items() if k not in known}
+    out.append(_JSON.encode(extra).decode() if extra else "")
+    return out
+
+
+def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
+    """The CSV rows one record contributes to `spec` (one row, or one per group item)."""
+    view = entry.view
+    if spec.group is None:
+        row = entry.row
+        in_conflict = sorted({c.path for c in view.conflicts})
+        yield [
+            row.record_id,
+            str(row.form_version),
+            row.identifier or "",
+            row.review_state,
+            _cell(bool(row.retracted)),
+            " ".join(in_conflict),
+            *_cells(spec, view.values),
+        ]
+        return
+    for item in view.items.get(spec.group, []):
+        values = {n: f.value for n, f in item.fields.items()}
+        flagged = sorted(n for n, f in item.fields.items() if f.conflict)
+        yield [
+            view.id,
+            item.item_id,
+            _cell(item.flagged),
+            " ".join(flagged),
+            *_cells(spec, values),
+        ]
+
+
+def csv_line(cells: list[str]) -> bytes:
+    """One RFC 4180 CSV line (CRLF), UTF-8."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue().encode()
+
+
+# -- GeoJSON ---------------------------------------------------------------------------
+
+
+def _position(point: Any) -> list[float] | None:
+    if not isinstance(point, dict):
+        return None
+    lat, lon = point.get("lat"), point.get("lon")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return None
+    alt = point.get("alt_m")
+    return [float(lon), float(lat)] + ([float(alt)] if isinstance(alt, int | float) else [])
+
+
+def _geometry(field: object, value: Any) -> tuple[dict[str, Any], float | None] | None:
+    if isinstance(field, GeopointField):
+        pos = _position(value)
+        acc = value.get("h_acc_m") if isinstance(value, dict) else None
+        return ({"type": "Point", "coordinates": pos}, acc) if pos else None
+    if not isinstance(field, GeoshapeField | GeotraceField) or not isinstance(value, list):
+        return None
+    line = [p for p in (_position(v) for v in value) if p is not None]
+    accs = [v["h_acc_m"] for v in value if isinstance(v, dict) and "h_acc_m" in v]
+    worst = max(accs) if accs else None
+    if isinstance(field, GeotraceField):
+        return ({"type": "LineString", "coordinates": line}, worst) if len(line) >= 2 else None
+    if len(line) < 3:
+        return None
+    if line[0] != line[-1]:
+        line.append(line[0])  # RFC 7946 §3.1.6: a linear ring is closed
+    return {"type": "Polygon", "coordinates": [line]}, worst
+
+
+def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[str, Any]]:
+    """Features for every located field of a record and of its items."""
+    form = _form_or_none(forms, entry.row.form_id, entry.row.form_version)
+    if form is None:
+        return
+    base = {
+        "record_id": entry.row.record_id,
+        "form": entry.view.form,
+        "identifier": entry.row.identifier,
+        "review_state": entry.row.review_state,
+        "retracted": bool(entry.row.retracted),
+    }
+    places: list[tuple[object, str, str | None, Any, bool]] = []
+    for field in form.fields:
+        if isinstance(field, RepeatGroup):
+            for item in entry.view.items.get(field.name, []):
+                for sub in field.fields:
+                    fv = item.fields.get(sub.name)
+                    if fv is not None:
+                        places.append(
+                            (sub, f"{field.name}.{sub.name}", item.item_id, fv.value, fv.conflict)
+                        )
+            continue
+        fv = entry.view.fields.get(field.name)
+        if fv is not None:
+            places.append((field, field.name, None, fv.value, fv.conflict))
+    for spec, path, item_id, value, conflict in places:
+        geometry = _geometry(spec, value)
+        if geometry is None:
+            continue
+        shape, accuracy = geometry
+        props = {**base, "field": path, "item_id": item_id, "accuracy_m": accuracy}
+        props["conflict"] = conflict
+        yield {"type": "Feature", "geometry": shape, "properties": props}
+
+
+GEOJSON_HEAD = b'{"type":"FeatureCollection","features":[\n'
+GEOJSON_TAIL = b"\n]}\n"
+
+
+def geojson_feature_bytes(feature: dict[str, Any], first: bool) -> bytes:
+    """One feature as it appears inside the streamed FeatureCollection."""
+    return (b"" if first else b",\n") + _JSON.encode(feature)
+
+
+def geojson_collection(items: Iterable[RecordEntry], forms: FormLibrary) -> Iterator[bytes]:
+    """records.geojson: a FeatureCollection streamed one feature per line."""
+    yield GEOJSON_HEAD
+    first = True
+    for entry in items:
+        for feature in geojson_features(entry, forms):
+            yield geojson_feature_bytes(feature, first)
+            first = False
+    yield GEOJSON_TAIL

@@ -1,0 +1,271 @@
+"""Writing each member of an archive from store rows into the spool, one row at a time.
+
+Each function reads through the snapshot connection it is given and streams into the
+spool; none holds more than one record, op or batch in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from collections.abc import Callable
+
+import msgspec
+
+from forms.library import FormLibrary, parse_form_ref
+from server.export import formats
+from server.export.manifest import AuditRange, Range
+from server.export.spool import MemberWriter, Spool
+from server.store import admin as admin_rows
+from server.store import audit_log
+from server.store import sync_tables as st
+from sync.errors import CairnCryptoError
+from sync.keys import ServerKeys, key_id
+from sync.sealed import extract_signed_batch
+
+Progress = Callable[[str], None]
+README = "README.txt"
+EVERY = 10_000
+_JSON = msgspec.json.Encoder(order="sorted")
+_OP = msgspec.msgpack.Decoder()
+
+
+class DeviceEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """A device's public keys as listed in devices.json."""
+
+    device_id: str
+    label: str
+    signing_public: str  # base64 of the raw 32-byte Ed25519 public key
+    signing_key_id: str
+    encryption_recipient: str
+    enrolled_at_ms: int
+    revoked_at_ms: int | None
+
+
+class BatchEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One accepted batch as listed in batches.jsonl (the receipt is the server's, signed)."""
+
+    batch_id: str
+    device_id: str
+    seq: int
+    key_id: str
+    sealed_sha256: str
+    received_at_ms: int
+    op_count: int
+    receipt: str  # base64 of the signed receipt sent to the device
+    signed: bool  # whether batches/<id>.signed is present
+
+
+def write_devices(spool: Spool, conn: sqlite3.Connection, project: str) -> int:
+    """devices.json: every device of the project with its public keys."""
+    devices = [
+        DeviceEntry(
+            device_id=d.device_id,
+            label=d.label,
+            signing_public=base64.b64encode(d.signing_public).decode(),
+            signing_key_id=key_id(d.signing_public),
+            encryption_recipient=d.encryption_recipient,
+            enrolled_at_ms=d.enrolled_at_ms,
+            revoked_at_ms=d.revoked_at_ms,
+        )
+        for d in admin_rows.list_devices(conn, project)
+    ]
+    spool.add("devices.json", [msgspec.json.format(_JSON.encode(devices), indent=2), b"\n"])
+    return len(devices)
+
+
+class _Tables:
+    """The CSV tables of one export, opened the first time a form appears."""
+
+    def __init__(self, spool: Spool, forms: FormLibrary) -> None:
+        self.spool = spool
+        self.forms = forms
+        self.open: dict[str, list[tuple[formats.TableSpec, MemberWriter]]] = {}
+
+    def write(self, entry: formats.RecordEntry) -> None:
+        form_id = entry.row.form_id
+        if form_id not in self.open:
+            specs = formats.form_tables(self.forms, form_id) if form_id in self.forms else []
+            if not specs:
+                specs = [formats.TableSpec(form_id, None, (), frozenset())]
+            opened = []
+            for spec in specs:
+                writer = self.spool.open(f"csv/{spec.path}")
+                writer.write(formats.csv_line(spec.header))
+                opened.append((spec, writer))
+            self.open[form_id] = opened
+        for spec, writer in self.open[form_id]:
+            for cells in formats.table_row(spec, entry):
+                writer.write(formats.csv_line(cells))
+
+    def finish(self) -> int:
+        count = 0
+        for form_id in sorted(self.open):
+            for spec, _ in self.open[form_id]:
+                self.spool.finish(f"csv/{spec.path}")
+                count += 1
+        return count
+
+
+def write_records(
+    spool: Spool,
+    conn: sqlite3.Connection,
+    forms: FormLibrary,
+    project: str,
+    forms_used: set[tuple[str, int]],
+    progress: Progress,
+) -> dict[str, int]:
+    """records.jsonl, conflicts.jsonl, records.geojson and csv/ in one pass over records."""
+    records = spool.open("records.jsonl")
+    conflicts = spool.open("conflicts.jsonl")
+    geo = spool.open("records.geojson")
+    geo.write(formats.GEOJSON_HEAD)
+    tables = _Tables(spool, forms)
+    counts = {"records": 0, "conflicts": 0, "features": 0}
+    for entry in formats.entries(st.iter_records(conn, project), forms):
+        forms_used.add((entry.row.form_id, entry.row.form_version))
+        records.writelines(formats.jsonl_records([entry]))
+        for line in formats.record_conflict_lines(entry):
+            conflicts.write(line)
+            counts["conflicts"] += 1
+        for feature in formats.geojson_features(entry, forms):
+            geo.write(formats.geojson_feature_bytes(feature, counts["features"] == 0))
+            counts["features"] += 1
+        tables.write(entry)
+        counts["records"] += 1
+        if counts["records"] % EVERY == 0:
+            progress(f"records: {counts['records']}")
+    duplicates = st.duplicate_identifiers(conn, project)
+    conflicts.writelines(formats.duplicate_lines(duplicates))
+    counts["duplicate_identifiers"] = len(duplicates)
+    geo.write(formats.GEOJSON_TAIL)
+    spool.finish("records.jsonl")
+    spool.finish("conflicts.jsonl")
+    spool.finish("records.geojson")
+    counts["csv_tables"] = tables.finish()
+    progress(f"records: {counts['records']} done")
+    return counts
+
+
+def write_ops(
+    spool: Spool,
+    conn: sqlite3.Connection,
+    project: str,
+    forms_used: set[tuple[str, int]],
+    progress: Progress,
+) -> tuple[int, Range]:
+    """ops.jsonl: every op of the project in cursor order; note the forms they name."""
+    writer = spool.open("ops.jsonl")
+    count, first, last = 0, 0, 0
+    seen_refs: set[str] = set()
+    for cursor, record_id, blob, suspect in st.iter_ops(conn, project, 0):
+        op = _OP.decode(blob)
+        writer.write(formats.op_line(cursor, record_id, op, suspect))
+        ref = op.get("form") if isinstance(op, dict) else None
+        if isinstance(ref, str) and ref not in seen_refs:
+            seen_refs.add(ref)
+            form_id, version = parse_form_ref(ref)
+            if version is not None:
+                forms_used.add((form_id, version))
+        first = first or cursor
+        last = cursor
+        count += 1
+        if count % (EVERY * 5) == 0:
+            progress(f"ops: {count}")
+    spool.finish("ops.jsonl")
+    progress(f"ops: {count} done")
+    return count, Range(first=first, last=last)
+
+
+def write_batches(
+    spool: Spool, conn: sqlite3.Connection, keys: ServerKeys, project: str, progress: Progress
+) -> dict[str, int]:
+    """batches/<id>.sealed as received, batches/<id>.signed decrypted, batches.jsonl index."""
+    index = spool.open("batches.jsonl")
+    identities = keys.batch_identities()
+    count = unopened = 0
+    for batch in st.iter_batches(conn, project):
+        spool.add(f"batches/{batch.batch_id}.sealed", [batch.sealed])
+        signed: bytes | None = None
+        try:
+            signed = extract_signed_batch(batch.sealed, identities)
+            spool.add(f"batches/{batch.batch_id}.signed", [signed])
+        except CairnCryptoError as exc:
+            # Should never happen (it was opened on arrival); keep the raw bytes, say so.
+            progress(f"batch {batch.batch_id}: cannot decrypt ({exc}); raw bytes kept")
+            unopened += 1
+        entry = BatchEntry(
+            batch_id=batch.batch_id,
+            device_id=batch.device_id,
+            seq=batch.seq,
+            key_id=batch.key_id,
+            sealed_sha256=batch.sealed_sha256,
+            received_at_ms=batch.received_at_ms,
+            op_count=batch.op_count,
+            receipt=base64.b64encode(batch.receipt).decode(),
+            signed=signed is not None,
+        )
+        index.write(_JSON.encode(entry) + b"\n")
+        count += 1
+        if count % 100 == 0:
+            progress(f"batches: {count}")
+    spool.finish("batches.jsonl")
+    return {"batches": count, "batches_unopened": unopened}
+
+
+def write_audit(spool: Spool, conn: sqlite3.Connection) -> tuple[int, AuditRange]:
+    """audit.jsonl: the whole hash chain (it only verifies whole, from its first entry)."""
+    writer = spool.open("audit.jsonl")
+    count, first, last, head = 0, 0, 0, "0" * 64
+    for entry in audit_log.entries(conn):
+        writer.write(_JSON.encode(entry) + b"\n")
+        first = first or entry.seq
+        last, head = entry.seq, entry.hash
+        count += 1
+    spool.finish("audit.jsonl")
+    return count, AuditRange(first=first, last=last, head=head)
+
+
+def write_forms(spool: Spool, forms: FormLibrary, used: set[tuple[str, int]]) -> int:
+    """forms/<id>@<version>.json: each form definition the records and ops name."""
+    count = 0
+    for form_id, version in sorted(used):
+        try:
+            form = forms.get(form_id, version)
+        except (LookupError, ValueError):
+            continue
+        body = msgspec.json.format(msgspec.json.encode(form), indent=2)
+        spool.add(f"forms/{form_id}@{version}.json", [body, b"\n"])
+        count += 1
+    return count
+
+
+def readme_text(project: str) -> str:
+    """README.txt: how to check and read this archive with standard tools alone."""
+    return f"""Cairn archive of project {project}
+
+Check it (standard tools: age, minisign, sha256sum; Debian packages of the same names):
+
+  minisign -V -p cairn.pub -m manifest.json   # the server signed the manifest
+  sha256sum -c SHA256SUMS                       # every file is the one the manifest lists
+
+Compare cairn.pub with the server key you obtained separately: whoever re-encrypts an
+archive can also replace cairn.pub, so the signature only proves origin against a key
+you already trust. `cairn archive verify FILE --identity KEY --pubkey KEY.pub` does all
+of this, checks the audit chain and re-verifies every device signature.
+
+Files:
+  manifest.json       every file with size and SHA-256, counts, op and audit ranges
+  records.jsonl       one consolidated record per line: values, provenance, conflicts
+  csv/FORM.csv        one row per record (displayed values; 'conflicts' names open ones)
+  csv/FORM.GROUP.csv  repeat-group items (skeletal inventory, custody…) by record_id
+  records.geojson     RFC 7946 FeatureCollection (longitude, latitude)
+  conflicts.jsonl     open conflicts with every live value; duplicate identifiers
+  ops.jsonl           every operation ever accepted, in order (the full history)
+  batches/ID.sealed   each sealed batch exactly as the device sent it
+  batches/ID.signed   the same batch decrypted: signed header, Ed25519 signature, body
+  batches.jsonl       batch index with the server's signed receipts
+  devices.json        device public keys (check a .signed blob with its device's key)
+  audit.jsonl         the server's hash-chained audit log
+  forms/*.json        the form definitions the records use
+"""

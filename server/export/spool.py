@@ -1,0 +1,198 @@
+"""Spooling archive members to disk, then streaming them as a tar through age.
+
+A tar header states its member's size up front, so each member is first written to a
+temporary file (hashing as it goes: SHA-256 and size come for free), and only then is the
+tar streamed, 64 KiB at a time, into an age `Encryptor`. Memory stays flat whatever the
+size of the project; disk use is one plaintext copy, kept in a 0700 directory inside the
+data directory (as protected as the database it comes from) and removed when done.
+
+The tar is written member by member with the standard library's `tarfile.TarInfo.tobuf`
+in POSIX.1-2001 (pax) format, exactly as `tarfile.open(mode="w|")` writes it — headers,
+data padded to 512-byte blocks, two zero blocks, padding to a 10240-byte record — but as
+a generator, so an HTTP response can send each chunk as soon as it is encrypted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from server.export.manifest import FileEntry
+from sync.age import Encryptor
+from sync.age.file import Recipient
+
+CHUNK = 64 * 1024
+_BLOCK = tarfile.BLOCKSIZE
+_RECORD = tarfile.RECORDSIZE
+
+
+class MemberWriter:
+    """A write-only member file that hashes and counts what it is given."""
+
+    def __init__(self, disk: Path) -> None:
+        """Create the spool file at `disk` (mode 0600)."""
+        self.disk = disk
+        fd = os.open(disk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._file = os.fdopen(fd, "wb", buffering=CHUNK)
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        """Append `data`."""
+        self._file.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def writelines(self, lines: Iterable[bytes]) -> None:
+        """Append every chunk of `lines`."""
+        for line in lines:
+            self.write(line)
+
+    def close(self) -> str:
+        """Close the file; return its SHA-256 (hex)."""
+        self._file.close()
+        return self._hash.hexdigest()
+
+
+class Spool:
+    """Archive members written to a private temporary directory, in tar order."""
+
+    def __init__(self, parent: Path, top: str, mtime: int) -> None:
+        """Make the spool directory inside `parent`; members go under `top/` in the tar."""
+        parent.mkdir(parents=True, exist_ok=True)
+        self._dir = Path(tempfile.mkdtemp(prefix=".export-", dir=parent))
+        self.top = top
+        self.mtime = mtime
+        self._files: dict[str, tuple[FileEntry, Path]] = {}
+        self._open: dict[str, MemberWriter] = {}
+        self._made = 0
+
+    def open(self, path: str) -> MemberWriter:
+        """Start a member; `finish(path)` when it is complete."""
+        if path in self._files or path in self._open:
+            raise ValueError(f"archive member {path!r} written twice")
+        self._made += 1
+        writer = MemberWriter(self._dir / f"{self._made:08d}")
+        self._open[path] = writer
+        return writer
+
+    def finish(self, path: str) -> FileEntry:
+        """Close a member opened with `open`; return its entry."""
+        writer = self._open.pop(path)
+        digest = writer.close()
+        entry = FileEntry(path=path, size=writer.size, sha256=digest)
+        self._files[path] = (entry, writer.disk)
+        return entry
+
+    def add(self, path: str, chunks: Iterable[bytes]) -> FileEntry:
+        """Write a whole member from an iterable of byte chunks."""
+        writer = self.open(path)
+        writer.writelines(chunks)
+        return self.finish(path)
+
+    def path_of(self, path: str) -> Path:
+        """Where a finished member's bytes are spooled."""
+        return self._files[path][1]
+
+    def entries(self) -> list[FileEntry]:
+        """Every finished member."""
+        return [entry for entry, _ in self._files.values()]
+
+    def tar_chunks(self, order: Sequence[str]) -> Iterator[bytes]:
+        """The tar of the members named in `order`, in that order, as byte chunks."""
+        written = 0
+        dirs: set[str] = set()
+        for path in order:
+            entry, disk = self._files[path]
+            for parent in _parents(path):
+                if parent not in dirs:
+                    dirs.add(parent)
+                    header = self._header(parent, 0, tarfile.DIRTYPE)
+                    written += len(header)
+                    yield header
+            header = self._header(path, entry.size, tarfile.REGTYPE)
+            written += len(header)
+            yield header
+            with disk.open("rb") as f:
+                while data := f.read(CHUNK):
+                    written += len(data)
+                    yield data
+            if entry.size % _BLOCK:
+                pad = _BLOCK - entry.size % _BLOCK
+                written += pad
+                yield b"\0" * pad
+        end = 2 * _BLOCK
+        end += -(written + end) % _RECORD
+        yield b"\0" * end
+
+    def _header(self, path: str, size: int, kind: bytes) -> bytes:
+        info = tarfile.TarInfo(f"{self.top}/{path}" if path else self.top)
+        info.size = size
+        info.type = kind
+        info.mtime = self.mtime
+        info.mode = 0o700 if kind == tarfile.DIRTYPE else 0o600
+        info.uname = info.gname = "cairn"
+        return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
+
+    def close(self) -> None:
+        """Remove the spool directory and everything in it."""
+        for writer in self._open.values():
+            writer.close()
+        self._open.clear()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> Spool:
+        """Use as a context manager that always cleans up."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Remove the spool."""
+        self.close()
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return [""] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+class _Sink:
+    """Collects what the encryptor writes until the generator hands it on."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+
+def encrypt_chunks(chunks: Iterable[bytes], recipients: Sequence[Recipient]) -> Iterator[bytes]:
+    """An age v1 file of `chunks` (binary, not armored), yielded as it is encrypted."""
+    sink = _Sink()
+    encryptor = Encryptor(sink, recipients)
+    if head := sink.drain():
+        yield head
+    for chunk in chunks:
+        encryptor.write(chunk)
+        if sink.parts:
+            yield sink.drain()
+    encryptor.close()
+    if tail := sink.drain():
+        yield tail

@@ -1,0 +1,333 @@
+"""Verifying an archive end to end, streaming: what `cairn archive verify` reports.
+
+The age file is decrypted in a thread into a pipe while the tar is read from the other
+end (`tarfile` stream mode "r|"), so memory stays flat. Each member is hashed as it
+passes; the audit log's chain is checked line by line (`server.audit.verify_chain`);
+each `batches/ID.signed` blob is re-verified with its device's Ed25519 key from
+`devices.json` (`sync.sealed.verify_batch_signature`). At the end: every hash against
+`manifest.json` and `SHA256SUMS`, and the manifest's minisign signature against the
+enclosed `cairn.pub` — and, when given, against a pinned server key. Pinning matters:
+whoever can re-encrypt an archive (anyone holding a recipient key) can also edit it, sign
+the new manifest with a key of their own and swap `cairn.pub`; only a key obtained
+independently of the archive proves that the server made it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tarfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO
+
+import msgspec
+
+from server import minisign
+from server.audit import AuditEntry, verify_chain
+from server.export.manifest import (
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    SUMS,
+    UNLISTED,
+    UNSUMMED,
+    Manifest,
+    decode_manifest,
+    parse_sha256sums,
+)
+from sync.age import AnyIdentity, decrypt
+from sync.age.source import Readable
+from sync.errors import CairnCryptoError
+from sync.sealed import BATCH_SIGNED_MAGIC, BatchHeader, verify_batch_signature
+
+Progress = Callable[[str], None]
+_SMALL = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY, SUMS, "devices.json"})
+_SMALL_LIMIT = 64 * 1024 * 1024
+_AUDIT = msgspec.json.Decoder(AuditEntry)
+_HEADER = msgspec.msgpack.Decoder(BatchHeader)
+_DEVICES = msgspec.json.Decoder(list[dict[str, object]])
+
+
+class ArchiveReport(msgspec.Struct, kw_only=True):
+    """What `verify_archive` found."""
+
+    project: str = ""
+    exported_at: str = ""
+    exported_by: str = ""
+    signed_by: str = ""
+    pinned: bool = False
+    files: int = 0
+    audit_entries: int = 0
+    audit_head: str = ""
+    batches_verified: int = 0
+    problems: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """The report, one readable line per check."""
+        key = "pinned key" if self.pinned else "enclosed cairn.pub only (not pinned: --pubkey)"
+        return [
+            f"project: {self.project or '?'}, exported {self.exported_at or '?'}"
+            f" by {self.exported_by or '?'}",
+            f"files hashed: {self.files}",
+            f"manifest signature: {self.signed_by or '-'} ({key})",
+            f"audit log: {self.audit_entries} entries, head {self.audit_head or '-'}",
+            f"device signatures re-verified: {self.batches_verified} batches",
+        ]
+
+
+class _Hashing:
+    """Reads a tar member while hashing it."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.hash = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.hash.update(data)
+        return data
+
+    def lines(self) -> Iterator[bytes]:
+        pending = b""
+        while chunk := self.read(64 * 1024):
+            pending += chunk
+            *whole, pending = pending.split(b"\n")
+            yield from whole
+        if pending:
+            yield pending
+
+
+class _State:
+    """Everything collected while the tar streams past."""
+
+    def __init__(self, report: ArchiveReport) -> None:
+        self.report = report
+        self.hashes: dict[str, str] = {}
+        self.small: dict[str, bytes] = {}
+        self.devices: dict[str, bytes] | None = None
+        self.audit_head = ""
+
+    def problem(self, text: str) -> None:
+        self.report.problems.append(text)
+
+
+def _audit(reader: _Hashing, state: _State) -> None:
+    def parsed() -> Iterator[AuditEntry]:
+        for number, line in enumerate(reader.lines(), 1):
+            if not line.strip():
+                continue
+            try:
+                entry = _AUDIT.decode(line)
+            except msgspec.DecodeError as exc:
+                state.problem(f"audit.jsonl line {number}: not an audit entry ({exc})")
+                continue
+            state.report.audit_entries += 1
+            state.audit_head = entry.hash
+            yield entry
+
+    for issue in verify_chain(parsed()):
+        state.problem(f"audit entry {issue.seq}: {issue.message}")
+
+
+def _devices(data: bytes, state: _State) -> None:
+    try:
+        listed = _DEVICES.decode(data)
+        state.devices = {
+            str(d["device_id"]): base64.b64decode(str(d["signing_public"])) for d in listed
+        }
+    except (msgspec.DecodeError, KeyError, ValueError) as exc:
+        state.problem(f"devices.json is unreadable ({exc}); device signatures cannot be checked")
+        state.devices = {}
+
+
+def _signed(path: str, data: bytes, state: _State) -> None:
+    batch_id = path.removeprefix("batches/").removesuffix(".signed")
+    if state.devices is None:
+        state.problem(f"{path}: comes before devices.json; its signature cannot be checked")
+        return
+    try:
+        batch = verify_batch_signature(data, _device_key(data, state.devices))
+    except (CairnCryptoError, KeyError) as exc:
+        state.problem(f"{path}: device signature does not verify: {exc}")
+        return
+    if batch.header.batch_id != batch_id:
+        state.problem(f"{path}: holds batch {batch.header.batch_id}, not {batch_id}")
+        return
+    state.report.batches_verified += 1
+
+
+def _device_key(data: bytes, devices: dict[str, bytes]) -> bytes:
+    """The public key of the device a signed blob claims (checked by the signature)."""
+    start = len(BATCH_SIGNED_MAGIC) + 4
+    if not data.startswith(BATCH_SIGNED_MAGIC) or len(data) < start:
+        raise KeyError("not a Cairn signed batch")
+    length = int.from_bytes(data[start - 4 : start], "big")
+    try:
+        header = _HEADER.decode(data[start : start + length])
+    except msgspec.DecodeError as exc:
+        raise KeyError(f"unreadable signed header ({exc})") from None
+    if header.device_id not in devices:
+        raise KeyError(f"device {header.device_id} is not in devices.json")
+    return devices[header.device_id]
+
+
+def _member(path: str, reader: _Hashing, state: _State) -> None:
+    if path == "audit.jsonl":
+        _audit(reader, state)
+    elif path in _SMALL or (path.startswith("batches/") and path.endswith(".signed")):
+        data = reader.read(_SMALL_LIMIT + 1)
+        if len(data) > _SMALL_LIMIT:
+            state.problem(f"{path}: larger than {_SMALL_LIMIT} bytes; not checked")
+        elif path == "devices.json":
+            _devices(data, state)
+        elif path in _SMALL:
+            state.small[path] = data
+        else:
+            _signed(path, data, state)
+    while reader.read(64 * 1024):
+        pass
+    state.hashes[path] = reader.hash.hexdigest()
+
+
+def _read_tar(stream: IO[bytes], state: _State, progress: Progress) -> None:
+    top: str | None = None
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        for info in tar:
+            if info.isdir():
+                top = top or info.name.rstrip("/")
+                continue
+            if not info.isfile():
+                state.problem(f"{info.name}: not a regular file (links are not allowed)")
+                continue
+            top = top or info.name.split("/", 1)[0]
+            if not info.name.startswith(f"{top}/"):
+                state.problem(f"{info.name}: outside the archive directory {top}/")
+                continue
+            path = info.name[len(top) + 1 :]
+            raw = tar.extractfile(info)
+            assert raw is not None
+            _member(path, _Hashing(raw), state)
+            state.report.files += 1
+            if state.report.files % 1000 == 0:
+                progress(f"files checked: {state.report.files}")
+
+
+def _decrypt_into(
+    src: Readable, fd: int, identities: Sequence[AnyIdentity], out: list[str]
+) -> None:
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            decrypt(src, sink, identities)
+    except CairnCryptoError as exc:
+        out.append(f"age: {exc}")
+    except BrokenPipeError:
+        pass
+
+
+def verify_archive(
+    src: Readable,
+    identities: Sequence[AnyIdentity],
+    *,
+    pinned_pubkey: str | None = None,
+    progress: Progress | None = None,
+) -> ArchiveReport:
+    """Decrypt and check an archive; every failure is a line in `report.problems`."""
+    report = ArchiveReport()
+    state = _State(report)
+    age_errors: list[str] = []
+    read_fd, write_fd = os.pipe()
+    worker = threading.Thread(
+        target=_decrypt_into, args=(src, write_fd, identities, age_errors), daemon=True
+    )
+    worker.start()
+    with os.fdopen(read_fd, "rb") as stream:
+        try:
+            _read_tar(stream, state, progress or (lambda _m: None))
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            state.problem(f"tar: the archive's content is not a complete tar ({exc})")
+        while stream.read(64 * 1024):
+            pass
+    worker.join()
+    if age_errors:
+        # The decryption's own verdict comes first: nothing after it can be trusted.
+        report.problems[:0] = age_errors
+        return report
+    _check_manifest(state, pinned_pubkey)
+    return report
+
+
+def _check_manifest(state: _State, pinned: str | None) -> None:
+    report = state.report
+    data = state.small.get(MANIFEST)
+    if data is None:
+        state.problem("manifest.json is missing")
+        return
+    try:
+        manifest = decode_manifest(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        state.problem(f"manifest.json is malformed: {exc}")
+        return
+    report.project, report.exported_at = manifest.project, manifest.exported_at
+    report.exported_by = manifest.exported_by
+    _check_signature(state, data, pinned)
+    _check_hashes(state, manifest)
+    report.audit_head = state.audit_head
+    if state.audit_head != manifest.audit.head:
+        state.problem(
+            f"audit log head {state.audit_head or '-'} is not the manifest's {manifest.audit.head}"
+        )
+    expected = manifest.counts.get("batches", 0) - manifest.counts.get("batches_unopened", 0)
+    if report.batches_verified != expected:
+        state.problem(f"{report.batches_verified} device signatures verified, {expected} expected")
+
+
+def _check_signature(state: _State, manifest: bytes, pinned: str | None) -> None:
+    enclosed = state.small.get(PUBLIC_KEY, b"").decode("utf-8", "replace")
+    signature = state.small.get(SIGNATURE, b"").decode("utf-8", "replace")
+    keys = [("cairn.pub", enclosed)] + ([("the pinned key", pinned)] if pinned else [])
+    for name, key in keys:
+        try:
+            comment = minisign.verify(key, manifest, signature)
+        except minisign.MinisignError as exc:
+            state.problem(
+                f"manifest.json: the signature does not verify with {name} ({exc}): the "
+                "manifest was changed after the server signed it, or signed by another key"
+            )
+            return
+        state.report.signed_by = comment
+    if pinned:
+        state.report.pinned = True
+        try:
+            same = minisign.parse_public_key_file(enclosed) == minisign.parse_public_key_file(
+                pinned
+            )
+        except minisign.MinisignError:
+            same = False
+        if not same:
+            state.problem("cairn.pub is not the pinned server key")
+
+
+def _check_hashes(state: _State, manifest: Manifest) -> None:
+    listed = {f.path: f.sha256 for f in manifest.files}
+    for path, digest in sorted(listed.items()):
+        if path not in state.hashes:
+            state.problem(f"{path}: listed in the manifest but missing from the archive")
+        elif state.hashes[path] != digest:
+            state.problem(f"{path}: SHA-256 differs from the manifest (changed)")
+    for path in sorted(set(state.hashes) - set(listed) - UNLISTED):
+        state.problem(f"{path}: in the archive but not in the manifest (added)")
+    try:
+        sums = parse_sha256sums(state.small.get(SUMS, b""))
+    except ValueError as exc:
+        state.problem(f"SHA256SUMS: {exc}")
+        return
+    for path in sorted(set(state.hashes) - UNSUMMED):
+        if sums.get(path) != state.hashes[path]:
+            state.problem(f"SHA256SUMS: {path} is missing or has another hash")

@@ -69,6 +69,7 @@ class ServerProcess:
                 if "Listening on" in line:
                     break
             elif self.proc.poll() is not None:
+                self._close()
                 raise RuntimeError("cairn serve exited:\n" + "".join(lines))
         while time.monotonic() < deadline:
             try:

@@ -17,6 +17,7 @@ from server.config import Config
 from server.context import Cairn, ServerContext
 from server.controllers.admin import AdminController, KeysController
 from server.controllers.device import DeviceController
+from server.controllers.review import ReviewController
 from server.datadir import DataDir, open_data_dir
 from server.errors import CairnServerError
 
@@ -94,7 +95,13 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     from server import __version__
 
     return Litestar(
-        route_handlers=[health, AdminController, KeysController, DeviceController],
+        route_handlers=[
+            health,
+            AdminController,
+            KeysController,
+            DeviceController,
+            ReviewController,
+        ],
         state=State({"cairn": context}),
         dependencies={
             "cairn": Provide(_context, sync_to_thread=False),

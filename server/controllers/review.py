@@ -1,0 +1,218 @@
+"""Supervisor routes: find, read and review records; resolve conflicts; GeoJSON and CSV.
+
+Admins may use every project, a supervisor only their own: a project or record of
+another project answers 404 exactly as one that does not exist. The record filters
+(`form`, `review_state`, `has_conflicts`, `has_duplicates`, `retracted`, `since`, `q`,
+`bbox`) are one dependency shared by the list, the conflicts and both downloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
+
+from server import downloads, resolution, review
+from server.auth import Caller
+from server.context import Cairn
+from server.controllers import review_models as m
+from server.errors import BadRequest
+from server.materialize import decode_record
+from server.store import queries
+from server.store import sync_tables as st
+from sync.conflicts import conflicts
+
+
+def record_filter(
+    code: FromPath[str],
+    cairn: Cairn,
+    principal: Caller,
+    form: FromQuery[str | None] = None,
+    review_state: FromQuery[str | None] = None,
+    has_conflicts: FromQuery[bool | None] = None,
+    has_duplicates: FromQuery[bool | None] = None,
+    retracted: FromQuery[bool | None] = None,
+    since: FromQuery[int | None] = None,
+    q: FromQuery[str | None] = None,
+    bbox: FromQuery[str | None] = None,
+) -> queries.RecordFilter:
+    """The checked record filter of a project route (after the project access check)."""
+    review.require_visible_project(cairn.store.reader(), principal, code)
+    return review.record_filter(
+        cairn,
+        code,
+        form=form,
+        review_state=review_state,
+        has_conflicts=has_conflicts,
+        has_duplicates=has_duplicates,
+        retracted=retracted,
+        since=since,
+        q=q,
+        bbox=bbox,
+    )
+
+
+# Handler parameter type for the checked record filter (injected by name as `flt`).
+Filter = NamedDependency[queries.RecordFilter]
+
+
+async def _threaded(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Pull a blocking generator in worker threads; its errors abort the stream loudly."""
+    done = b""
+    while chunk := await sync_to_thread(next, chunks, done):
+        yield chunk
+
+
+class ReviewController(Controller):
+    """Records, conflicts, reviews, duplicates, quarantine and downloads for supervisors."""
+
+    path = "/v1"
+    tags = ["review"]  # noqa: RUF012
+    dependencies = {"flt": Provide(record_filter, sync_to_thread=True)}  # noqa: RUF012
+
+    @get("/projects/{code:str}/records", sync_to_thread=True)
+    def list_records(
+        self,
+        cairn: Cairn,
+        flt: Filter,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = review.DEFAULT_LIMIT,
+    ) -> m.RecordPageResponse:
+        """Records matching the filters, oldest change first, a page at a time."""
+        page = review.page_records(cairn, flt, cursor, limit)
+        return m.RecordPageResponse(
+            items=[m.summary(r) for r in page.rows], next_cursor=page.next_cursor
+        )
+
+    @get("/projects/{code:str}/conflicts", sync_to_thread=True)
+    def list_conflicts(
+        self,
+        cairn: Cairn,
+        flt: Filter,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = review.DEFAULT_LIMIT,
+    ) -> m.ConflictPageResponse:
+        """Records with open conflicts, each conflict with all its live values."""
+        flt = msgspec.structs.replace(flt, has_conflicts=True)
+        page = review.page_records(cairn, flt, cursor, limit)
+        items = [_conflicts(r) for r in page.rows]
+        return m.ConflictPageResponse(items=items, next_cursor=page.next_cursor)
+
+    @get("/records/{record_id:str}", sync_to_thread=True)
+    def get_record(
+        self, record_id: FromPath[str], cairn: Cairn, principal: Caller
+    ) -> m.RecordResponse:
+        """One consolidated record: values, provenance of each value, open conflicts."""
+        conn = cairn.store.reader()
+        return m.detail(cairn, conn, review.visible_record(conn, principal, record_id))
+
+    @get("/records/{record_id:str}/history", sync_to_thread=True)
+    def record_history(
+        self, record_id: FromPath[str], cairn: Cairn, principal: Caller
+    ) -> m.HistoryResponse:
+        """Every op of the record, decoded, in arrival order."""
+        conn = cairn.store.reader()
+        row = review.visible_record(conn, principal, record_id)
+        ops = [m.history_entry(e) for e in review.history(conn, row.record_id)]
+        return m.HistoryResponse(record_id=row.record_id, ops=ops)
+
+    @post("/records/{record_id:str}/resolutions", status_code=201, sync_to_thread=True)
+    def resolve(
+        self,
+        record_id: FromPath[str],
+        data: JSONBody[m.ResolutionRequest],
+        cairn: Cairn,
+        principal: Caller,
+    ) -> m.AppliedResponse:
+        """Resolve one open conflict with a live value or a new one, and a reason."""
+        done = resolution.resolve(
+            cairn,
+            principal,
+            record_id,
+            kind=data.conflict,
+            path=data.path,
+            reason=data.reason,
+            chosen=(data.choose.actor, data.choose.counter) if data.choose else None,
+            value=data.value,
+            has_value=data.value is not msgspec.UNSET,
+        )
+        return m.applied(cairn, cairn.store.reader(), done)
+
+    @post("/records/{record_id:str}/review", status_code=201, sync_to_thread=True)
+    def review_record(
+        self,
+        record_id: FromPath[str],
+        data: JSONBody[m.ReviewRequest],
+        cairn: Cairn,
+        principal: Caller,
+    ) -> m.AppliedResponse:
+        """Set the review state (received → has_issues / approved / rejected), with a comment."""
+        done = resolution.review(cairn, principal, record_id, data.state, data.comment)
+        return m.applied(cairn, cairn.store.reader(), done)
+
+    @get("/projects/{code:str}/duplicates", sync_to_thread=True)
+    def duplicates(
+        self, code: FromPath[str], cairn: Cairn, principal: Caller
+    ) -> list[m.DuplicateResponse]:
+        """Every human identifier held by two or more records, with those records."""
+        conn = cairn.store.reader()
+        review.require_visible_project(conn, principal, code)
+        return [
+            m.DuplicateResponse(
+                form_id=f, name=n, scope=s, value=v, records=[m.summary(r) for r in rows]
+            )
+            for f, n, s, v, rows in review.duplicates(conn, code)
+        ]
+
+    @get("/projects/{code:str}/quarantine", sync_to_thread=True)
+    def quarantine(
+        self,
+        code: FromPath[str],
+        cairn: Cairn,
+        principal: Caller,
+        after: FromQuery[int] = 0,
+        limit: FromQuery[int] = review.DEFAULT_LIMIT,
+    ) -> m.QuarantinePageResponse:
+        """Refused batches and ops of the project, with their reasons, oldest first."""
+        conn = cairn.store.reader()
+        review.require_visible_project(conn, principal, code)
+        rows = st.list_quarantine(conn, code, after, review.check_limit(limit) + 1)
+        more = len(rows) > limit
+        items = [m.quarantine_item(r) for r in rows[:limit]]
+        return m.QuarantinePageResponse(items=items, next_after=items[-1].id if more else None)
+
+    @get("/projects/{code:str}/records.geojson", sync_to_thread=False)
+    def geojson(self, cairn: Cairn, flt: Filter) -> Stream:
+        """The matching records as an RFC 7946 FeatureCollection (streamed)."""
+        chunks = downloads.buffered(downloads.geojson(cairn, flt))
+        return Stream(_threaded(chunks), media_type=downloads.GEOJSON_TYPE)
+
+    @get("/projects/{code:str}/records.csv", sync_to_thread=False)
+    def csv(
+        self, cairn: Cairn, flt: Filter, group: FromQuery[str | None] = None
+    ) -> Stream:
+        """The matching records of one form (`form=`), or one repeat group's items, as CSV."""
+        if flt.form_id is None:
+            raise BadRequest("records.csv needs form=FORM (one table per form)", code="bad_filter")
+        spec = downloads.csv_table(cairn, flt.form_id, group)
+        name = spec.path.replace('"', "")
+        chunks = downloads.buffered(downloads.csv_rows(cairn, flt, spec))
+        return Stream(
+            _threaded(chunks),
+            media_type=downloads.CSV_TYPE,
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+
+def _conflicts(row: st.RecordRow) -> m.RecordConflictsResponse:
+    return m.RecordConflictsResponse(
+        record_id=row.record_id,
+        form_id=row.form_id,
+        identifier=row.identifier,
+        conflicts=list(conflicts(decode_record(row.state))),
+    )

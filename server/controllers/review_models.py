@@ -1,0 +1,233 @@
+"""Request and response bodies of the supervisors' review routes, and their builders."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sqlite3
+from typing import Any
+
+import msgspec
+
+from forms.schema import RepeatGroup
+from server.context import ServerContext
+from server.materialize import decode_record
+from server.resolution import Applied
+from server.review import HistoryEntry, actors, form_of
+from server.store import sync_tables as st
+from sync.ops import Op
+from sync.record import Conflict, Record
+from sync.view import RecordView, record_view
+
+
+class RecordSummaryResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A record in a list: what it is, where it stands, when it last changed."""
+
+    record_id: str
+    project: str
+    form_id: str
+    form_version: int
+    identifier: str | None
+    review_state: str
+    retracted: bool
+    conflict_count: int
+    updated_cursor: int
+    updated_at_ms: int
+
+
+class RecordPageResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of records; pass `next_cursor` back as `cursor` for the next (null: the end)."""
+
+    items: list[RecordSummaryResponse]
+    next_cursor: str | None
+
+
+class ActorResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """Who an actor id is: a device (its label) or a supervisor/admin token (its label)."""
+
+    actor: str
+    kind: str
+    label: str
+
+
+class RecordResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """One consolidated record: values, per-field provenance, every open conflict."""
+
+    summary: RecordSummaryResponse
+    actors: list[ActorResponse]
+    record: RecordView
+
+
+class HistoryEntryResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """One op as stored: arrival cursor and time, batch, clock flag, and the op itself."""
+
+    cursor: int
+    received_at_ms: int
+    clock_suspect: bool
+    batch_id: str | None
+    op: Op
+
+
+class HistoryResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """Every op of a record in arrival order."""
+
+    record_id: str
+    ops: list[HistoryEntryResponse]
+
+
+class RecordConflictsResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A record's open conflicts, each with all its live values."""
+
+    record_id: str
+    form_id: str
+    identifier: str | None
+    conflicts: list[Conflict]
+
+
+class ConflictPageResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of records with open conflicts."""
+
+    items: list[RecordConflictsResponse]
+    next_cursor: str | None
+
+
+class ChosenValue(msgspec.Struct, frozen=True, kw_only=True):
+    """A live value named by the dot of the op that wrote it."""
+
+    actor: str
+    counter: int
+
+
+class ResolutionRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Resolve the conflict at `path`: `choose` a live value or give a new `value`."""
+
+    conflict: str
+    path: str
+    reason: str = ""
+    choose: ChosenValue | None = None
+    value: Any = msgspec.UNSET
+
+
+class ReviewRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Move a record to a review state (has_issues and rejected need a comment)."""
+
+    state: str
+    comment: str = ""
+
+
+class AppliedResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """The supervisor op just stored (its dot and cursor) and the record after it."""
+
+    actor: str
+    counter: int
+    cursor: int
+    previous_state: str
+    record: RecordResponse
+
+
+class DuplicateResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """One human identifier value held by two or more records."""
+
+    form_id: str
+    name: str
+    scope: str
+    value: str
+    records: list[RecordSummaryResponse]
+
+
+class QuarantineItemResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """Something refused, with the reason; raw batches are described, never shown."""
+
+    id: int
+    kind: str
+    code: str
+    reason: str
+    device_id: str | None
+    batch_id: str | None
+    received_at_ms: int
+    size: int
+    sha256: str
+    # A refused op's msgpack, base64 (null for batches: their bytes stay sealed here).
+    payload_b64: str | None
+
+
+class QuarantinePageResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of quarantine; pass `next_after` back as `after` (null: the end)."""
+
+    items: list[QuarantineItemResponse]
+    next_after: int | None
+
+
+def summary(row: st.RecordRow) -> RecordSummaryResponse:
+    """The list view of a stored record."""
+    return RecordSummaryResponse(
+        record_id=row.record_id,
+        project=row.project,
+        form_id=row.form_id,
+        form_version=row.form_version,
+        identifier=row.identifier,
+        review_state=row.review_state,
+        retracted=bool(row.retracted),
+        conflict_count=row.conflict_count,
+        updated_cursor=row.updated_cursor,
+        updated_at_ms=row.updated_at_ms,
+    )
+
+
+def view(ctx: ServerContext, record: Record) -> RecordView:
+    """The review view, with repeat items in their form's explicit order."""
+    form = form_of(ctx, record.form)
+    order = {g.name: g.order_by for g in form.fields if isinstance(g, RepeatGroup) and g.order_by}
+    return record_view(record, order)
+
+
+def detail(
+    ctx: ServerContext, conn: sqlite3.Connection, row: st.RecordRow, record: Record | None = None
+) -> RecordResponse:
+    """The full record response."""
+    record = record or decode_record(row.state)
+    who = actors(conn, record)
+    return RecordResponse(
+        summary=summary(row),
+        actors=[ActorResponse(actor=a, kind=k, label=lbl) for a, (k, lbl) in who.items()],
+        record=view(ctx, record),
+    )
+
+
+def history_entry(entry: HistoryEntry) -> HistoryEntryResponse:
+    """One history line."""
+    row = entry.row
+    return HistoryEntryResponse(
+        cursor=row.cursor,
+        received_at_ms=row.received_at_ms,
+        clock_suspect=row.clock_suspect,
+        batch_id=row.batch_id,
+        op=entry.op,
+    )
+
+
+def applied(ctx: ServerContext, conn: sqlite3.Connection, done: Applied) -> AppliedResponse:
+    """The answer to a resolution or review."""
+    return AppliedResponse(
+        actor=done.op.dot.actor,
+        counter=done.op.dot.counter,
+        cursor=done.cursor,
+        previous_state=done.previous_state,
+        record=detail(ctx, conn, done.row, done.record),
+    )
+
+
+def quarantine_item(row: st.QuarantineRow) -> QuarantineItemResponse:
+    """A quarantine row as shown to a supervisor."""
+    return QuarantineItemResponse(
+        id=row.id,
+        kind=row.kind,
+        code=row.code,
+        reason=row.reason,
+        device_id=row.device_id,
+        batch_id=row.batch_id,
+        received_at_ms=row.received_at_ms,
+        size=len(row.payload),
+        sha256=hashlib.sha256(row.payload).hexdigest(),
+        payload_b64=base64.b64encode(row.payload).decode() if row.kind == "op" else None,
+    )

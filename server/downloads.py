@@ -1,0 +1,105 @@
+"""Streamed downloads for supervisors: GeoJSON and CSV of the records a filter selects.
+
+The formats themselves are `server.export.formats` (shared with the encrypted archive);
+this module feeds them pages of records (keyset by record id, PAGE rows at a time, each
+page read when the client is ready for it), so memory stays flat in the size of the
+project. Each record appears once, as it stands when its page is read.
+
+GeoJSON polygons are re-oriented here to the right-hand rule (RFC 7946 §3.1.6: exterior
+rings counterclockwise, holes clockwise), whatever order the device walked the outline.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from forms.errors import FormError
+from server.context import ServerContext
+from server.errors import BadRequest
+from server.export import formats
+from server.review import in_box
+from server.store import queries
+from server.store import sync_tables as st
+
+PAGE = 200
+GEOJSON_TYPE = "application/geo+json"
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def _rows(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[st.RecordRow]:
+    after: str | None = None
+    while True:
+        page = queries.records_by_id(ctx.store.reader(), flt, after, PAGE)
+        for row in page:
+            if flt.bbox is None or in_box(ctx, row, flt.bbox):
+                yield row
+        if len(page) < PAGE:
+            return
+        after = page[-1].record_id
+
+
+def buffered(chunks: Iterator[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
+    """Join small chunks into pieces of about `size` bytes (fewer thread hops, sends)."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        if len(buf) >= size:
+            yield bytes(buf)
+            buf.clear()
+    if buf:
+        yield bytes(buf)
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring)) / 2.0
+
+
+def right_hand(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A Polygon with its exterior ring counterclockwise and holes clockwise (RFC 7946)."""
+    if geometry.get("type") != "Polygon":
+        return geometry
+    rings = []
+    for i, ring in enumerate(geometry["coordinates"]):
+        clockwise = _signed_area(ring) < 0
+        rings.append(list(reversed(ring)) if clockwise == (i == 0) else ring)
+    return {**geometry, "coordinates": rings}
+
+
+def geojson(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[bytes]:
+    """records.geojson: one RFC 7946 FeatureCollection, a feature per located field."""
+    yield formats.GEOJSON_HEAD
+    first = True
+    for entry in formats.entries(_rows(ctx, flt), ctx.forms):
+        for feature in formats.geojson_features(entry, ctx.forms):
+            feature = {**feature, "geometry": right_hand(feature["geometry"])}
+            yield formats.geojson_feature_bytes(feature, first)
+            first = False
+    yield formats.GEOJSON_TAIL
+
+
+def csv_table(ctx: ServerContext, form_id: str, group: str | None) -> formats.TableSpec:
+    """The CSV table of a form (or of one of its repeat groups); 400 if there is none."""
+    try:
+        tables = formats.form_tables(ctx.forms, form_id)
+    except FormError as exc:
+        raise BadRequest(f"form={form_id!r}: {exc}", code="bad_filter") from exc
+    for spec in tables:
+        if spec.group == group:
+            return spec
+    groups = ", ".join(s.group for s in tables if s.group) or "none"
+    raise BadRequest(
+        f"group={group!r} is not a repeat group of {form_id}; its groups: {groups}",
+        code="bad_filter",
+    )
+
+
+def csv_rows(
+    ctx: ServerContext, flt: queries.RecordFilter, spec: formats.TableSpec
+) -> Iterator[bytes]:
+    """records.csv: the header, then one line per record (or per item of the group)."""
+    yield formats.csv_line(spec.header)
+    for entry in formats.entries(_rows(ctx, flt), ctx.forms):
+        for cells in formats.table_row(spec, entry):
+            yield formats.csv_line(cells)

@@ -17,6 +17,7 @@ from server.config import Config
 from server.context import Cairn, ServerContext
 from server.controllers.admin import AdminController, KeysController
 from server.controllers.device import DeviceController
+from server.controllers.export import ExportController
 from server.controllers.review import ReviewController
 from server.datadir import DataDir, open_data_dir
 from server.errors import CairnServerError

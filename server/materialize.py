@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from forms.library import FormLibrary
-from forms.schema import FormDef, GeopointField, GeoshapeField
+from forms.schema import FormDef, GeopointField, GeoshapeField, IdentifierRule
 from server.store import sync_tables as st
 from sync import merge
 from sync.conflicts import conflicts
@@ -52,14 +52,41 @@ def conflict_count(record: Record) -> int:
     return len(conflicts(record))
 
 
+class _Winners(dict[str, Any]):
+    """Field name → displayed value, looked up on demand (for identifier templates)."""
+
+    def __init__(self, record: Record) -> None:
+        super().__init__()
+        self.record = record
+
+    def __missing__(self, name: str) -> Any:
+        value = _winner(self.record, name)
+        if value is None or value == "":
+            raise KeyError(name)
+        return value
+
+
+def _identifier_value(rule: IdentifierRule, record: Record) -> str | None:
+    """The rule's value for this record (its template applied), or None while incomplete."""
+    parts = {f: _winner(record, f) for f in rule.fields}
+    if any(p is None or p == "" for p in parts.values()):
+        return None
+    if rule.template:
+        try:
+            return rule.template.format_map(_Winners(record))
+        except (KeyError, ValueError, IndexError):
+            pass  # a template field without a value yet: fall back to the plain parts
+    return " | ".join(str(parts[f]) for f in rule.fields)
+
+
 def identifier_rows(project: str, form: FormDef, record: Record) -> list[st.IdentifierRow]:
     """The record's human identifiers (current display values), one row per rule."""
     if record.retracted:
         return []
     out: list[st.IdentifierRow] = []
     for rule in form.identifiers:
-        parts = [_winner(record, f) for f in rule.fields]
-        if any(p is None or p == "" for p in parts):
+        value = _identifier_value(rule, record)
+        if value is None:
             continue
         scope = ""
         if rule.scope == "site" and rule.site_field:
@@ -71,7 +98,7 @@ def identifier_rows(project: str, form: FormDef, record: Record) -> list[st.Iden
                 form_id=form.id,
                 name=rule.name,
                 scope=scope,
-                value=" | ".join(str(p) for p in parts),
+                value=value,
                 record_id=record.id,
             )
         )
@@ -79,11 +106,11 @@ def identifier_rows(project: str, form: FormDef, record: Record) -> list[st.Iden
 
 
 def primary_identifier(form: FormDef, record: Record) -> str | None:
-    """The first identifier's value, shown in lists (None when not set yet)."""
+    """The first complete identifier's value, shown in lists (None when not set yet)."""
     for rule in form.identifiers:
-        parts = [_winner(record, f) for f in rule.fields]
-        if all(p not in (None, "") for p in parts):
-            return " | ".join(str(p) for p in parts)
+        value = _identifier_value(rule, record)
+        if value is not None:
+            return value
     return None
 
 

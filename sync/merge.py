@@ -79,8 +79,14 @@ def op_digest(op: Op) -> bytes:
     return hashlib.sha256(_DIGEST_ENCODER.encode(op)).digest()[:16]
 
 
+_KINDS: dict[type, str] = {
+    kind: str(kind.__struct_config__.tag)
+    for kind in (Create, Patch, ItemAdd, ItemEdit, ItemRemove, Retract, Resolve, Review)
+}
+
+
 def _kind(op: Op) -> str:
-    return str(op.__struct_config__.tag)
+    return _KINDS[type(op)]
 
 
 def _is_edit(op: Op) -> bool:
@@ -228,12 +234,54 @@ def _with_log(
     return dict(sorted(log.items()))
 
 
+def _fresh(op: Create | Patch, digest: bytes, suspect: bool) -> Record:
+    """The record of one field-setting op alone: the general path's result, built directly.
+
+    Every register holds the op's single write, live and unchallenged, so no register
+    arithmetic is needed; ``tests/sync/test_merge_fast_path.py`` proves the equality.
+    """
+    actor, counter, hlc = op.dot.actor, op.dot.counter, op.hlc
+    kind, wall_time, context, gps = _KINDS[type(op)], op.wall_time, op.context, op.gps
+    fields: dict[str, FieldState] = {}
+    values = op.fields
+    for name in sorted(values):
+        value = values[name]
+        write = Write(
+            actor=actor,
+            counter=counter,
+            kind=kind,
+            hlc=hlc,
+            wall_time=wall_time,
+            context=context,
+            value=value,
+            gps=gps,
+        )
+        fields[name] = FieldState(value=value, live=(write,), history=(write,))
+    return Record(
+        id=op.record_id,
+        form=op.form,
+        fields=fields,
+        vv={actor: counter},
+        created_hlc=hlc,
+        updated_hlc=hlc,
+        op_count=1,
+        log={actor: {str(counter): _log_entry(op, digest, suspect)}},
+    )
+
+
 def apply(record: Record | None, op: Op, *, suspect: bool = False) -> Record:
     """Fold one op into ``record`` (None starts a new one) and return the new record.
 
     Raises :class:`RecordMismatchError` for an op of another record and
     :class:`DotReuseError` for a known dot with different content.
     """
+    if record is None and isinstance(op, Create | Patch):
+        return _fresh(op, op_digest(op), suspect)
+    return _apply(record, op, suspect)
+
+
+def _apply(record: Record | None, op: Op, suspect: bool) -> Record:
+    """The general path of :func:`apply`, for any op and any prior state."""
     actor, counter = op.dot.actor, op.dot.counter
     digest = op_digest(op)
     if record is None:

@@ -193,9 +193,7 @@ class ReviewController(Controller):
         return Stream(_threaded(chunks), media_type=downloads.GEOJSON_TYPE)
 
     @get("/projects/{code:str}/records.csv", sync_to_thread=False)
-    def csv(
-        self, cairn: Cairn, flt: Filter, group: FromQuery[str | None] = None
-    ) -> Stream:
+    def csv(self, cairn: Cairn, flt: Filter, group: FromQuery[str | None] = None) -> Stream:
         """The matching records of one form (`form=`), or one repeat group's items, as CSV."""
         if flt.form_id is None:
             raise BadRequest("records.csv needs form=FORM (one table per form)", code="bad_filter")

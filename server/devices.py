@@ -16,8 +16,16 @@ from server.store import audit_log
 from server.store import sync_tables as st
 from sync import age, sealed, wire
 from sync.errors import CairnCryptoError
+from sync.ops import Op
 
 MAX_PULL_LIMIT = 20_000
+_OP = msgspec.msgpack.Decoder(Op)  # type: ignore[arg-type]
+
+
+def _dot(blob: bytes) -> tuple[str, int]:
+    """The dot of a stored op (decoded only for the rare clock-suspect ones)."""
+    op = _OP.decode(blob)
+    return (op.dot.actor, op.dot.counter)
 
 
 def enroll(ctx: ServerContext, request: wire.EnrollRequest) -> wire.EnrollResponse:
@@ -110,7 +118,7 @@ def pull(ctx: ServerContext, request: wire.PullRequest) -> bytes:
             cursor=page[-1][0] if page else request.cursor,
             more=more,
             server_time_ms=now_ms(),
-            suspect=[],
+            suspect=[_dot(blob) for _, _, blob, flagged in page if flagged],
             batch_key_id=ctx.keys.current.key_id,
             batch_recipient=ctx.keys.current.recipient,
         )

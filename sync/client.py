@@ -478,6 +478,7 @@ class Device:
             op = _OP.decode(blob)
             by_record.setdefault(op.record_id, []).append((op, blob))
         new = 0
+        suspect = {(actor, counter) for actor, counter in page.suspect}
         with self.store.transaction() as conn:
             for record_id, items in by_record.items():
                 existing = self.store.get_record(record_id)
@@ -487,7 +488,8 @@ class Device:
                         conn, op.dot.actor, op.dot.counter, record_id, "pulled", blob
                     ):
                         new += 1
-                    record = merge.apply(record, op)
+                    flagged = (op.dot.actor, op.dot.counter) in suspect
+                    record = merge.apply(record, op, suspect=flagged)
                     self.clock.observe(op.hlc)
                 assert record is not None
                 self.store.put_record(conn, record_id, record.form, _RECORD_ENC.encode(record))

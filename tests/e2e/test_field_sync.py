@@ -183,10 +183,14 @@ def test_a_device_clock_two_days_ahead_only_changes_display_order(
         honest.push()
         ahead.push()
         honest.pull()
+        ahead.pull()
+        server.stop()
+        record = _server_records(server.data)[grave]
+        # Both devices hold exactly the server's record, clock flags included.
+        for dev in (honest, ahead):
+            assert canonical.record_bytes(dev.record(grave)) == canonical.record_bytes(record)
     finally:
         ahead.close()
-    server.stop()
-    record = _server_records(server.data)[grave]
     depth = record.fields["max_depth_m"]
     # Both values are kept and the conflict is shown; the clock only picked the display.
     assert depth.conflict and sorted(w.value for w in depth.live) == [1.9, 2.1]

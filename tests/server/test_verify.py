@@ -1,0 +1,82 @@
+"""`cairn verify` passes on an honest data directory and names every kind of damage."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import pytest
+
+from server.cli import main
+from server.datadir import DataDir
+from server.verify import verify
+from sync.client import Device
+from tests.server.test_push_pull import GRAVE
+
+MakeDevice = Callable[[str], Device]
+
+
+@pytest.fixture
+def synced(data: DataDir, make_device: MakeDevice) -> DataDir:
+    """A data directory with two devices' records, a conflict and a pull."""
+    a, b = make_device("a"), make_device("b")
+    grave = a.new("site_grave", GRAVE)
+    a.push()
+    b.pull()
+    a.edit(grave, {"max_depth_m": 2.0})
+    b.edit(grave, {"max_depth_m": 2.2})
+    b.new("site_grave", {**GRAVE, "site_code": "DSH-02"})
+    a.push()
+    b.push()
+    return data
+
+
+def _raw(data: DataDir) -> sqlite3.Connection:
+    conn = sqlite3.connect(data.path / "cairn.db", isolation_level=None)
+    return conn
+
+
+def test_an_honest_data_directory_verifies(
+    synced: DataDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = verify(synced.store, synced.keys, synced.forms)
+    assert report.ok and report.batches == 3 and report.records == 2
+    assert main(["verify", "--data", str(synced.path)]) == 0
+    assert "OK: everything verifies" in capsys.readouterr().out
+
+
+def test_an_edited_record_is_caught(synced: DataDir, capsys: pytest.CaptureFixture[str]) -> None:
+    conn = _raw(synced)
+    (record_id,) = conn.execute("SELECT record_id FROM records LIMIT 1").fetchone()
+    conn.execute("UPDATE records SET state = X'80' WHERE record_id = ?", (record_id,))
+    report = verify(synced.store, synced.keys, synced.forms)
+    assert any(record_id in p and "differs" in p for p in report.problems)
+    assert main(["verify", "--data", str(synced.path)]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_a_changed_raw_batch_is_caught(synced: DataDir) -> None:
+    conn = _raw(synced)
+    (batch_id,) = conn.execute("SELECT batch_id FROM batches LIMIT 1").fetchone()
+    conn.execute(
+        "UPDATE batches SET sealed = CAST(substr(sealed, 1, length(sealed) - 1) || X'00' AS BLOB)"
+        " WHERE batch_id = ?",
+        (batch_id,),
+    )
+    report = verify(synced.store, synced.keys, synced.forms)
+    assert any(batch_id in p for p in report.problems)
+
+
+def test_an_edited_audit_entry_is_caught(synced: DataDir) -> None:
+    conn = _raw(synced)
+    conn.execute("DROP TRIGGER audit_append_only_update")
+    conn.execute("UPDATE audit SET subject = 'forged' WHERE seq = 2")
+    report = verify(synced.store, synced.keys, synced.forms)
+    assert any(p.startswith("audit entry 2") for p in report.problems)
+
+
+def test_a_deleted_materialized_row_is_caught(synced: DataDir) -> None:
+    conn = _raw(synced)
+    conn.execute("DELETE FROM identifiers WHERE name = 'site_code' AND value = 'DSH-02'")
+    report = verify(synced.store, synced.keys, synced.forms)
+    assert any(p.startswith("identifiers") for p in report.problems)

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from server import minisign
 from server.cli.common import add_data_option, data_dir
 from server.export.archive import ExportSource, export_to_file
 from server.export.verify import ArchiveReport, verify_archive
@@ -66,6 +67,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "is used, which proves nothing against someone who re-encrypted the archive",
     )
     check.set_defaults(func=_verify)
+    pubkey = archive.add_parser(
+        "pubkey", help="print the server's signing key (minisign format) to pin in verify"
+    )
+    add_data_option(pubkey)
+    pubkey.set_defaults(func=_pubkey)
 
 
 def _progress(message: str) -> None:
@@ -82,6 +88,12 @@ def _export(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{k} {v}" for k, v in manifest.counts.items())
     print(f"wrote {out} ({size} bytes): {counts}")
     print(f"audit head at export: {manifest.audit.head}")
+    return 0
+
+
+def _pubkey(args: argparse.Namespace) -> int:
+    with data_dir(args) as data:
+        sys.stdout.write(minisign.public_key_file(data.keys.signing_key.public_key()))
     return 0
 
 

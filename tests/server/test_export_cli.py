@@ -74,7 +74,11 @@ def test_cli_export_then_verify(
     printed = capsys.readouterr()
     assert "records 1" in printed.out and "ops 1" in printed.out
     assert "ops: 1 done" in printed.err  # progress goes to stderr
-    assert main(["archive", "verify", str(out), "-i", str(key)]) == 0
+    assert main(["archive", "pubkey", "--data", str(data.path)]) == 0
+    pinned = tmp_path / "server.pub"
+    pinned.write_text(capsys.readouterr().out)
+    assert main(["archive", "verify", str(out), "-i", str(key), "--pubkey", str(pinned)]) == 0
+    assert "(pinned key)" in capsys.readouterr().out
     assert main([*argv[:-2], "-r", "age1nope", "--out", str(tmp_path / "b.age")]) == 2
     assert "recipient 1" in capsys.readouterr().err
     assert not (tmp_path / "b.age").exists()

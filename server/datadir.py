@@ -22,6 +22,7 @@ from server.admin import IssuedToken, issue_token
 from server.clock import now_ms
 from server.errors import DataDirError
 from server.store import Store, audit_log
+from sync.errors import CairnCryptoError
 from sync.keys import ServerKeys
 
 MARKER = "cairn.json"
@@ -127,7 +128,7 @@ def open_data_dir(path: Path, *, create: bool) -> DataDir:
         )
     try:
         keys = ServerKeys.load(path / KEYS)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, CairnCryptoError) as exc:
         raise DataDirError(f"cannot load the server keys from {path / KEYS}: {exc}") from exc
     store = Store(path / DATABASE)
     return DataDir(

@@ -1,0 +1,70 @@
+"""The data directory: created once, reused after, never silently re-initialised."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from server.auth import authenticate
+from server.datadir import open_data_dir
+from server.errors import DataDirError
+
+
+def test_first_open_creates_database_keys_and_one_admin_token(tmp_path: Path) -> None:
+    data = open_data_dir(tmp_path / "d", create=True)
+    try:
+        assert data.first_admin_token is not None
+        principal = authenticate(data.store.reader(), f"Bearer {data.first_admin_token.token}")
+        assert principal.role == "admin"
+        for key_file in data.keys_dir.iterdir():
+            assert stat.S_IMODE(key_file.stat().st_mode) == 0o600, key_file
+        assert stat.S_IMODE(data.keys_dir.stat().st_mode) == 0o700
+    finally:
+        data.store.close()
+    again = open_data_dir(tmp_path / "d", create=True)
+    try:
+        assert again.first_admin_token is None
+        assert again.instance_id == data.instance_id
+        assert again.keys.public() == data.keys.public()
+    finally:
+        again.store.close()
+
+
+def test_a_foreign_non_empty_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "IMG_0001.jpg").write_bytes(b"jpeg")
+    with pytest.raises(DataDirError, match="not a Cairn data directory"):
+        open_data_dir(tmp_path / "photos", create=True)
+    assert [p.name for p in (tmp_path / "photos").iterdir()] == ["IMG_0001.jpg"]
+
+
+def test_a_missing_database_is_reported_as_damage(tmp_path: Path) -> None:
+    data = open_data_dir(tmp_path / "d", create=True)
+    data.store.close()
+    (tmp_path / "d" / "cairn.db").unlink()
+    with pytest.raises(DataDirError, match="damaged"):
+        open_data_dir(tmp_path / "d", create=True)
+    assert not (tmp_path / "d" / "cairn.db").exists()
+
+
+def test_commands_other_than_serve_do_not_create_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(DataDirError, match="cairn serve --data"):
+        open_data_dir(tmp_path / "typo", create=False)
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_file_in_place_of_the_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(DataDirError):
+        open_data_dir(tmp_path / "f", create=True)
+
+
+def test_unreadable_keys_are_reported(tmp_path: Path) -> None:
+    data = open_data_dir(tmp_path / "d", create=True)
+    data.store.close()
+    for key_file in data.keys_dir.iterdir():
+        key_file.chmod(0o644)
+    with pytest.raises(DataDirError, match="keys"):
+        open_data_dir(tmp_path / "d", create=False)

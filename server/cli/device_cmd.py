@@ -226,8 +226,8 @@ def _item(args: argparse.Namespace) -> int:
 
 def _retract(args: argparse.Namespace) -> int:
     with _device(args) as dev:
+        dev.retract(args.record, args.reason)
         rid = dev.resolve(args.record)
-        dev.retract(rid, args.reason)
     print(f"retracted {rid}")
     return 0
 

@@ -138,22 +138,19 @@ BAD_RESOLUTIONS: list[tuple[dict[str, Any], int, str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("body", "status", "code"), BAD_RESOLUTIONS)
 def test_bad_resolutions_are_refused_and_change_nothing(
     data: DataDir,
     client: TestClient,  # type: ignore[type-arg]
     make_device: MakeDevice,
-    body: dict[str, Any],
-    status: int,
-    code: str,
 ) -> None:
     _, _, record_id = concurrent_depths(make_device)
     sup = supervisor(data)
     before = _snapshot(data)
-    resp = client.post(f"/v1/records/{record_id}/resolutions", headers=sup, json=body)
-    assert (resp.status_code, resp.json()["error"]) == (status, code), resp.text
-    assert resp.json()["message"]
-    assert _snapshot(data) == before
+    for body, status, code in BAD_RESOLUTIONS:
+        resp = client.post(f"/v1/records/{record_id}/resolutions", headers=sup, json=body)
+        assert (resp.status_code, resp.json()["error"]) == (status, code), (body, resp.text)
+        assert resp.json()["message"]
+        assert _snapshot(data) == before, body
 
 
 def test_a_stale_resolution_is_refused_once_the_conflict_is_closed(

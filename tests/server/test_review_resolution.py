@@ -250,3 +250,92 @@ def test_invalid_review_transitions_are_refused_with_a_clear_message(
     resp = client.post(f"/v1/records/{record_id}/review", headers=sup, json=body)
     assert (resp.status_code, resp.json()["error"]) == (status, code), resp.text
     assert _snapshot(data) == before
+
+
+CONTEXT = {
+    "context_no": 3,
+    "site_code": "DSH-01",
+    "grave_id": "DSH-01-G1",
+    "context_type": "fill",
+    "opened_by": "A. Aliyev",
+    "opened_on": "2026-05-02",
+}
+
+
+def _two_devices_on(make_device: MakeDevice, form: str, values: dict[str, Any]) -> Any:
+    a, b = make_device("team-a"), make_device("team-b")
+    record_id = a.new(form, values)
+    a.push()
+    b.pull()
+    return a, b, record_id
+
+
+@pytest.mark.parametrize(("keep", "present"), [(True, True), (False, False)])
+def test_item_conflicts_resolve_to_keep_or_remove_the_item(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+    keep: bool,
+    present: bool,
+) -> None:
+    a, b, record_id = _two_devices_on(make_device, "excavation_context", CONTEXT)
+    item = a.add_item(record_id, "relationships", {"relation": "below", "other_context_no": 2})
+    a.push()
+    b.pull()
+    a.remove_item(record_id, "relationships", item)
+    b.edit_item(record_id, "relationships", item, {"other_context_no": 4})
+    a.push()
+    b.push()
+    sup = supervisor(data)
+    (conflict,) = _record(client, record_id, sup).record.conflicts
+    assert (conflict.kind, conflict.path) == ("item", f"relationships[{item}]")
+    body = {"conflict": "item", "path": conflict.path, "value": keep, "reason": "photo 88"}
+    resp = client.post(f"/v1/records/{record_id}/resolutions", headers=sup, json=body)
+    assert resp.status_code == 201, resp.text
+    done = msgspec.json.decode(resp.content, type=m.AppliedResponse)
+    assert done.record.record.conflicts == []
+    items = done.record.record.items.get("relationships", [])
+    assert [i.item_id for i in items] == ([item] if present else [])
+    a.pull()
+    assert a.record(record_id).items["relationships"][item].present is present
+
+
+@pytest.mark.parametrize("retract", [True, False])
+def test_retraction_conflicts_resolve_either_way(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+    retract: bool,
+) -> None:
+    a, b, record_id = _two_devices_on(make_device, "site_grave", grave())
+    a.retract(record_id, "entered twice")
+    b.edit(record_id, {"max_depth_m": 1.1})
+    a.push()
+    b.push()
+    sup = supervisor(data)
+    (conflict,) = _record(client, record_id, sup).record.conflicts
+    body = {"conflict": "retraction", "path": "retracted", "reason": "checked with team lead"}
+    chosen = next(v for v in conflict.values if v.value is retract)
+    body["choose"] = {"actor": chosen.actor, "counter": chosen.counter}  # type: ignore[assignment]
+    resp = client.post(f"/v1/records/{record_id}/resolutions", headers=sup, json=body)
+    assert resp.status_code == 201, resp.text
+    done = msgspec.json.decode(resp.content, type=m.AppliedResponse)
+    assert done.record.record.conflicts == []
+    assert done.record.summary.retracted is retract
+    assert done.record.record.values["max_depth_m"] == 1.1
+
+
+def test_conflicts_route_lists_each_record_with_its_open_conflicts(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    a, _, record_id = concurrent_depths(make_device)
+    a.new("site_grave", grave(site_code="DSH-09"))
+    a.push()
+    resp = client.get("/v1/projects/AZ-DASHALTI/conflicts", headers=supervisor(data))
+    assert resp.status_code == 200
+    got = msgspec.json.decode(resp.content, type=m.ConflictPageResponse)
+    assert [(r.record_id, [c.path for c in r.conflicts]) for r in got.items] == [
+        (record_id, ["max_depth_m"])
+    ]

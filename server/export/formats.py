@@ -18,6 +18,7 @@ them for its HTTP downloads; the archive writer spools their output into tar mem
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -72,10 +73,26 @@ def _form_or_none(forms: FormLibrary, form_id: str, version: int | None = None) 
         return None
 
 
+@functools.lru_cache(maxsize=256)
 def _order_fields(form: FormDef | None) -> dict[str, str]:
     if form is None:
         return {}
     return {f.name: f.order_by for f in form.fields if isinstance(f, RepeatGroup) and f.order_by}
+
+
+_GEO = (GeopointField, GeoshapeField, GeotraceField)
+
+
+@functools.lru_cache(maxsize=256)
+def _geo_fields(form: FormDef) -> tuple[tuple[str | None, object], ...]:
+    """(group or None, field) for every located field of a form, computed once per form."""
+    out: list[tuple[str | None, object]] = []
+    for field in form.fields:
+        if isinstance(field, RepeatGroup):
+            out += [(field.name, sub) for sub in field.fields if isinstance(sub, _GEO)]
+        elif isinstance(field, _GEO):
+            out.append((None, field))
+    return tuple(out)
 
 
 def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEntry]:
@@ -310,19 +327,17 @@ def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[st
         "retracted": bool(entry.row.retracted),
     }
     places: list[tuple[object, str, str | None, Any, bool]] = []
-    for field in form.fields:
-        if isinstance(field, RepeatGroup):
-            for item in entry.view.items.get(field.name, []):
-                for sub in field.fields:
-                    fv = item.fields.get(sub.name)
-                    if fv is not None:
-                        places.append(
-                            (sub, f"{field.name}.{sub.name}", item.item_id, fv.value, fv.conflict)
-                        )
+    for group, field in _geo_fields(form):
+        name = getattr(field, "name", "")
+        if group is None:
+            fv = entry.view.fields.get(name)
+            if fv is not None:
+                places.append((field, name, None, fv.value, fv.conflict))
             continue
-        fv = entry.view.fields.get(field.name)
-        if fv is not None:
-            places.append((field, field.name, None, fv.value, fv.conflict))
+        for item in entry.view.items.get(group, []):
+            iv = item.fields.get(name)
+            if iv is not None:
+                places.append((field, f"{group}.{name}", item.item_id, iv.value, iv.conflict))
     for spec, path, item_id, value, conflict in places:
         geometry = _geometry(spec, value)
         if geometry is None:

@@ -401,6 +401,7 @@ class Device:
         server_public = self._server_public()
         refused: list[str] = []
         missing: list[int] = []
+        newest = -1
         sent_ops = 0
         for done, batch in enumerate(batches, start=1):
             answer = self._post(None, "/v1/device/batches", batch.sealed)
@@ -408,7 +409,9 @@ class Device:
             with self.store.transaction() as conn:
                 self.store.store_receipt(conn, batch.batch_id, answer, self._time())
             refused += [f"batch {batch.seq} op {r.index}: {r.reason}" for r in receipt.refused]
-            missing = list(receipt.missing_seqs)
+            if receipt.received_at >= newest:
+                # Replays return their original receipt: the newest one knows the most.
+                newest, missing = receipt.received_at, list(receipt.missing_seqs)
             sent_ops += batch.op_count
             if progress:
                 progress(done, len(batches))

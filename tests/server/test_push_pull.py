@@ -163,3 +163,27 @@ def test_revoked_device_is_refused_and_its_data_stays(
         dev.push()
     assert st.get_record(data.store.reader(), first) is not None
     assert dev.status()["batches_awaiting_receipt"] == 1
+
+
+def test_a_gap_in_sequence_numbers_is_applied_and_reported(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    dev = make_device("a")
+    ids = []
+    for n in range(3):
+        ids.append(dev.new("site_grave", {**GRAVE, "site_code": f"DSH-1{n}"}))
+        dev._seal_pending()
+    first, second, third = dev.store.pending_batches()
+    assert [b.seq for b in (first, second, third)] == [1, 2, 3]
+    for batch in (first, third):
+        assert client.post("/v1/device/batches", content=batch.sealed).status_code == 200
+    receipt = verify_receipt(
+        st.get_batch(data.store.reader(), third.batch_id).receipt,  # type: ignore[union-attr]
+        data.keys.public().signing_public,
+    )
+    assert receipt.missing_seqs == [2]
+    assert st.get_record(data.store.reader(), ids[2]) is not None  # applied despite the gap
+    answer = client.post("/v1/device/batches", content=second.sealed)
+    assert verify_receipt(answer.content, data.keys.public().signing_public).missing_seqs == []

@@ -19,6 +19,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -68,6 +69,8 @@ class Spool:
         """Make the spool directory inside `parent`; members go under `top/` in the tar."""
         parent.mkdir(parents=True, exist_ok=True)
         self._dir = Path(tempfile.mkdtemp(prefix=".export-", dir=parent))
+        # Removed on close, or when the spool is collected (a response never started).
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self.top = top
         self.mtime = mtime
         self._files: dict[str, tuple[FileEntry, Path]] = {}
@@ -146,7 +149,7 @@ class Spool:
         for writer in self._open.values():
             writer.close()
         self._open.clear()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._cleanup()
 
     def __enter__(self) -> Spool:
         """Use as a context manager that always cleans up."""

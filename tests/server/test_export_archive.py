@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import gc
 import hashlib
 import json
 import shutil
@@ -15,7 +16,7 @@ import pytest
 
 from server.datadir import DataDir
 from server.errors import BadRequest
-from server.export.archive import ExportSource, export_to_file
+from server.export.archive import ExportSource, export_to_file, prepare_archive
 from server.store import audit_log
 from sync.age import generate_hybrid, generate_x25519, write_identity_file
 from sync.client import Device
@@ -239,3 +240,14 @@ def test_hashes_in_the_manifest_are_the_sha256_of_each_file(
     assert manifest.op_cursor.first == 1 and manifest.op_cursor.last == 5
     assert all(len(f.sha256) == 64 for f in manifest.files)
     assert hashlib.sha256(b"").hexdigest() not in {f.sha256 for f in manifest.files}
+
+
+def test_the_spooled_plaintext_is_removed_even_if_the_archive_is_never_streamed(
+    data: DataDir, project: dict[str, str]
+) -> None:
+    source = ExportSource(data.store, data.keys, data.forms, data.path)
+    archive = prepare_archive(source, PROJECT, [str(generate_x25519().recipient())], actor="t")
+    assert len(list(data.path.glob(".export-*"))) == 1
+    del archive
+    gc.collect()
+    assert not list(data.path.glob(".export-*"))

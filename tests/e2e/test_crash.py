@@ -23,18 +23,11 @@ from server.verify import verify
 from sync import client
 from sync.client import Device
 from tests.e2e.harness import ServerProcess
+from tests.examples import GRAVE
 
 TRIALS = int(os.environ.get("CAIRN_CRASH_TRIALS", "3"))
 DEVICES = 3
 RECORDS_PER_DEVICE = 60
-GRAVE = {
-    "grave_no": 1,
-    "legal_authority_ref": "Court order 17/2026",
-    "grave_type": "mass",
-    "deposition": "primary",
-    "datum_point": {"lat": 40.1, "lon": 46.9, "h_acc_m": 2.0},
-    "status": "excavating",
-}
 
 
 def _push(home: Path) -> subprocess.Popen[str]:

@@ -21,18 +21,10 @@ from sync import canonical, client
 from sync.client import Device
 from sync.record import Record
 from tests.e2e.harness import ServerProcess
+from tests.examples import GRAVE
 
 MakeServer = Callable[[str], ServerProcess]
 MakeDevice = Callable[[str, ServerProcess], Device]
-GRAVE = {
-    "site_code": "DSH-01",
-    "grave_no": 1,
-    "legal_authority_ref": "Court order 17/2026",
-    "grave_type": "mass",
-    "deposition": "primary",
-    "datum_point": {"lat": 40.1, "lon": 46.9, "h_acc_m": 2.0},
-    "status": "excavating",
-}
 TWO_DAYS_MS = 2 * 24 * 3600 * 1000
 
 

@@ -11,16 +11,7 @@ from server.store import sync_tables as st
 from sync.client import Device
 from sync.receipt import verify_receipt
 from tests.e2e.harness import ServerProcess
-
-GRAVE = {
-    "site_code": "DSH-01",
-    "grave_no": 1,
-    "legal_authority_ref": "Court order 17/2026",
-    "grave_type": "mass",
-    "deposition": "primary",
-    "datum_point": {"lat": 40.1, "lon": 46.9, "h_acc_m": 2.0},
-    "status": "excavating",
-}
+from tests.examples import GRAVE
 
 
 def test_replay_gap_and_tampering_over_real_http(

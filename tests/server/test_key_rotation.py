@@ -11,7 +11,7 @@ from server.store import audit_log
 from server.store import sync_tables as st
 from sync.client import Device
 from sync.keys import ServerKeys
-from tests.server.test_push_pull import GRAVE
+from tests.examples import GRAVE
 
 MakeDevice = Callable[[str], Device]
 

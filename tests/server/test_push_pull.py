@@ -14,17 +14,9 @@ from server.store import sync_tables as st
 from sync import canonical, ops
 from sync.client import Device, Refused
 from sync.receipt import verify_receipt
+from tests.examples import GRAVE
 
 MakeDevice = Callable[[str], Device]
-GRAVE = {
-    "site_code": "DSH-01",
-    "grave_no": 1,
-    "legal_authority_ref": "Court order 17/2026",
-    "grave_type": "mass",
-    "deposition": "primary",
-    "datum_point": {"lat": 40.1, "lon": 46.9, "h_acc_m": 2.0},
-    "status": "excavating",
-}
 
 
 def _snapshot(data: DataDir) -> tuple[object, ...]:

@@ -11,7 +11,7 @@ from server.cli import main
 from server.datadir import DataDir
 from server.verify import verify
 from sync.client import Device
-from tests.server.test_push_pull import GRAVE
+from tests.examples import GRAVE
 
 MakeDevice = Callable[[str], Device]
 

@@ -37,6 +37,7 @@ from sync.receipt import Receipt, RefusedOp, sign_receipt
 
 _RAW_LIST = msgspec.msgpack.Decoder(list[msgspec.Raw])
 _OP = msgspec.msgpack.Decoder(op_types.Op)  # type: ignore[arg-type]
+_OP_LIST = msgspec.msgpack.Decoder(list[op_types.Op])  # type: ignore[valid-type]
 _ENCODE = msgspec.msgpack.Encoder()
 MAX_MISSING_LISTED = 1000
 
@@ -147,6 +148,17 @@ def _decode_ops(body: bytes) -> list[_Decoded]:
         raise Unprocessable(
             f"the batch body is not a msgpack list of ops ({exc})", code="malformed_body"
         ) from exc
+    try:
+        # One typed decode of the whole list is the common case; only a batch holding a
+        # bad op is decoded op by op, so that each bad op is refused on its own.
+        ops = _OP_LIST.decode(body)
+    except msgspec.DecodeError:
+        pass
+    else:
+        return [
+            _Decoded(i, bytes(raw), op, None, None)
+            for i, (raw, op) in enumerate(zip(raws, ops, strict=True))
+        ]
     out: list[_Decoded] = []
     for i, raw in enumerate(raws):
         blob = bytes(raw)
@@ -172,7 +184,7 @@ def _store_batch(
         again = st.get_batch(conn, routing.batch_id)
         if again is not None and again.sealed_sha256 == digest:
             return again.receipt
-        accepted, refused = _check_ops(ctx, conn, decoded, device)
+        accepted, refused, records = _check_ops(ctx, conn, decoded, device)
         rows = [
             st.OpRow(
                 project=device.project,
@@ -196,6 +208,7 @@ def _store_batch(
             list(zip((op for op, _ in accepted), rows, strict=True)),
             first,
             now,
+            records,
         )
         for item in refused:
             st.insert_quarantine(
@@ -264,8 +277,12 @@ def _check_ops(
     conn: Any,
     decoded: Sequence[_Decoded],
     device: admin_rows.DeviceRow,
-) -> tuple[list[tuple[op_types.Op, bytes]], list[_Decoded]]:
-    """Split decoded ops into accepted (op, bytes) and refused, with reasons."""
+) -> tuple[list[tuple[op_types.Op, bytes]], list[_Decoded], dict[str, st.RecordRow]]:
+    """Split decoded ops into accepted (op, bytes) and refused, with reasons.
+
+    Also returns the stored rows of the records the ops touch, read for validation, so that
+    merging them does not read them again.
+    """
     from server.validation import op_problem
 
     candidates = [d for d in decoded if d.op is not None]
@@ -296,4 +313,4 @@ def _check_ops(
         seen[dot] = d.raw
         accepted.append((op, d.raw))
     refused.sort(key=lambda d: d.index)
-    return accepted, refused
+    return accepted, refused, records

@@ -116,7 +116,17 @@ def primary_identifier(form: FormDef, record: Record) -> str | None:
 
 def point(form: FormDef, record: Record) -> tuple[float, float] | None:
     """(lat, lon) of the record's first located field, for the spatial index."""
-    for field in form.fields:
+    return _first_point(_located(form), record)
+
+
+def _located(form: FormDef) -> tuple[GeopointField | GeoshapeField, ...]:
+    return tuple(f for f in form.fields if isinstance(f, GeopointField | GeoshapeField))
+
+
+def _first_point(
+    located: tuple[GeopointField | GeoshapeField, ...], record: Record
+) -> tuple[float, float] | None:
+    for field in located:
         value = _winner(record, field.name)
         if isinstance(field, GeopointField) and isinstance(value, dict):
             lat, lon = value.get("lat"), value.get("lon")
@@ -140,12 +150,18 @@ def record_row(
     project: str, form: FormDef, record: Record, cursor: int, now_ms: int
 ) -> st.RecordRow:
     """The stored row of a consolidated record."""
+    return _record_row(project, form, record, cursor, now_ms, primary_identifier(form, record))
+
+
+def _record_row(
+    project: str, form: FormDef, record: Record, cursor: int, now_ms: int, primary: str | None
+) -> st.RecordRow:
     return st.RecordRow(
         record_id=record.id,
         project=project,
         form_id=form.id,
         form_version=form.version,
-        identifier=primary_identifier(form, record),
+        identifier=primary,
         review_state=review_state(record),
         retracted=record.retracted,
         conflict_count=conflict_count(record),
@@ -153,6 +169,16 @@ def record_row(
         updated_at_ms=now_ms,
         state=encode_record(record),
     )
+
+
+class _FormPlan:
+    """What `_write` needs of one form, worked out once per batch rather than per record."""
+
+    __slots__ = ("form", "located")
+
+    def __init__(self, form: FormDef) -> None:
+        self.form = form
+        self.located = _located(form)
 
 
 def _write(
@@ -165,11 +191,21 @@ def _write(
     rows: list[st.RecordRow] = []
     idents: list[st.IdentifierRow] = []
     points: list[tuple[str, float, float] | tuple[str, None, None]] = []
+    plans: dict[str, _FormPlan] = {}
     for record, cursor in records:
-        form = _form(forms, record.form)
-        rows.append(record_row(project, form, record, cursor, now_ms))
-        idents.extend(identifier_rows(project, form, record))
-        where = point(form, record)
+        plan = plans.get(record.form)
+        if plan is None:
+            plan = plans[record.form] = _FormPlan(_form(forms, record.form))
+        form = plan.form
+        found = identifier_rows(project, form, record)
+        # The primary identifier is the first complete one; when the record is live its
+        # identifier rows already hold every complete value, in rule order.
+        primary = found[0].value if found else None
+        if record.retracted:
+            primary = primary_identifier(form, record)
+        rows.append(_record_row(project, form, record, cursor, now_ms, primary))
+        idents.extend(found)
+        where = _first_point(plan.located, record)
         points.append((record.id, *where) if where else (record.id, None, None))
     st.upsert_records(conn, rows)
     st.replace_identifiers(conn, [r.id for r, _ in records], idents)
@@ -183,14 +219,23 @@ def materialize_rows(
     ops: Sequence[tuple[Op, st.OpRow]],
     first_cursor: int,
     now_ms: int,
+    stored: dict[str, st.RecordRow] | None = None,
 ) -> None:
-    """Apply newly stored ops to their records and write the derived rows."""
+    """Apply newly stored ops to their records and write the derived rows.
+
+    `stored` may hold the records' rows already read in this transaction (ingest reads
+    them to validate); any record it lacks is read here.
+    """
     if not ops:
         return
     by_record: dict[str, list[tuple[int, Op, bool]]] = {}
     for i, (op, row) in enumerate(ops):
         by_record.setdefault(op.record_id, []).append((first_cursor + i, op, row.clock_suspect))
-    stored = st.load_states(conn, sorted(by_record))
+    if stored is None:
+        stored = st.load_states(conn, sorted(by_record))
+    else:
+        missing = sorted(r for r in by_record if r not in stored)
+        stored = {**stored, **st.load_states(conn, missing)} if missing else stored
     updated: list[tuple[Record, int]] = []
     for record_id, items in by_record.items():
         stored_row = stored.get(record_id)

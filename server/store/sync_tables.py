@@ -265,26 +265,28 @@ def set_points(
     conn: sqlite3.Connection, points: Sequence[tuple[str, float, float] | tuple[str, None, None]]
 ) -> None:
     """Set (or clear, with None) the spatial point of each record in the R*Tree."""
-    for record_id, lat, lon in points:
-        row = conn.execute(
-            "SELECT point_id FROM record_points WHERE record_id = ?", (record_id,)
-        ).fetchone()
-        if row is None:
-            if lat is None:
-                continue
-            point_id = conn.execute(
-                "INSERT INTO record_points (record_id) VALUES (?)", (record_id,)
-            ).lastrowid
-        else:
-            point_id = row[0]
-        if lat is None or lon is None:
-            conn.execute("DELETE FROM record_rtree WHERE point_id = ?", (point_id,))
-            conn.execute("DELETE FROM record_points WHERE point_id = ?", (point_id,))
-        else:
-            conn.execute(
-                "INSERT OR REPLACE INTO record_rtree VALUES (?, ?, ?, ?, ?)",
-                (point_id, lat, lat, lon, lon),
-            )
+    located = [
+        (lat, lat, lon, lon, rid) for rid, lat, lon in points if lat is not None and lon is not None
+    ]
+    cleared = [(rid,) for rid, lat, lon in points if lat is None or lon is None]
+    # Set-based: four statements per batch, whatever its size (not a SELECT per record).
+    if cleared:
+        conn.executemany(
+            "DELETE FROM record_rtree WHERE point_id ="
+            " (SELECT point_id FROM record_points WHERE record_id = ?)",
+            cleared,
+        )
+        conn.executemany("DELETE FROM record_points WHERE record_id = ?", cleared)
+    if located:
+        conn.executemany(
+            "INSERT INTO record_points (record_id) VALUES (?) ON CONFLICT (record_id) DO NOTHING",
+            [(row[4],) for row in located],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO record_rtree (point_id, min_lat, max_lat, min_lon, max_lon)"
+            " SELECT point_id, ?, ?, ?, ? FROM record_points WHERE record_id = ?",
+            located,
+        )
 
 
 def records_in_box(

@@ -1,0 +1,110 @@
+"""Batch ingest's set-based paths: a large batch, a bad op inside one, the R*Tree rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from server import ingest
+from server.config import load_config
+from server.context import ServerContext
+from server.datadir import DataDir
+from server.store import sync_tables as st
+from server.verify import verify
+from sync.client import Device, uuid7
+from sync.ops import Create, Dot, Op, Patch
+from sync.receipt import verify_receipt
+from sync.sealed import seal_batch
+from tests.server.test_push_pull import GRAVE
+
+MakeDevice = Callable[[str], Device]
+ENCODE = msgspec.msgpack.Encoder()
+
+
+def _ctx(data: DataDir) -> ServerContext:
+    return ServerContext(
+        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
+    )
+
+
+def _sealed(device: Device, seq: int, body: bytes) -> bytes:
+    return seal_batch(
+        body,
+        device_id=device.device_id,
+        batch_id=uuid7(),
+        seq=seq,
+        device_signing_key=device.keys().signing_key,
+        server_recipient=device.store.get_str("batch_recipient") or "",
+        server_key_id=device.store.get_str("batch_key_id") or "",
+    )
+
+
+def _grave(device: Device, counter: int, lat: float, code: str) -> Create:
+    return Create(
+        dot=Dot(actor=device.device_id, counter=counter),
+        record_id=uuid7(),
+        form="site_grave@1",
+        hlc=(1_750_000_000_000 + counter) << 16,
+        context={},
+        wall_time=1_750_000_000_000,
+        fields={**GRAVE, "site_code": code, "datum_point": {"lat": lat, "lon": 46.9}},
+    )
+
+
+def _push(data: DataDir, device: Device, seq: int, body: bytes) -> tuple[int, list[int]]:
+    answer = ingest.push(_ctx(data), _sealed(device, seq, body))
+    receipt = verify_receipt(answer, data.keys.public().signing_public)
+    return receipt.accepted_ops, [r.index for r in receipt.refused]
+
+
+def test_a_large_batch_is_stored_exactly_as_a_rebuild_from_its_ops(
+    data: DataDir, make_device: MakeDevice
+) -> None:
+    dev = make_device("team-a")
+    creates: list[Op] = [_grave(dev, n, 40.0 + n / 1000, f"DS-{n:04d}") for n in range(1, 301)]
+    first = creates[0]
+    assert isinstance(first, Create)
+    edit = Patch(
+        dot=Dot(actor=dev.device_id, counter=301),
+        record_id=first.record_id,
+        form="site_grave@1",
+        hlc=first.hlc + 1,
+        context={dev.device_id: 1},
+        wall_time=first.wall_time,
+        fields={"datum_point": {"lat": 41.5, "lon": 47.0}},
+    )
+    assert _push(data, dev, 1, ENCODE.encode([*creates, edit])) == (301, [])
+    conn = data.store.reader()
+    assert st.records_in_box(conn, 41.4, 46.9, 41.6, 47.1) == [first.record_id]
+    assert len(st.records_in_box(conn, 39.9, 46.8, 40.4, 47.0)) == 299
+    report = verify(data.store, data.keys, data.forms)
+    assert report.ok, report.problems
+    assert report.records == 300
+
+
+def test_a_malformed_op_inside_a_batch_is_refused_alone(
+    data: DataDir, make_device: MakeDevice
+) -> None:
+    dev = make_device("team-a")
+    good = [ENCODE.encode(_grave(dev, n, 40.0, f"DS-{n:04d}")) for n in (1, 2)]
+    bad = ENCODE.encode({"kind": "create", "dot": {"actor": dev.device_id, "counter": 0}})
+    body = b"\x93" + good[0] + bad + good[1]  # a msgpack array of three ops
+    assert _push(data, dev, 1, body) == (2, [1])
+    quarantined = [q for q in st.list_quarantine(data.store.reader(), None) if q.kind == "op"]
+    assert [(q.code, q.payload) for q in quarantined] == [("malformed_op", bad)]
+    assert verify(data.store, data.keys, data.forms).ok
+
+
+def test_the_spatial_index_follows_each_records_point(data: DataDir) -> None:
+    with data.store.write() as conn:
+        st.set_points(conn, [("r1", 10.0, 20.0), ("r2", 30.0, 40.0), ("r3", None, None)])
+    with data.store.write() as conn:
+        st.set_points(conn, [("r1", 11.0, 21.0), ("r2", None, None), ("r3", 12.0, 22.0)])
+    conn = data.store.reader()
+    assert sorted(st.records_in_box(conn, 0, 0, 50, 50)) == ["r1", "r3"]
+    assert st.records_in_box(conn, 10.5, 20.5, 11.5, 21.5) == ["r1"]
+    assert st.records_in_box(conn, 29, 39, 31, 41) == []
+    (points,) = conn.execute("SELECT COUNT(*) FROM record_points").fetchone()
+    (boxes,) = conn.execute("SELECT COUNT(*) FROM record_rtree").fetchone()
+    assert (points, boxes) == (2, 2)

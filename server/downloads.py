@@ -11,9 +11,7 @@ rings counterclockwise, holes clockwise), whatever order the device walked the o
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
-from typing import Any
 
 from forms.errors import FormError
 from server.context import ServerContext
@@ -52,28 +50,12 @@ def buffered(chunks: Iterator[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
         yield bytes(buf)
 
 
-def _signed_area(ring: list[list[float]]) -> float:
-    return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring)) / 2.0
-
-
-def right_hand(geometry: dict[str, Any]) -> dict[str, Any]:
-    """A Polygon with its exterior ring counterclockwise and holes clockwise (RFC 7946)."""
-    if geometry.get("type") != "Polygon":
-        return geometry
-    rings = []
-    for i, ring in enumerate(geometry["coordinates"]):
-        clockwise = _signed_area(ring) < 0
-        rings.append(list(reversed(ring)) if clockwise == (i == 0) else ring)
-    return {**geometry, "coordinates": rings}
-
-
 def geojson(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[bytes]:
     """records.geojson: one RFC 7946 FeatureCollection, a feature per located field."""
     yield formats.GEOJSON_HEAD
     first = True
     for entry in formats.entries(_rows(ctx, flt), ctx.forms):
         for feature in formats.geojson_features(entry, ctx.forms):
-            feature = {**feature, "geometry": right_hand(feature["geometry"])}
             yield formats.geojson_feature_bytes(feature, first)
             first = False
     yield formats.GEOJSON_TAIL

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -311,7 +312,14 @@ def _geometry(field: object, value: Any) -> tuple[dict[str, Any], float | None] 
         return None
     if line[0] != line[-1]:
         line.append(line[0])  # RFC 7946 §3.1.6: a linear ring is closed
+    if _signed_area(line) < 0:
+        line.reverse()  # RFC 7946 §3.1.6: an exterior ring is counterclockwise
     return {"type": "Polygon", "coordinates": [line]}, worst
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    """The shoelace area of a closed ring: negative when the ring runs clockwise."""
+    return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring)) / 2.0
 
 
 def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,7 @@ import json
 import math
 from typing import Any
 
+import geojson  # type: ignore[import-untyped]
 import pytest
 from litestar.testing import TestClient
 
@@ -125,6 +126,19 @@ def test_geojson_is_rfc7946_longitude_first_with_accuracy_and_oriented_polygons(
     assert shape["type"] == "Polygon"
     ring = shape["coordinates"][0]
     assert {(p[0], p[1]) for p in ring} == {(p["lon"], p["lat"]) for p in OUTLINE_CW}
+
+
+def test_an_independent_geojson_library_accepts_the_download(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    site: dict[str, str],
+) -> None:
+    doc = geojson.loads(client.get(f"{BASE}/records.geojson", headers=supervisor(data)).text)
+    assert isinstance(doc, geojson.FeatureCollection)
+    assert doc.is_valid, doc.errors()
+    assert len(doc["features"]) == 3
+    for feature in doc["features"]:
+        assert feature.is_valid, feature.errors()
 
 
 def test_geojson_takes_the_record_filters(

@@ -9,8 +9,8 @@ from server import admin
 from server.datadir import DataDir
 from server.store import admin as rows
 from sync.client import Device
+from tests.examples import GRAVE
 from tests.server.conftest import PROJECT
-from tests.server.test_push_pull import GRAVE
 
 OTHER = "AZ-EDILLI"
 MakeDevice = Callable[[str], Device]

@@ -13,6 +13,7 @@ from server.datadir import DataDir
 from server.materialize import decode_record
 from server.store import audit_log
 from server.store import sync_tables as st
+from server.verify import verify
 from sync import canonical
 from tests.server.review_fixtures import MakeDevice, concurrent_depths, grave, supervisor
 
@@ -69,6 +70,8 @@ def test_resolution_reaches_both_devices_and_closes_the_conflict_there(
     entry = list(audit_log.entries(data.store.reader()))[-1]
     assert entry.kind == "record.resolve" and entry.subject == record_id
     assert entry.data["chosen"] == f"{chosen.actor}:{chosen.counter}"
+    # Supervisor ops belong to no batch; the rebuild from the ops still matches.
+    assert verify(data.store, data.keys, data.forms).problems == []
 
 
 def test_new_value_resolution_is_validated_then_applied(

@@ -12,6 +12,7 @@ from litestar.response import Stream
 from server.auth import Caller, require_admin
 from server.context import Cairn
 from server.export.archive import ExportSource, PreparedArchive, prepare_archive
+from server.streaming import threaded
 
 MEDIA_TYPE = "application/octet-stream"
 
@@ -46,7 +47,7 @@ class ExportController(Controller):
         archive = prepare_archive(source, code, data.recipients, actor=principal.actor)
         name = f"{archive.top}.tar.age"
         return Stream(
-            _stream(archive),
+            threaded(_stream(archive)),
             media_type=MEDIA_TYPE,
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',

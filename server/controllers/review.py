@@ -8,11 +8,8 @@ another project answers 404 exactly as one that does not exist. The record filte
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import msgspec
 from litestar import Controller, get, post
-from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
@@ -25,6 +22,7 @@ from server.errors import BadRequest
 from server.materialize import decode_record
 from server.store import queries
 from server.store import sync_tables as st
+from server.streaming import threaded
 from sync.conflicts import conflicts
 
 
@@ -59,13 +57,6 @@ def record_filter(
 
 # Handler parameter type for the checked record filter (injected by name as `flt`).
 Filter = NamedDependency[queries.RecordFilter]
-
-
-async def _threaded(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Pull a blocking generator in worker threads; its errors abort the stream loudly."""
-    done = b""
-    while chunk := await sync_to_thread(next, chunks, done):
-        yield chunk
 
 
 class ReviewController(Controller):
@@ -190,7 +181,7 @@ class ReviewController(Controller):
     def geojson(self, cairn: Cairn, flt: Filter) -> Stream:
         """The matching records as an RFC 7946 FeatureCollection (streamed)."""
         chunks = downloads.buffered(downloads.geojson(cairn, flt))
-        return Stream(_threaded(chunks), media_type=downloads.GEOJSON_TYPE)
+        return Stream(threaded(chunks), media_type=downloads.GEOJSON_TYPE)
 
     @get("/projects/{code:str}/records.csv", sync_to_thread=False)
     def csv(self, cairn: Cairn, flt: Filter, group: FromQuery[str | None] = None) -> Stream:
@@ -201,7 +192,7 @@ class ReviewController(Controller):
         name = spec.path.replace('"', "")
         chunks = downloads.buffered(downloads.csv_rows(cairn, flt, spec))
         return Stream(
-            _threaded(chunks),
+            threaded(chunks),
             media_type=downloads.CSV_TYPE,
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )

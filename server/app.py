@@ -20,7 +20,8 @@ from server.controllers.device import DeviceController
 from server.controllers.export import ExportController
 from server.controllers.review import ReviewController
 from server.datadir import DataDir, open_data_dir
-from server.errors import CairnServerError
+from server.errors import CairnServerError, TooManyRequests, Unauthorized
+from server.ratelimit import FailedAuthLimiter
 
 log = logging.getLogger("cairn.server")
 
@@ -41,9 +42,11 @@ class HealthResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _cairn_error(request: Request[Any, Any, Any], exc: CairnServerError) -> Response[ErrorResponse]:
+    retry = exc.details.get("retry_after_s") if isinstance(exc, TooManyRequests) else None
     return Response(
         ErrorResponse(error=exc.code, message=exc.message, details=exc.details),
         status_code=exc.status,
+        headers={"Retry-After": str(retry)} if retry is not None else None,
     )
 
 
@@ -57,6 +60,20 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
             error=code.get(exc.status_code, "http_error"), message=str(exc.detail), details=extra
         ),
         status_code=exc.status_code,
+    )
+
+
+def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorResponse]:
+    # msgspec (under Litestar's JSON parsing too) raises these instead of DecodeError for
+    # invalid UTF-8 and for nesting deeper than the interpreter's recursion limit.
+    log.warning("undecodable body on %s %s: %r", request.method, request.url.path, exc)
+    return Response(
+        ErrorResponse(
+            error="bad_request",
+            message="the request body could not be decoded (invalid UTF-8 or nested too "
+            "deeply); send well-formed JSON or msgpack",
+        ),
+        status_code=400,
     )
 
 
@@ -78,7 +95,21 @@ def _context(state: State) -> ServerContext:
 
 
 def _principal(request: Request[Any, Any, Any], cairn: Cairn) -> auth.Principal:
-    return auth.authenticate(cairn.store.reader(), request.headers.get("authorization"))
+    # Failed-token lockout per client address (policy in server/ratelimit.py).
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "unknown"
+    retry = limiter.retry_after(client)
+    if retry is not None:
+        raise TooManyRequests(
+            f"too many wrong tokens from this address; try again in {retry} s",
+            retry_after_s=retry,
+        )
+    try:
+        return auth.authenticate(cairn.store.reader(), request.headers.get("authorization"))
+    except Unauthorized:
+        if request.headers.get("authorization"):
+            limiter.record_failure(client)
+        raise
 
 
 @get("/v1/health", tags=["meta"])
@@ -104,7 +135,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             ReviewController,
             ExportController,
         ],
-        state=State({"cairn": context}),
+        state=State({"cairn": context, "auth_limiter": FailedAuthLimiter()}),
         dependencies={
             "cairn": Provide(_context, sync_to_thread=False),
             "principal": Provide(_principal, sync_to_thread=True),
@@ -112,6 +143,8 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         exception_handlers={
             CairnServerError: _cairn_error,
             HTTPException: _http_error,
+            UnicodeDecodeError: _undecodable,
+            RecursionError: _undecodable,
             Exception: _unexpected,
         },
         request_max_body_size=config.max_batch_bytes,

@@ -11,6 +11,7 @@
     ├── Gone                410      an enrollment code that expired or was used
     ├── PayloadTooLarge     413      a body over the configured limit
     ├── Unprocessable       422      a sealed batch we refuse (crypto, signer, routing)
+    ├── TooManyRequests     429      too many wrong tokens from one address (Retry-After)
     └── StorageFull         507      the disk or database is full; nothing was stored
 
 Crypto errors from `sync.errors` are mapped to `Unprocessable` with their own code by
@@ -102,6 +103,13 @@ class Unprocessable(CairnServerError):
 
     status = 422
     code = "refused"
+
+
+class TooManyRequests(CairnServerError):
+    """Too many failed token checks from one client address; `retry_after_s` says how long."""
+
+    status = 429
+    code = "too_many_failures"
 
 
 class StorageFull(CairnServerError):

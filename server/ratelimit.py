@@ -1,0 +1,78 @@
+"""Failed-authentication rate limit: a sliding window of wrong tokens per client address.
+
+Policy (documented in README "Security" and bench/README.md): a client address that sends
+`max_failures` wrong or revoked bearer tokens within `window_s` seconds is locked out of
+every token-authenticated route until the oldest of those failures leaves the window. While
+locked out, it gets 429 with a `Retry-After` header, and its tokens are not even looked at,
+so a locked-out guesser learns nothing, not even whether a guess was right. Requests without
+a token, and device routes (signed, not token-based), are not counted.
+
+Tokens carry 256 random bits, so the limit is not what keeps them safe; it keeps a guesser
+from loading the server, and makes guessing visible in the logs. The table is bounded
+(`max_clients` addresses, the least recently failing dropped first), so a flood of spoofed
+addresses cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+DEFAULT_MAX_FAILURES = 30
+DEFAULT_WINDOW_S = 60.0
+DEFAULT_MAX_CLIENTS = 10_000
+
+
+class FailedAuthLimiter:
+    """Counts failed token checks per client address in a sliding window."""
+
+    def __init__(
+        self,
+        *,
+        max_failures: int = DEFAULT_MAX_FAILURES,
+        window_s: float = DEFAULT_WINDOW_S,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.max_clients = max_clients
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def _recent(self, client: str, now: float) -> deque[float] | None:
+        times = self._failures.get(client)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[client]
+            return None
+        return times
+
+    def retry_after(self, client: str) -> int | None:
+        """Seconds this client must wait before trying a token again, or None if it may."""
+        with self._lock:
+            now = self._clock()
+            times = self._recent(client, now)
+            if times is None or len(times) < self.max_failures:
+                return None
+            oldest_that_counts = times[len(times) - self.max_failures]
+            return max(1, math.ceil(oldest_that_counts + self.window_s - now))
+
+    def record_failure(self, client: str) -> None:
+        """Count one wrong or revoked token from this client."""
+        with self._lock:
+            now = self._clock()
+            times = self._recent(client, now)
+            if times is None:
+                times = self._failures[client] = deque(maxlen=self.max_failures)
+            times.append(now)
+            self._failures.move_to_end(client)
+            while len(self._failures) > self.max_clients:
+                self._failures.popitem(last=False)

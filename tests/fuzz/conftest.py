@@ -1,0 +1,61 @@
+"""Fuzz fixtures: the server test fixtures, a project with data in it, and data snapshots.
+
+The size of every fuzz test is CAIRN_FUZZ_CASES (default 40 per mutation kind, which keeps
+CI quick); raise it for a longer run, e.g. `CAIRN_FUZZ_CASES=2000 uv run pytest tests/fuzz`.
+Every case is drawn from a seeded `random.Random`, so a failure names a reproducible case.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from server.datadir import DataDir
+from server.store import sync_tables as st
+from server.verify import verify
+from sync import canonical
+from sync.client import Device
+from sync.record import Record
+from tests.server.conftest import admin_headers, client, data, make_device
+from tests.server.test_push_pull import GRAVE
+
+__all__ = ["admin_headers", "client", "data", "make_device"]
+
+FUZZ_CASES = int(os.environ.get("CAIRN_FUZZ_CASES", "40"))
+_RECORD = msgspec.msgpack.Decoder(Record)
+
+
+def consolidated(data: DataDir) -> dict[str, bytes]:
+    """The canonical encoding of every consolidated record, by record id."""
+    return {
+        row.record_id: canonical.record_bytes(_RECORD.decode(row.state))
+        for row in st.iter_records(data.store.reader())
+    }
+
+
+def assert_server_sound(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    before: dict[str, bytes],
+) -> None:
+    """The server answers, every record is byte-identical, and `cairn verify` is clean."""
+    assert client.get("/v1/health").status_code == 200
+    assert consolidated(data) == before
+    assert verify(data.store, data.keys, data.forms).problems == []
+
+
+@pytest.fixture
+def field_data(make_device: Callable[[str], Device]) -> Device:
+    """A device that pushed three graves (one edited twice): data the fuzz must not touch."""
+    device = make_device("fuzz-team")
+    first = device.new("site_grave", GRAVE)
+    device.new("site_grave", {**GRAVE, "site_code": "DSH-02", "grave_no": 2})
+    device.new("site_grave", {**GRAVE, "site_code": "DSH-03", "grave_no": 3})
+    device.edit(first, {"max_depth_m": 2.5})
+    device.edit(first, {"status": "closed"})
+    device.push()
+    return device

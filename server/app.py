@@ -10,9 +10,8 @@ from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.openapi import OpenAPIConfig
 
-from server import auth
+from server import auth, openapi
 from server.config import Config
 from server.context import Cairn, ServerContext
 from server.controllers.admin import AdminController, KeysController
@@ -148,11 +147,6 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             Exception: _unexpected,
         },
         request_max_body_size=config.max_batch_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Cairn",
-            version=__version__,
-            description="Offline-first sync server for forensic field teams.",
-            path="/v1/schema",
-        ),
+        openapi_config=openapi.openapi_config(__version__),
         on_shutdown=[lambda: data.store.close()],
     )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import msgspec
 
@@ -54,6 +55,7 @@ __all__ = [
 
 _DIGEST_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 replace = msgspec.structs.replace
+_V = TypeVar("_V")
 
 
 class MergeError(ValueError):
@@ -204,6 +206,8 @@ def _retraction(record: Record, op: Op, state: FieldState) -> Record:
 
 def _contest_retraction(record: Record, op: Op) -> Record:
     """Flag the record if this data op is concurrent with a live retraction."""
+    if not record.retraction.live:
+        return record
     edit = _write(op, False)
     if not any(w.value is True and register.concurrent(edit, w) for w in record.retraction.live):
         return record
@@ -224,14 +228,24 @@ def _log_entry(op: Op, digest: bytes, suspect: bool) -> LogEntry:
     )
 
 
+def _with_key(mapping: dict[str, _V], key: str, value: _V) -> dict[str, _V]:
+    """A copy of the key-sorted ``mapping`` with ``key`` set, still sorted by key.
+
+    Sorting is skipped when the key is already there or sorts last, as a device's next
+    counter and an existing actor usually do.
+    """
+    out = dict(mapping)
+    if key in out or not out or key > next(reversed(out)):
+        out[key] = value
+        return out
+    out[key] = value
+    return dict(sorted(out.items()))
+
+
 def _with_log(
     record: Record, actor: str, counter: int, entry: LogEntry
 ) -> dict[str, dict[str, LogEntry]]:
-    log = dict(record.log)
-    entries = dict(log.get(actor, {}))
-    entries[str(counter)] = entry
-    log[actor] = dict(sorted(entries.items()))
-    return dict(sorted(log.items()))
+    return _with_key(record.log, actor, _with_key(record.log.get(actor, {}), str(counter), entry))
 
 
 def _fresh(op: Create | Patch, digest: bytes, suspect: bool) -> Record:
@@ -303,20 +317,22 @@ def _apply(record: Record | None, op: Op, suspect: bool) -> Record:
                 entry = replace(seen, suspect=True)
                 return replace(record, log=_with_log(record, actor, counter, entry))
             return record
-    vv = dict(record.vv)
-    vv[actor] = max(vv.get(actor, 0), counter)
-    record = replace(
-        record,
-        form=record.form if op.form == record.form else max(record.form, op.form, key=_form_key),
-        vv=dict(sorted(vv.items())),
-        created_hlc=min(record.created_hlc, op.hlc),
-        updated_hlc=max(record.updated_hlc, op.hlc),
-        op_count=record.op_count + 1,
-        log=_with_log(record, actor, counter, _log_entry(op, digest, suspect)),
-    )
+    seen_counter = record.vv.get(actor, 0)
+    meta: dict[str, object] = {
+        "form": record.form if op.form == record.form else max(record.form, op.form, key=_form_key),
+        "vv": record.vv if seen_counter >= counter else _with_key(record.vv, actor, counter),
+        "created_hlc": min(record.created_hlc, op.hlc),
+        "updated_hlc": max(record.updated_hlc, op.hlc),
+        "op_count": record.op_count + 1,
+        "log": _with_log(record, actor, counter, _log_entry(op, digest, suspect)),
+    }
+    if isinstance(op, Create | Patch):  # the common case, in one copy of the record
+        fields = _set_fields(record.fields, op.fields, op)
+        if len(fields) != len(record.fields):
+            fields = _sorted(fields)  # a new field name: keep the fields sorted
+        return _contest_retraction(replace(record, fields=fields, **meta), op)
+    record = replace(record, **meta)
     match op:
-        case Create(fields=values) | Patch(fields=values):
-            record = replace(record, fields=_sorted(_set_fields(record.fields, values, op)))
         case ItemAdd() | ItemEdit() | ItemRemove():
             record = replace(record, items=_apply_item(record, op, op.group, op.item_id))
         case Resolve(conflict="retraction", value=value, reason=reason):

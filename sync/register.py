@@ -51,6 +51,8 @@ def concurrent(a: Write, b: Write) -> bool:
 
 
 def _finish(history: tuple[Write, ...], live: tuple[Write, ...]) -> FieldState:
+    if len(live) == 1:  # the common case: one live write, shown, no conflict
+        return FieldState(value=live[0].value, live=live, history=history)
     shown = live or history
     winner = max(shown, key=display_key)
     if not live:

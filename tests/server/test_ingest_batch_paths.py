@@ -16,7 +16,7 @@ from sync.client import Device, uuid7
 from sync.ops import Create, Dot, Op, Patch
 from sync.receipt import verify_receipt
 from sync.sealed import seal_batch
-from tests.server.test_push_pull import GRAVE
+from tests.examples import GRAVE
 
 MakeDevice = Callable[[str], Device]
 ENCODE = msgspec.msgpack.Encoder()

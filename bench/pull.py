@@ -1,0 +1,157 @@
+"""First sync of a new device: pull 100,000 records, against the floor's read rate.
+
+Run: ``uv run python bench/pull.py [--records 100000]``.
+
+- Setup (not timed): a project of `--records` graves, ingested in batches of 10,000 through
+  the server's own push pipeline (in-process), then a real `cairn serve` on 127.0.0.1.
+- floor (same run): in one process, read the same ops from the SQLite file in cursor order
+  and decode each with the typed msgspec decoder — the least any first sync must do
+  (DESIGN.md "Targets": pull within 2x of the floor's read rate).
+- wire: a fresh enrolled device asks for every page over HTTP (signed pull requests), and
+  for each sealed page verifies the server's signature, decrypts, and decodes the ops:
+  everything the network part of a first sync does.
+- first sync: `Device.pull()` end to end — the wire part plus merging every op into the
+  device's own offline store (one consolidated record per grave, written to its SQLite).
+
+Prints records/s for each and the ratios to the floor (target >= 0.5 for a first sync).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.load import enroll_and_seal
+from server import ingest
+from server.config import load_config
+from server.context import ServerContext
+from server.datadir import open_data_dir
+from sync import wire
+from sync.client import Device
+from sync.ops import Op
+from sync.sealed import open_pull
+from tests.e2e.harness import PROJECT, ServerProcess, prepare
+
+_OP = msgspec.msgpack.Decoder(Op)  # type: ignore[arg-type]
+BATCH = 10_000
+
+
+def seed(server: ServerProcess, records: int) -> None:
+    """Fill the project with `records` graves (server stopped; in-process ingest)."""
+    batches = enroll_and_seal_offline(server, records)
+    opened = open_data_dir(server.data, create=False)
+    try:
+        ctx = ServerContext(
+            config=load_config(server.data),
+            store=opened.store,
+            keys=opened.keys,
+            forms=opened.forms,
+        )
+        for sealed in batches:
+            ingest.push(ctx, sealed)
+    finally:
+        opened.store.close()
+
+
+def enroll_and_seal_offline(server: ServerProcess, records: int) -> list[bytes]:
+    """Seal the seed batches (enrolling their devices needs the server up)."""
+    server.start()
+    try:
+        per_device = BATCH
+        devices = max(1, records // per_device)
+        return [b.sealed for b in enroll_and_seal(server, devices, min(records, per_device))]
+    finally:
+        server.stop()
+
+
+def floor(data: Path) -> float:
+    """Seconds to read and typed-decode every op of the project, in cursor order."""
+    conn = sqlite3.connect(data / "cairn.db")
+    try:
+        start = time.perf_counter()
+        rows = conn.execute("SELECT op FROM ops WHERE project = ? ORDER BY cursor", (PROJECT,))
+        count = sum(1 for (blob,) in rows if _OP.decode(blob) is not None)
+        elapsed = time.perf_counter() - start
+    finally:
+        conn.close()
+    assert count > 0
+    return elapsed
+
+
+def wire_pull(device: Device) -> tuple[float, int]:
+    """Seconds and op count to fetch, verify, decrypt and decode every page over HTTP."""
+    keys = device.keys()
+    server_public = device.store.get_bytes("server_signing_public") or b""
+    url = device.store.get_str("server_url") or ""
+    cursor = total = 0
+    start = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=300) as http:
+        while True:
+            request = wire.PullRequest(device_id=device.device_id, cursor=cursor, limit=5_000)
+            answer = http.post(
+                "/v1/device/pull", content=wire.encode(request.sign(keys.signing_key))
+            )
+            answer.raise_for_status()
+            opened = open_pull(
+                answer.content,
+                identities=[keys.encryption],
+                server_public=server_public,
+                device_id=device.device_id,
+            )
+            page = wire.PULL_PAGE.decode(opened.payload)
+            total += sum(1 for raw in page.ops if _OP.decode(raw) is not None)
+            cursor = page.cursor
+            if not page.more:
+                break
+    return time.perf_counter() - start, total
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        prepare(data)
+        server = ServerProcess(data)
+        seed(server, args.records)
+        gc.collect()
+        floors = [floor(data) for _ in range(3)]
+        server.start()
+        try:
+            device = Device(Path(tmp) / "device")
+            device.enroll(server.url, server.enroll_code(), label="bench")
+            wire_s, wire_ops = wire_pull(device)
+            start = time.perf_counter()
+            summary = device.pull()
+            sync_s = time.perf_counter() - start
+            records = len(device.records())
+            device.close()
+        finally:
+            server.stop()
+    n = summary.ops
+    assert n == wire_ops and records == n, (n, wire_ops, records)
+    floor_rate = n / min(floors)
+    wire_rate = n / wire_s
+    sync_rate = n / sync_s
+    print(f"records: {n:,} (one op each), pages of 5,000")
+    print(f"floor (SQLite read + typed decode, one process): {floor_rate:,.0f} records/s")
+    print(f"wire pull (HTTP + verify + decrypt + decode):    {wire_rate:,.0f} records/s")
+    print(f"first sync (Device.pull: wire + merge + store):  {sync_rate:,.0f} records/s")
+    print(f"ratio wire/floor: {wire_rate / floor_rate:.2f}")
+    print(f"ratio first-sync/floor: {sync_rate / floor_rate:.2f}  (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()

@@ -119,7 +119,13 @@ def push(ctx: ServerContext, raw: bytes) -> bytes:
         _quarantine_batch(ctx, raw, routing, device.project if device else None, error)
         raise error from exc
     assert device is not None  # open_batch raised UnknownSigner otherwise
-    return _store_batch(ctx, raw, digest, opened, device)
+    try:
+        decoded = _decode_ops(opened.body)
+    except CairnServerError as error:
+        # Authentic but unreadable: keep it with the reason, like any refused batch.
+        _quarantine_batch(ctx, raw, routing, device.project, error)
+        raise
+    return _store_batch(ctx, raw, digest, opened, device, decoded)
 
 
 def _signer(conn: Any, device_id: str) -> sealed.SignerInfo | None:
@@ -141,10 +147,15 @@ class _Decoded(msgspec.Struct):
     code: str | None
 
 
+# msgspec raises DecodeError for bad msgpack, but invalid UTF-8 in a string surfaces as
+# UnicodeDecodeError and absurd nesting as RecursionError: all are the sender's mistake.
+_UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+
 def _decode_ops(body: bytes) -> list[_Decoded]:
     try:
         raws = _RAW_LIST.decode(body)
-    except msgspec.DecodeError as exc:
+    except _UNDECODABLE as exc:
         raise Unprocessable(
             f"the batch body is not a msgpack list of ops ({exc})", code="malformed_body"
         ) from exc
@@ -152,7 +163,7 @@ def _decode_ops(body: bytes) -> list[_Decoded]:
         # One typed decode of the whole list is the common case; only a batch holding a
         # bad op is decoded op by op, so that each bad op is refused on its own.
         ops = _OP_LIST.decode(body)
-    except msgspec.DecodeError:
+    except _UNDECODABLE:
         pass
     else:
         return [
@@ -164,7 +175,7 @@ def _decode_ops(body: bytes) -> list[_Decoded]:
         blob = bytes(raw)
         try:
             out.append(_Decoded(i, blob, _OP.decode(blob), None, None))
-        except msgspec.DecodeError as exc:
+        except _UNDECODABLE as exc:
             out.append(_Decoded(i, blob, None, f"op {i} is malformed: {exc}", "malformed_op"))
     return out
 
@@ -175,9 +186,9 @@ def _store_batch(
     digest: str,
     opened: sealed.OpenedBatch,
     device: admin_rows.DeviceRow,
+    decoded: list[_Decoded],
 ) -> bytes:
     routing = opened.routing
-    decoded = _decode_ops(opened.body)
     now = now_ms()
     with ctx.store.write() as conn:
         # A concurrent push of the same batch may have won the race for the writer.

@@ -180,12 +180,6 @@ def _quarantined(data: DataDir) -> int:
     return len(st.list_quarantine(data.store.reader(), None, 0, 1_000_000))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/ingest.py _decode_ops catches msgspec.DecodeError only: invalid UTF-8 "
-    "(UnicodeDecodeError) or deep nesting (RecursionError) in a signed op escapes; the app "
-    "answers 400 but the batch is not refused per op nor quarantined (reported)",
-)
 @pytest.mark.parametrize(
     "op",
     [

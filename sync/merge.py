@@ -9,6 +9,10 @@ folds many. Because every step is commutative, associative and idempotent (dots 
 deduplicated), any order, split or duplication of the ops gives the same record
 (DESIGN.md, "Merge semantics").
 
+Cost: a record's first Create or Patch is built directly (every register holds one live
+write), and later ops copy the record once and re-sort a mapping only when they add a key;
+both give exactly the record the register arithmetic gives (tests/sync/test_merge_fast_path.py).
+
 Choices the laws leave open, documented here:
 
 - Removal and retraction are deliberate acts. An edit *concurrent* with a removal

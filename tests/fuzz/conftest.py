@@ -20,8 +20,8 @@ from server.verify import verify
 from sync import canonical
 from sync.client import Device
 from sync.record import Record
+from tests.examples import GRAVE
 from tests.server.conftest import admin_headers, client, data, make_device
-from tests.server.test_push_pull import GRAVE
 
 __all__ = ["admin_headers", "client", "data", "make_device"]
 

@@ -22,8 +22,8 @@ from server.store import sync_tables as st
 from sync import sealed
 from sync.client import Device, uuid7
 from sync.receipt import verify_receipt
+from tests.examples import GRAVE
 from tests.fuzz.conftest import FUZZ_CASES, assert_server_sound, consolidated
-from tests.server.test_push_pull import GRAVE
 
 Mutator = Callable[[random.Random, bytes], bytes]
 _HUGE = (sealed.MAX_HEADER + 1, 1 << 20, (1 << 31) - 1, 1 << 31, (1 << 32) - 1)

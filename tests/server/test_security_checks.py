@@ -33,9 +33,9 @@ from server.store import sync_tables as st
 from sync import wire
 from sync.client import Device, Refused
 from sync.keys import DeviceKeys
+from tests.examples import GRAVE
 from tests.fuzz.conftest import consolidated
 from tests.server.conftest import BASE, PROJECT, AppTransport
-from tests.server.test_push_pull import GRAVE
 
 MakeDevice = Callable[[str], Device]
 OTHER = "AZ-EDILLI"

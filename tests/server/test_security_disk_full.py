@@ -16,8 +16,8 @@ from server.datadir import DataDir
 from server.store import sync_tables as st
 from server.verify import verify
 from sync.client import Device, Unreachable
+from tests.examples import GRAVE
 from tests.fuzz.conftest import consolidated
-from tests.server.test_push_pull import GRAVE
 
 MakeDevice = Callable[[str], Device]
 NOTES = "Soil disturbed over 4 m x 6 m; two layers of lime; " * 40

@@ -42,7 +42,7 @@ else
 fi
 
 echo "== every ratio (each against a baseline measured in the same run)"
-grep -iE "ratio|of decode|errors:|latency under load" "$log" || true
+grep -iE "ratio|of decode|errors:|latency under load|vs age tool" "$log" || true
 if grep -q '^!! ' "$log"; then
     grep '^!! ' "$log"
     exit 1

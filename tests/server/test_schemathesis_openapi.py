@@ -12,8 +12,8 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from server.app import create_app

@@ -457,45 +457,49 @@ class Device:
                 raise Refused(f"the server's answer does not verify ({exc})") from exc
             page = wire.PULL_PAGE.decode(body)
             offset = page.server_time_ms - self._time()
-            new += self._merge_pulled(page)
+            meta: dict[str, object] = {
+                "cursor": page.cursor,
+                "clock_offset_ms": offset,
+                "last_pull_ms": self._time(),
+            }
+            if page.batch_key_id and page.batch_recipient:
+                # Signed by the server: the key rotated; seal new batches to the new one.
+                meta["batch_key_id"] = page.batch_key_id
+                meta["batch_recipient"] = page.batch_recipient
+            new += self._merge_pulled(page, meta)
             total += len(page.ops)
             cursor = page.cursor
-            with self.store.transaction() as conn:
-                if page.batch_key_id and page.batch_recipient:
-                    # Signed by the server: the key rotated; seal new batches to the new one.
-                    self.store.put(conn, "batch_key_id", page.batch_key_id)
-                    self.store.put(conn, "batch_recipient", page.batch_recipient)
-                self.store.put(conn, "cursor", cursor)
-                self.store.put(conn, "clock_offset_ms", offset)
-                self.store.put(conn, "last_pull_ms", self._time())
             if progress:
                 progress(total, total + (1 if page.more else 0))
             if not page.more:
                 break
         return PullSummary(ops=total, new_ops=new, cursor=cursor, clock_offset_ms=offset)
 
-    def _merge_pulled(self, page: wire.PullPage) -> int:
-        by_record: dict[str, list[tuple[ops.Op, bytes]]] = {}
-        for raw in page.ops:
-            blob = bytes(raw)
-            op = _OP.decode(blob)
-            by_record.setdefault(op.record_id, []).append((op, blob))
-        new = 0
+    def _merge_pulled(self, page: wire.PullPage, meta: dict[str, object]) -> int:
+        """Merge one page and move the cursor in one transaction; return how many were new."""
+        decoded = [(_OP.decode(blob), blob) for blob in map(bytes, page.ops)]
+        by_record: dict[str, list[ops.Op]] = {}
+        for op, _ in decoded:
+            by_record.setdefault(op.record_id, []).append(op)
+        states = self.store.get_states(list(by_record))
         suspect = {(actor, counter) for actor, counter in page.suspect}
+        merged: list[tuple[str, str, bytes]] = []
+        for record_id, record_ops in by_record.items():
+            state = states.get(record_id)
+            record = _RECORD.decode(state) if state is not None else None
+            for op in record_ops:
+                flagged = (op.dot.actor, op.dot.counter) in suspect
+                record = merge.apply(record, op, suspect=flagged)
+                self.clock.observe(op.hlc)
+            assert record is not None
+            merged.append((record_id, record.form, _RECORD_ENC.encode(record)))
         with self.store.transaction() as conn:
-            for record_id, items in by_record.items():
-                existing = self.store.get_record(record_id)
-                record = _RECORD.decode(existing[1]) if existing else None
-                for op, blob in items:
-                    if self.store.insert_op(
-                        conn, op.dot.actor, op.dot.counter, record_id, "pulled", blob
-                    ):
-                        new += 1
-                    flagged = (op.dot.actor, op.dot.counter) in suspect
-                    record = merge.apply(record, op, suspect=flagged)
-                    self.clock.observe(op.hlc)
-                assert record is not None
-                self.store.put_record(conn, record_id, record.form, _RECORD_ENC.encode(record))
+            new = self.store.insert_pulled(
+                conn, [(op.dot.actor, op.dot.counter, op.record_id, blob) for op, blob in decoded]
+            )
+            self.store.put_records(conn, merged)
+            for key, value in meta.items():
+                self.store.put(conn, key, value)
             self.store.put(conn, "hlc", self.clock.last)
         return new
 

@@ -142,6 +142,18 @@ class DeviceStore:
         )
         return cur.rowcount == 1
 
+    def insert_pulled(
+        self, conn: sqlite3.Connection, rows: Sequence[tuple[str, int, str, bytes]]
+    ) -> int:
+        """Store pulled ops (actor, counter, record id, op); return how many were new."""
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT OR IGNORE INTO ops (actor, counter, record_id, origin, delivered, op)"
+            " VALUES (?, ?, ?, 'pulled', 1, ?)",
+            rows,
+        )
+        return conn.total_changes - before
+
     def record_ops(self, record_id: str) -> list[bytes]:
         """Every op of one record, in dot order."""
         rows = self.conn.execute(
@@ -232,6 +244,24 @@ class DeviceStore:
             "INSERT OR REPLACE INTO records (record_id, form, state) VALUES (?, ?, ?)",
             (record_id, form, state),
         )
+
+    def put_records(self, conn: sqlite3.Connection, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store the merged local view of many records: (record id, form, state)."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO records (record_id, form, state) VALUES (?, ?, ?)", rows
+        )
+
+    def get_states(self, record_ids: Sequence[str]) -> dict[str, bytes]:
+        """Stored states of those records that exist, by id."""
+        found: dict[str, bytes] = {}
+        for i in range(0, len(record_ids), 900):
+            part = record_ids[i : i + 900]
+            sql = (
+                "SELECT record_id, state FROM records WHERE record_id IN "
+                f"({', '.join('?' * len(part))})"
+            )
+            found.update(self.conn.execute(sql, part).fetchall())
+        return found
 
     def get_record(self, record_id: str) -> tuple[str, bytes] | None:
         """(form, state) of one record."""

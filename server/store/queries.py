@@ -14,7 +14,7 @@ import sqlite3
 
 import msgspec
 
-from server.store.sync_tables import RecordRow
+from server.store.sync_tables import RecordRow, record_row
 
 _RECORD_COLS = tuple(RecordRow.__struct_fields__)
 _SELECT = f"SELECT {', '.join('r.' + c for c in _RECORD_COLS)} FROM records r"
@@ -97,12 +97,7 @@ def _where(flt: RecordFilter) -> tuple[str, list[object]]:
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: list[object]) -> list[RecordRow]:
-    out = []
-    for row in conn.execute(sql, params):
-        values = dict(zip(_RECORD_COLS, row, strict=True))
-        values["retracted"] = bool(values["retracted"])  # SQLite stores booleans as 0/1
-        out.append(RecordRow(**values))
-    return out
+    return [record_row(row) for row in conn.execute(sql, params)]
 
 
 def records_by_update(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import msgspec
 
@@ -89,6 +90,13 @@ class QuarantineRow(msgspec.Struct, frozen=True, kw_only=True):
 _BATCH_COLS = tuple(BatchRow.__struct_fields__)
 _RECORD_COLS = tuple(RecordRow.__struct_fields__)
 _QUARANTINE_COLS = tuple(QuarantineRow.__struct_fields__)
+
+
+def record_row(row: Sequence[Any]) -> RecordRow:
+    """A RecordRow from a `SELECT` of its columns in order (SQLite's 0/1 made a bool)."""
+    values = dict(zip(_RECORD_COLS, row, strict=True))
+    values["retracted"] = bool(values["retracted"])
+    return RecordRow(**values)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -203,7 +211,7 @@ def load_states(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str
             f"({', '.join('?' * len(part))})"
         )
         for row in conn.execute(sql, part):
-            rec = RecordRow(**dict(zip(_RECORD_COLS, row, strict=True)))
+            rec = record_row(row)
             found[rec.record_id] = rec
     return found
 
@@ -230,7 +238,7 @@ def iter_records(conn: sqlite3.Connection, project: str | None = None) -> Iterat
         sql += " WHERE project = ?"
         params = (project,)
     for row in conn.execute(sql + " ORDER BY record_id", params):
-        yield RecordRow(**dict(zip(_RECORD_COLS, row, strict=True)))
+        yield record_row(row)
 
 
 def replace_identifiers(

@@ -364,6 +364,12 @@ class Device:
             if attempt < self.retries - 1:
                 self._sleep(delay)
                 delay *= 2
+        if isinstance(last, Refused):
+            # The server answered, but could not take the data (full disk, overload, a bug).
+            raise Unreachable(
+                f"the server could not take it: {last}; nothing was lost: what is not yet "
+                "receipted stays on this device, try again later"
+            )
         raise Unreachable(
             f"could not reach the server ({last}); nothing was lost: what is not yet "
             "receipted stays on this device, try again later"

@@ -29,47 +29,16 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.workload import graves
 from sync import age
 from sync.client import Device, uuid7
-from sync.ops import Create, Dot, Op
+from sync.ops import Op
 from sync.receipt import verify_receipt
 from sync.sealed import extract_signed_batch, seal_batch, verify_batch_signature
 from tests.e2e.harness import ServerProcess, prepare
 
 _OPS = msgspec.msgpack.Decoder(list[Op])  # type: ignore[arg-type]
 _ENC = msgspec.msgpack.Encoder()
-
-
-def _site_code(n: int) -> str:
-    """A distinct valid site code (2 letters, 4 digits) for each n below 6.76 million."""
-    letters = chr(65 + (n // 10_000) % 26) + chr(65 + (n // 260_000) % 26)
-    return f"{letters}-{n % 10_000:04d}"
-
-
-def make_ops(actor: str, start_counter: int, n: int) -> list[Op]:
-    """n site_grave creates, each a new record, as a field device makes them."""
-    now = time.time_ns() // 1_000_000
-    return [
-        Create(
-            dot=Dot(actor=actor, counter=start_counter + i),
-            record_id=uuid7(),
-            form="site_grave@1",
-            hlc=(now << 16) + i,
-            context={},
-            wall_time=now,
-            fields={
-                "site_code": _site_code(start_counter + i),
-                "grave_no": i + 1,
-                "legal_authority_ref": "Court order 17/2026",
-                "grave_type": "mass",
-                "deposition": "primary",
-                "datum_point": {"lat": 40.1 + i * 1e-6, "lon": 46.9, "h_acc_m": 2.0},
-                "status": "excavating",
-                "max_depth_m": 1.5,
-            },
-        )
-        for i in range(n)
-    ]
 
 
 def floor(sealed: bytes, identities: dict[str, age.AnyIdentity], device_public: bytes) -> float:
@@ -118,7 +87,7 @@ def main() -> None:
             server_public = device.store.get_bytes("server_signing_public") or b""
             batches = []
             for b in range(args.batches + 1):
-                ops = make_ops(device.device_id, 1 + b * args.records, args.records)
+                ops = graves(device.device_id, 1 + b * args.records, args.records)
                 body = _ENC.encode(ops)
                 batches.append(
                     seal_batch(

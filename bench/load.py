@@ -33,12 +33,12 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.workload import graves
 from server import admin
 from server.datadir import open_data_dir
 from sync import wire
 from sync.client import uuid7
 from sync.keys import DeviceKeys
-from sync.ops import Create, Dot
 from sync.receipt import verify_receipt
 from sync.sealed import seal_batch
 from tests.e2e.harness import PROJECT, ServerProcess, prepare
@@ -84,36 +84,8 @@ class LoadResult:
         return self.ops_per_device / statistics.median(self.baseline_latencies_s)
 
 
-def site_code(n: int) -> str:
-    """A distinct valid site code for each n below 6.76 million."""
-    letters = chr(65 + (n // 10_000) % 26) + chr(65 + (n // 260_000) % 26)
-    return f"{letters}-{n % 10_000:04d}"
-
-
 def _ops(actor: str, first_counter: int, first_code: int, n: int) -> bytes:
-    now = time.time_ns() // 1_000_000
-    return _ENC.encode(
-        [
-            Create(
-                dot=Dot(actor=actor, counter=first_counter + i),
-                record_id=uuid7(),
-                form="site_grave@1",
-                hlc=(now << 16) + i,
-                context={},
-                wall_time=now,
-                fields={
-                    "site_code": site_code(first_code + i),
-                    "grave_no": i + 1,
-                    "legal_authority_ref": "Court order 17/2026",
-                    "grave_type": "mass",
-                    "deposition": "primary",
-                    "datum_point": {"lat": 40.1 + i * 1e-5, "lon": 46.9, "h_acc_m": 2.0},
-                    "status": "excavating",
-                },
-            )
-            for i in range(n)
-        ]
-    )
+    return _ENC.encode(graves(actor, first_counter, n, first_code))
 
 
 def enroll_and_seal(

@@ -21,6 +21,7 @@ from forms.library import FormLibrary, builtin_library
 from server.admin import IssuedToken, issue_token
 from server.clock import now_ms
 from server.errors import DataDirError
+from server.export.spool import sweep_stale_spools
 from server.store import Store, audit_log
 from sync.errors import CairnCryptoError
 from sync.keys import ServerKeys
@@ -131,6 +132,7 @@ def open_data_dir(path: Path, *, create: bool) -> DataDir:
     except (OSError, ValueError, CairnCryptoError) as exc:
         raise DataDirError(f"cannot load the server keys from {path / KEYS}: {exc}") from exc
     store = Store(path / DATABASE)
+    sweep_stale_spools(path)  # plaintext left behind by an export that crashed
     return DataDir(
         path=path,
         instance_id=str(marker["instance_id"]),

@@ -62,13 +62,43 @@ class MemberWriter:
         return self._hash.hexdigest()
 
 
+SPOOL_PREFIX = ".export-"
+OWNER_FILE = ".owner-pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_spools(parent: Path) -> list[Path]:
+    """Remove spool directories left by exports whose process died (plaintext on disk)."""
+    removed: list[Path] = []
+    for folder in parent.glob(SPOOL_PREFIX + "*"):
+        try:
+            pid = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            pid = -1  # made before owners were recorded, or half-made: nobody owns it
+        if folder.is_dir() and (pid <= 0 or not _alive(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 class Spool:
     """Archive members written to a private temporary directory, in tar order."""
 
     def __init__(self, parent: Path, top: str, mtime: int) -> None:
         """Make the spool directory inside `parent`; members go under `top/` in the tar."""
         parent.mkdir(parents=True, exist_ok=True)
-        self._dir = Path(tempfile.mkdtemp(prefix=".export-", dir=parent))
+        self._dir = Path(tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=parent))
+        # Who owns it, so a later start can tell a crashed export's leftovers from a live one.
+        (self._dir / OWNER_FILE).write_text(str(os.getpid()))
         # Removed on close, or when the spool is collected (a response never started).
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self.top = top

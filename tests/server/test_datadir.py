@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -68,3 +69,21 @@ def test_unreadable_keys_are_reported(tmp_path: Path) -> None:
         key_file.chmod(0o644)
     with pytest.raises(DataDirError, match="keys"):
         open_data_dir(tmp_path / "d", create=False)
+
+
+def test_an_export_spool_left_by_a_dead_process_is_swept_and_a_live_one_kept(
+    tmp_path: Path,
+) -> None:
+    data = open_data_dir(tmp_path / "d", create=True)
+    data.store.close()
+    dead = tmp_path / "d" / ".export-dead"
+    dead.mkdir()
+    (dead / "records.jsonl").write_text("plaintext evidence")
+    (dead / ".owner-pid").write_text("999999999")
+    live = tmp_path / "d" / ".export-live"
+    live.mkdir()
+    (live / ".owner-pid").write_text(str(os.getpid()))
+    again = open_data_dir(tmp_path / "d", create=False)
+    again.store.close()
+    assert not dead.exists()
+    assert live.exists()

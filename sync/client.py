@@ -260,7 +260,8 @@ class Device:
         if errors:
             raise InvalidValues([p.message for p in errors])
 
-    def _form_of(self, record_id: str) -> tuple[str, FormDef]:
+    def form_of(self, record_id: str) -> tuple[str, FormDef]:
+        """(full record id, its form) for a record id or a unique prefix of one."""
         rid = self.resolve(record_id)
         found = self.store.get_record(rid)
         assert found is not None
@@ -276,7 +277,7 @@ class Device:
 
     def missing_required(self, record_id: str) -> list[str]:
         """Required fields of a record that have no value yet."""
-        rid, form = self._form_of(record_id)
+        rid, form = self.form_of(record_id)
         record = self.record(rid)
         return [
             f.name
@@ -286,7 +287,7 @@ class Device:
 
     def edit(self, record_id: str, values: dict[str, Any], gps: ops.GpsFix | None = None) -> None:
         """Set fields of a record."""
-        rid, form = self._form_of(record_id)
+        rid, form = self.form_of(record_id)
         self._check(validate(form, values, partial=True))
         self._commit(ops.Patch(fields=values, **self._base(rid, self.record(rid).form, gps)))
 
@@ -294,7 +295,7 @@ class Device:
         self, record_id: str, group: str, values: dict[str, Any], gps: ops.GpsFix | None = None
     ) -> str:
         """Add an item to a repeat group; returns the item id."""
-        rid, form = self._form_of(record_id)
+        rid, form = self.form_of(record_id)
         self._check(validate_item(form, group, values, partial=True))
         item_id = uuid7()
         base = self._base(rid, self.record(rid).form, gps)
@@ -303,7 +304,7 @@ class Device:
 
     def edit_item(self, record_id: str, group: str, item_id: str, values: dict[str, Any]) -> None:
         """Set fields of one item of a repeat group."""
-        rid, form = self._form_of(record_id)
+        rid, form = self.form_of(record_id)
         spec = form.group(group)
         if spec is not None and spec.append_only:
             raise ClientError(f"{group}: rows are append-only; add a correcting row instead")
@@ -314,7 +315,7 @@ class Device:
 
     def remove_item(self, record_id: str, group: str, item_id: str) -> None:
         """Remove one item of a repeat group (kept in history)."""
-        rid, form = self._form_of(record_id)
+        rid, form = self.form_of(record_id)
         spec = form.group(group)
         if spec is None:
             raise ClientError(f"{group!r} is not a repeat group of {form.ref}")
@@ -375,7 +376,8 @@ class Device:
             "receipted stays on this device, try again later"
         )
 
-    def _seal_pending(self) -> None:
+    def seal_pending(self) -> None:
+        """Seal every pending op into batches now (push does it too); sealed bytes are kept."""
         pending = self.store.unsealed_ops()
         if not pending:
             return
@@ -402,7 +404,7 @@ class Device:
 
     def push(self, progress: Progress | None = None) -> PushSummary:
         """Seal what is pending and push every batch that has no receipt yet."""
-        self._seal_pending()
+        self.seal_pending()
         batches = self.store.pending_batches()
         server_public = self._server_public()
         refused: list[str] = []

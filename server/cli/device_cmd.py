@@ -197,7 +197,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def _edit(args: argparse.Namespace) -> int:
     with _device(args) as dev:
-        rid, form = dev._form_of(args.record)
+        rid, form = dev.form_of(args.record)
         dev.edit(rid, _parse_values(form, None, args), _gps(args.gps))
     print(f"edited {rid}")
     return 0
@@ -207,7 +207,7 @@ def _item(args: argparse.Namespace) -> int:
     from server.cli import CommandError
 
     with _device(args) as dev:
-        rid, form = dev._form_of(args.record)
+        rid, form = dev.form_of(args.record)
         if args.item_action == "add":
             item_id = dev.add_item(
                 rid, args.group, _parse_values(form, args.group, args), _gps(args.gps)

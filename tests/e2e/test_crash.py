@@ -63,7 +63,7 @@ def test_sigkill_during_ingest_loses_no_receipted_batch(
         dev = make_device(f"t{trial}-d{d}", server)
         for n in range(RECORDS_PER_DEVICE):
             dev.new("site_grave", {**GRAVE, "site_code": f"C{chr(65 + d)}-{n + 10:02d}"})
-        dev._seal_pending()
+        dev.seal_pending()
         homes.append(dev.home)
         dev.close()
     pushers = [_push(home) for home in homes]

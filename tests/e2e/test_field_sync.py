@@ -66,8 +66,8 @@ def test_offline_edits_pushed_in_either_order_converge_byte_for_byte(
         # Offline: both change the depth; each also changes a different field.
         a.edit(grave, {"max_depth_m": 2.4, "mni_estimate": 7})
         b.edit(grave, {"max_depth_m": 2.6, "length_m": 4.5})
-        a._seal_pending()
-        b._seal_pending()
+        a.seal_pending()
+        b.seal_pending()
         batches = {dev.device_id: dev.store.pending_batches()[0].sealed for dev in (a, b)}
         # Second server: B's batch first, then A's, sent as raw bytes.
         for device_id in (b.device_id, a.device_id):
@@ -102,7 +102,7 @@ def test_push_interrupted_by_a_killed_server_converges_after_restart(
     dev = make_device("a", server)
     for n in range(1, 241):
         dev.new("site_grave", {**GRAVE, "site_code": f"DS-{n:03d}"})
-    dev._seal_pending()
+    dev.seal_pending()
     assert len(dev.store.pending_batches()) == 6
     home = dev.home
     dev.close()

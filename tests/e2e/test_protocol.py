@@ -24,7 +24,7 @@ def test_replay_gap_and_tampering_over_real_http(
     assert public is not None
     for n in range(3):
         dev.new("site_grave", {**GRAVE, "site_code": f"DSH-2{n}"})
-        dev._seal_pending()
+        dev.seal_pending()
     first, second, third = dev.store.pending_batches()
     with httpx.Client(base_url=server.url) as http:
         one = http.post("/v1/device/batches", content=first.sealed)

@@ -94,7 +94,7 @@ ENVELOPE_MUTATORS: dict[str, Mutator] = {
 
 def _unpushed_batch(device: Device) -> bytes:
     device.new("site_grave", {**GRAVE, "site_code": "DSH-09", "grave_no": 9})
-    device._seal_pending()
+    device.seal_pending()
     (batch,) = device.store.pending_batches()
     return batch.sealed
 
@@ -207,7 +207,7 @@ def test_bit_flipped_ops_leave_every_existing_record_untouched(
 ) -> None:
     rng = random.Random("op-flips")
     field_data.new("site_grave", {**GRAVE, "site_code": "DSH-08", "grave_no": 8})
-    field_data._seal_pending()
+    field_data.seal_pending()
     (batch,) = field_data.store.pending_batches()
     opened = sealed.open_batch(
         batch.sealed,

@@ -26,7 +26,7 @@ def test_rotation_keeps_late_batches_and_devices_move_to_the_new_key(
     old_key = early.store.get_str("batch_key_id")
     # `late` seals a batch to the old key while offline, before the rotation.
     late.new("site_grave", GRAVE)
-    late._seal_pending()
+    late.seal_pending()
     answer = client.post("/v1/keys/rotate", json={"hybrid": True}, headers=admin_headers)
     assert answer.status_code == 200
     body = answer.json()

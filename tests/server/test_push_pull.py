@@ -69,7 +69,7 @@ def test_tampered_batch_is_refused_quarantined_and_changes_nothing(
 ) -> None:
     dev = make_device("team-a")
     dev.new("site_grave", GRAVE)
-    dev._seal_pending()
+    dev.seal_pending()
     sealed = dev.store.pending_batches()[0].sealed
     tampered = bytearray(sealed)
     tampered[-40] ^= 0x01
@@ -166,7 +166,7 @@ def test_a_gap_in_sequence_numbers_is_applied_and_reported(
     ids = []
     for n in range(3):
         ids.append(dev.new("site_grave", {**GRAVE, "site_code": f"DSH-1{n}"}))
-        dev._seal_pending()
+        dev.seal_pending()
     first, second, third = dev.store.pending_batches()
     assert [b.seq for b in (first, second, third)] == [1, 2, 3]
     for batch in (first, third):

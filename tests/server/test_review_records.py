@@ -191,7 +191,7 @@ def test_quarantine_shows_reasons_and_hashes_never_raw_batch_bytes(
 ) -> None:
     dev = make_device("team-a")
     dev.new("site_grave", grave())
-    dev._seal_pending()
+    dev.seal_pending()
     sealed = bytearray(dev.store.pending_batches()[0].sealed)
     sealed[-40] ^= 0x01
     assert client.post("/v1/device/batches", content=bytes(sealed)).status_code == 422

@@ -73,7 +73,7 @@ def test_a_batch_sealed_before_revocation_is_refused_and_quarantined(
 ) -> None:
     dev = make_device("lost-tablet")
     dev.new("site_grave", GRAVE)
-    dev._seal_pending()
+    dev.seal_pending()
     (batch,) = dev.store.pending_batches()
     admin.revoke_device(data.store, dev.device_id, "test")
     before = _state(data)

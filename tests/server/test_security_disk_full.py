@@ -54,7 +54,7 @@ def test_a_full_database_refuses_with_507_keeps_data_sound_and_recovers(
 
     _cap_database(data, extra_pages)
     _record_many(device, 10, 60)
-    device._seal_pending()
+    device.seal_pending()
     (batch,) = device.store.pending_batches()
     answer = client.post("/v1/device/batches", content=batch.sealed)
     assert answer.status_code == 507

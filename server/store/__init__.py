@@ -8,6 +8,7 @@ the last committed state.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -39,6 +40,10 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         fresh = not path.exists() or path.stat().st_size == 0
+        if not path.exists():
+            # Decrypted evidence lives here: owner-only from the first byte (SQLite gives its
+            # -wal and -shm files the same mode).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
             conn = _connect(path)
             (app_id,) = conn.execute("PRAGMA application_id").fetchone()

@@ -22,6 +22,9 @@ def test_first_open_creates_database_keys_and_one_admin_token(tmp_path: Path) ->
         for key_file in data.keys_dir.iterdir():
             assert stat.S_IMODE(key_file.stat().st_mode) == 0o600, key_file
         assert stat.S_IMODE(data.keys_dir.stat().st_mode) == 0o700
+        assert stat.S_IMODE(data.path.stat().st_mode) == 0o700
+        for db_file in data.path.glob("cairn.db*"):
+            assert stat.S_IMODE(db_file.stat().st_mode) == 0o600, db_file
     finally:
         data.store.close()
     again = open_data_dir(tmp_path / "d", create=True)

@@ -274,7 +274,7 @@ def _fresh(op: Create | Patch, digest: bytes, suspect: bool) -> Record:
             value=value,
             gps=gps,
         )
-        fields[name] = FieldState(value=value, live=(write,), history=(write,))
+        fields[name] = FieldState(live=(write,))
     return Record(
         id=op.record_id,
         form=op.form,

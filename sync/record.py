@@ -60,15 +60,36 @@ class Write(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=True
 class FieldState(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=True):
     """A multi-value register: display winner, live values and full history.
 
-    ``live`` holds the writes no other write supersedes and ``history`` every write ever
-    made, both sorted by dot. ``value`` is the live write with the highest
-    (hlc, actor, counter). ``conflict`` is true when the live writes hold different values.
+    ``live`` holds the writes no other write supersedes and ``superseded`` the others,
+    both sorted by dot; each write is stored once, and :attr:`history` is their union.
+    ``shown`` indexes the display winner (the write with the highest (hlc, actor,
+    counter)) in ``live``, or in ``superseded`` when nothing is live, so :attr:`value`
+    is not stored twice. ``conflict`` is true when the live writes hold different values.
     """
 
-    value: Any = None
+    shown: int = 0
     conflict: bool = False
     live: tuple[Write, ...] = ()
-    history: tuple[Write, ...] = ()
+    superseded: tuple[Write, ...] = ()
+
+    @property
+    def value(self) -> Any:
+        """The displayed value: the display winner's (None for an empty register)."""
+        writes = self.live or self.superseded
+        return writes[self.shown].value if writes else None
+
+    @property
+    def history(self) -> tuple[Write, ...]:
+        """Every write ever made to the register, sorted by dot."""
+        if not self.superseded:
+            return self.live
+        if not self.live:
+            return self.superseded
+        return tuple(sorted((*self.live, *self.superseded), key=_dot))
+
+
+def _dot(write: Write) -> tuple[str, int]:
+    return (write.actor, write.counter)
 
 
 EMPTY = FieldState()

@@ -50,28 +50,32 @@ def concurrent(a: Write, b: Write) -> bool:
     return a.context.get(b.actor, 0) < b.counter and b.context.get(a.actor, 0) < a.counter
 
 
-def _finish(history: tuple[Write, ...], live: tuple[Write, ...]) -> FieldState:
+def _finish(live: tuple[Write, ...], superseded: tuple[Write, ...]) -> FieldState:
     if len(live) == 1:  # the common case: one live write, shown, no conflict
-        return FieldState(value=live[0].value, live=live, history=history)
-    shown = live or history
-    winner = max(shown, key=display_key)
+        return FieldState(live=live, superseded=superseded)
+    shown = live or superseded
+    winner = max(range(len(shown)), key=lambda i: display_key(shown[i]))
     if not live:
-        return FieldState(value=winner.value, conflict=True, live=live, history=history)
-    conflict = False
-    if len(live) > 1:
-        first = _VALUE_ENCODER.encode(live[0].value)
-        conflict = any(_VALUE_ENCODER.encode(w.value) != first for w in live[1:])
-    return FieldState(value=winner.value, conflict=conflict, live=live, history=history)
+        return FieldState(shown=winner, conflict=True, superseded=superseded)
+    first = _VALUE_ENCODER.encode(live[0].value)
+    conflict = any(_VALUE_ENCODER.encode(w.value) != first for w in live[1:])
+    return FieldState(shown=winner, conflict=conflict, live=live, superseded=superseded)
 
 
 def add(state: FieldState, write: Write) -> FieldState:
     """Return ``state`` with ``write`` added (the caller has deduplicated dots)."""
-    history = list(state.history)
-    bisect.insort(history, write, key=dot_key)
+    superseded = state.superseded
     live = [w for w in state.live if not supersedes(write, w)]
-    if not any(supersedes(w, write) for w in state.history):
+    if len(live) != len(state.live):
+        lost = [w for w in state.live if supersedes(write, w)]
+        superseded = tuple(sorted((*superseded, *lost), key=dot_key))
+    if any(supersedes(w, write) for w in state.live) or any(
+        supersedes(w, write) for w in state.superseded
+    ):
+        superseded = tuple(sorted((*superseded, write), key=dot_key))
+    else:
         bisect.insort(live, write, key=dot_key)
-    return _finish(tuple(history), tuple(live))
+    return _finish(tuple(live), superseded)
 
 
 def build(writes: list[Write]) -> FieldState:
@@ -80,4 +84,4 @@ def build(writes: list[Write]) -> FieldState:
         return EMPTY
     history = tuple(sorted(writes, key=dot_key))
     live = tuple(w for w in history if not any(supersedes(o, w) for o in history))
-    return _finish(history, live)
+    return _finish(live, tuple(w for w in history if w not in live))

@@ -25,17 +25,17 @@ _VALUE_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
 
 def _side(record: Record, write: Write) -> ConflictValue:
-    entry = record.log.get(write.actor, {}).get(str(write.counter))
+    entry = record.entry(write)
     return ConflictValue(
         actor=write.actor,
         counter=write.counter,
-        kind=write.kind,
-        hlc=write.hlc,
-        wall_time=write.wall_time,
+        kind=entry.kind,
+        hlc=entry.hlc,
+        wall_time=entry.wall_time,
         value=write.value,
         note=write.note,
-        gps=write.gps,
-        suspect_clock=entry is not None and entry.suspect,
+        gps=entry.gps,
+        suspect_clock=entry.suspect,
     )
 
 

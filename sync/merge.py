@@ -43,7 +43,7 @@ import msgspec
 from sync import register
 from sync.conflicts import conflicts, iter_writes, ordered_items
 from sync.ops import Create, ItemAdd, ItemEdit, ItemRemove, Op, Patch, Resolve, Retract, Review
-from sync.record import EMPTY, FieldState, ItemState, LogEntry, Record, Write
+from sync.record import EMPTY, FieldState, ItemState, Log, LogEntry, Record, Write
 
 __all__ = [
     "DotReuseError",
@@ -109,32 +109,24 @@ def _form_key(form: str) -> tuple[int, str]:
 
 
 def _write(op: Op, value: object, note: str = "") -> Write:
-    return Write(
-        actor=op.dot.actor,
-        counter=op.dot.counter,
-        kind=_kind(op),
-        hlc=op.hlc,
-        wall_time=op.wall_time,
-        context=op.context,
-        value=value,
-        note=note,
-        gps=op.gps,
-    )
+    return Write(actor=op.dot.actor, counter=op.dot.counter, value=value, note=note)
 
 
 def _set_fields(
-    fields: dict[str, FieldState], values: dict[str, object], op: Op, note: str = ""
+    fields: dict[str, FieldState], values: dict[str, object], op: Op, log: Log, note: str = ""
 ) -> dict[str, FieldState]:
     out = dict(fields)
     for name, value in values.items():
-        out[name] = register.add(out.get(name, EMPTY), _write(op, value, note))
+        out[name] = register.add(out.get(name, EMPTY), _write(op, value, note), log)
     return out
 
 
-def _marks(state: FieldState, edits: Iterable[Write]) -> tuple[tuple[Write, ...], bool, bool]:
+def _marks(
+    state: FieldState, edits: Iterable[Write], log: Log
+) -> tuple[tuple[Write, ...], bool, bool]:
     """Edits concurrent with a live True mark, whether one stands, whether it is contested."""
     raised = [w for w in state.live if w.value is True]
-    contest = tuple(e for e in edits if any(register.concurrent(e, r) for r in raised))
+    contest = tuple(e for e in edits if any(register.concurrent(log, e, r) for r in raised))
     lowered = any(w.value is not True for w in state.live)
     return contest, bool(raised), lowered or bool(contest)
 
@@ -143,10 +135,10 @@ def _with_edit(edits: tuple[Write, ...], edit: Write) -> tuple[Write, ...]:
     return tuple(sorted((*edits, edit), key=register.dot_key))
 
 
-def _item_state(item: ItemState) -> ItemState:
+def _item_state(item: ItemState, log: Log) -> ItemState:
     removals = [w for w in item.presence.live if w.value is False]
     adds = any(w.value is True for w in item.presence.live)
-    contest = tuple(e for e in item.edits if any(register.concurrent(e, r) for r in removals))
+    contest = tuple(e for e in item.edits if any(register.concurrent(log, e, r) for r in removals))
     removed = bool(removals) and not adds and not contest
     flagged = bool(removals) and (adds or bool(contest))
     return replace(item, present=not removed, flagged=flagged, contest=contest)
@@ -159,45 +151,39 @@ def _apply_item(
     members = dict(items.get(group, {}))
     item = members.get(item_id) or ItemState(created_hlc=op.hlc)
     item = replace(item, created_hlc=min(item.created_hlc, op.hlc))
+    log = record.log
     match op:
         case ItemAdd(fields=values):
-            presence = register.add(item.presence, _write(op, True))
-            item = replace(item, presence=presence, fields=_set_fields(item.fields, values, op))
+            presence = register.add(item.presence, _write(op, True), log)
+            fields = _set_fields(item.fields, values, op, log)
+            item = replace(item, presence=presence, fields=fields)
         case ItemEdit(fields=values):
-            fields = _set_fields(item.fields, values, op)
+            fields = _set_fields(item.fields, values, op, log)
             item = replace(item, fields=fields, edits=_with_edit(item.edits, _write(op, True)))
         case ItemRemove():
-            item = replace(item, presence=register.add(item.presence, _write(op, False)))
+            item = replace(item, presence=register.add(item.presence, _write(op, False), log))
         case Resolve(conflict="item", value=keep, reason=reason):
-            item = replace(item, presence=register.add(item.presence, _write(op, keep, reason)))
+            presence = register.add(item.presence, _write(op, keep, reason), log)
+            item = replace(item, presence=presence)
         case Resolve(field=str(name), value=value, reason=reason):
-            fields = _set_fields(item.fields, {name: value}, op, reason)
+            fields = _set_fields(item.fields, {name: value}, op, log, reason)
             item = replace(
                 item, fields=fields, edits=_with_edit(item.edits, _write(op, True, reason))
             )
-    members[item_id] = _item_state(item)
+    members[item_id] = _item_state(item, log)
     items[group] = dict(sorted(members.items()))
     return items
 
 
-def _logged_edits(log: dict[str, dict[str, LogEntry]]) -> Iterator[Write]:
+def _logged_edits(log: Log) -> Iterator[Write]:
     for actor, entries in log.items():
         for counter, e in entries.items():
             if e.edit:
-                yield Write(
-                    actor=actor,
-                    counter=int(counter),
-                    kind=e.kind,
-                    hlc=e.hlc,
-                    wall_time=e.wall_time,
-                    context=e.context,
-                    value=False,
-                    gps=e.gps,
-                )
+                yield Write(actor=actor, counter=int(counter), value=False)
 
 
 def _retraction(record: Record, op: Op, state: FieldState) -> Record:
-    contest, raised, lowered = _marks(state, _logged_edits(record.log))
+    contest, raised, lowered = _marks(state, _logged_edits(record.log), record.log)
     contest = tuple(sorted(contest, key=register.dot_key))
     return replace(
         record,
@@ -213,7 +199,8 @@ def _contest_retraction(record: Record, op: Op) -> Record:
     if not record.retraction.live:
         return record
     edit = _write(op, False)
-    if not any(w.value is True and register.concurrent(edit, w) for w in record.retraction.live):
+    live = record.retraction.live
+    if not any(w.value is True and register.concurrent(record.log, edit, w) for w in live):
         return record
     contest = tuple(sorted((*record.retraction_contest, edit), key=register.dot_key))
     return replace(record, retraction_contest=contest, retracted=False, retraction_conflict=True)
@@ -246,9 +233,7 @@ def _with_key(mapping: dict[str, _V], key: str, value: _V) -> dict[str, _V]:
     return dict(sorted(out.items()))
 
 
-def _with_log(
-    record: Record, actor: str, counter: int, entry: LogEntry
-) -> dict[str, dict[str, LogEntry]]:
+def _with_log(record: Record, actor: str, counter: int, entry: LogEntry) -> Log:
     return _with_key(record.log, actor, _with_key(record.log.get(actor, {}), str(counter), entry))
 
 
@@ -259,22 +244,10 @@ def _fresh(op: Create | Patch, digest: bytes, suspect: bool) -> Record:
     arithmetic is needed; ``tests/sync/test_merge_fast_path.py`` proves the equality.
     """
     actor, counter, hlc = op.dot.actor, op.dot.counter, op.hlc
-    kind, wall_time, context, gps = _KINDS[type(op)], op.wall_time, op.context, op.gps
     fields: dict[str, FieldState] = {}
     values = op.fields
     for name in sorted(values):
-        value = values[name]
-        write = Write(
-            actor=actor,
-            counter=counter,
-            kind=kind,
-            hlc=hlc,
-            wall_time=wall_time,
-            context=context,
-            value=value,
-            gps=gps,
-        )
-        fields[name] = FieldState(live=(write,))
+        fields[name] = FieldState(live=(Write(actor=actor, counter=counter, value=values[name]),))
     return Record(
         id=op.record_id,
         form=op.form,
@@ -322,16 +295,17 @@ def _apply(record: Record | None, op: Op, suspect: bool) -> Record:
                 return replace(record, log=_with_log(record, actor, counter, entry))
             return record
     seen_counter = record.vv.get(actor, 0)
+    log = _with_log(record, actor, counter, _log_entry(op, digest, suspect))
     meta: dict[str, object] = {
         "form": record.form if op.form == record.form else max(record.form, op.form, key=_form_key),
         "vv": record.vv if seen_counter >= counter else _with_key(record.vv, actor, counter),
         "created_hlc": min(record.created_hlc, op.hlc),
         "updated_hlc": max(record.updated_hlc, op.hlc),
         "op_count": record.op_count + 1,
-        "log": _with_log(record, actor, counter, _log_entry(op, digest, suspect)),
+        "log": log,
     }
     if isinstance(op, Create | Patch):  # the common case, in one copy of the record
-        fields = _set_fields(record.fields, op.fields, op)
+        fields = _set_fields(record.fields, op.fields, op, log)
         if len(fields) != len(record.fields):
             fields = _sorted(fields)  # a new field name: keep the fields sorted
         return _contest_retraction(replace(record, fields=fields, **meta), op)
@@ -340,19 +314,20 @@ def _apply(record: Record | None, op: Op, suspect: bool) -> Record:
         case ItemAdd() | ItemEdit() | ItemRemove():
             record = replace(record, items=_apply_item(record, op, op.group, op.item_id))
         case Resolve(conflict="retraction", value=value, reason=reason):
-            state = register.add(record.retraction, _write(op, value, reason))
+            state = register.add(record.retraction, _write(op, value, reason), log)
             return _retraction(record, op, state)
         case Resolve(group=str(group), item_id=str(item_id)):
             record = replace(record, items=_apply_item(record, op, group, item_id))
         case Resolve(field=str(name), value=value, reason=reason):
-            fields = _set_fields(record.fields, {name: value}, op, reason)
+            fields = _set_fields(record.fields, {name: value}, op, log, reason)
             record = replace(record, fields=_sorted(fields))
         case Retract(reason=reason):
             return _retraction(
-                record, op, register.add(record.retraction, _write(op, True, reason))
+                record, op, register.add(record.retraction, _write(op, True, reason), log)
             )
         case Review(state=state, comment=comment):
-            return replace(record, review=register.add(record.review, _write(op, state, comment)))
+            review = register.add(record.review, _write(op, state, comment), log)
+            return replace(record, review=review)
     return _contest_retraction(record, op)
 
 

@@ -62,16 +62,15 @@ class RecordView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _provenance(record: Record, write: Write) -> Provenance:
-    entries = record.log.get(write.actor)
-    entry = entries.get(str(write.counter)) if entries is not None else None
+    entry = record.entry(write)
     return Provenance(
         actor=write.actor,
         counter=write.counter,
-        hlc=write.hlc,
-        wall_time=write.wall_time,
+        hlc=entry.hlc,
+        wall_time=entry.wall_time,
         value=write.value,
-        gps=msgspec.to_builtins(write.gps) if write.gps is not None else None,
-        suspect_clock=entry is not None and entry.suspect,
+        gps=msgspec.to_builtins(entry.gps) if entry.gps is not None else None,
+        suspect_clock=entry.suspect,
     )
 
 

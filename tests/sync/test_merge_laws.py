@@ -259,7 +259,7 @@ def test_incremental_apply_in_arrival_order_equals_materialize(
     assert snapshot(incremental) == snapshot(materialize(reversed(by_dot)))
     for path, _ in iter_writes(incremental):
         state = state_of(incremental, path)
-        assert register.build(list(state.history)) == state
+        assert register.build(list(state.history), incremental.log) == state
 
 
 @SETTINGS

@@ -22,6 +22,7 @@ from server.admin import IssuedToken, issue_token
 from server.clock import now_ms
 from server.errors import DataDirError
 from server.export.spool import sweep_stale_spools
+from server.materialize import record_states_current, refresh_record_states
 from server.store import Store, audit_log
 from sync.errors import CairnCryptoError
 from sync.keys import ServerKeys
@@ -44,6 +45,8 @@ class DataDir:
     forms: FormLibrary
     # Set only on the very first start: the admin token, shown once and stored hashed.
     first_admin_token: IssuedToken | None = None
+    # Set when opening rebuilt the records from the ops (their stored layout had changed).
+    rebuilt_records: int | None = None
 
     @property
     def keys_dir(self) -> Path:
@@ -75,6 +78,7 @@ def _initialise(path: Path) -> DataDir:
     instance_id = str(uuid.uuid4())
     now = now_ms()
     with store.write() as conn:
+        refresh_record_states(conn, builtin_library(), now)  # no records: stamps the layout
         audit_log.append(
             conn,
             at_ms=now,
@@ -133,10 +137,18 @@ def open_data_dir(path: Path, *, create: bool) -> DataDir:
         raise DataDirError(f"cannot load the server keys from {path / KEYS}: {exc}") from exc
     store = Store(path / DATABASE)
     sweep_stale_spools(path)  # plaintext left behind by an export that crashed
+    forms = builtin_library()
+    rebuilt = None
+    with store.snapshot() as conn:
+        current = record_states_current(conn)
+    if not current:
+        with store.write() as conn:
+            rebuilt = refresh_record_states(conn, forms, now_ms())
     return DataDir(
         path=path,
         instance_id=str(marker["instance_id"]),
         store=store,
         keys=keys,
-        forms=builtin_library(),
+        forms=forms,
+        rebuilt_records=rebuilt,
     )

@@ -22,6 +22,12 @@ from sync.conflicts import conflicts
 from sync.ops import Op
 from sync.record import Record
 
+# The layout of a stored record state (the `records.state` column). Bump it whenever
+# `sync.record.Record` encodes differently: a data directory whose states were written in
+# another layout has them rebuilt from its ops when it is next opened (ops never change).
+RECORD_STATE_FORMAT = "3"
+_STATE_FORMAT_KEY = "record_state_format"
+
 _RECORD_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 _RECORD_DECODER = msgspec.msgpack.Decoder(Record)
 _OP_DECODER = msgspec.msgpack.Decoder(Op)  # type: ignore[arg-type]
@@ -276,3 +282,26 @@ def write_rebuilt(
         by_project.setdefault(project, []).append((record, cursor))
     for project, records in by_project.items():
         _write(conn, forms, project, records, now_ms)
+
+
+def record_states_current(conn: sqlite3.Connection) -> bool:
+    """Whether the stored record states are in this release's layout."""
+    return st.get_meta(conn, _STATE_FORMAT_KEY) == RECORD_STATE_FORMAT
+
+
+def refresh_record_states(conn: sqlite3.Connection, forms: FormLibrary, now_ms: int) -> int | None:
+    """Rebuild every record from its ops if the stored states are in another layout.
+
+    Returns how many records were rebuilt, or None when the states were already current.
+    Runs in the caller's write transaction: a crash half-way leaves the old states and
+    the next open simply tries again. Each record keeps its last-updated time.
+    """
+    if record_states_current(conn):
+        return None
+    times = st.updated_times(conn)
+    rebuilt = rebuild(forms, st.all_ops(conn))
+    st.clear_materialized(conn)
+    write_rebuilt(conn, forms, rebuilt, now_ms)
+    st.restore_updated_times(conn, times)
+    st.set_meta(conn, _STATE_FORMAT_KEY, RECORD_STATE_FORMAT)
+    return len(rebuilt)

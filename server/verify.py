@@ -89,10 +89,7 @@ def _check_batches(conn: sqlite3.Connection, keys: ServerKeys, report: VerifyRep
 
 
 def _check_materialized(conn: sqlite3.Connection, forms: FormLibrary, report: VerifyReport) -> None:
-    ops = [
-        (cursor, project, record_id, blob, suspect)
-        for cursor, project, record_id, blob, suspect in _all_ops(conn)
-    ]
+    ops = st.all_ops(conn)
     report.ops = len(ops)
     rebuilt = rebuild(forms, ops)
     with tempfile.TemporaryDirectory(prefix="cairn-verify-") as scratch_dir:
@@ -109,13 +106,6 @@ def _check_materialized(conn: sqlite3.Connection, forms: FormLibrary, report: Ve
                 _compare(table, live_rows, new_rows, report)
         finally:
             scratch.close()
-
-
-def _all_ops(conn: sqlite3.Connection) -> list[tuple[int, str, str, bytes, bool]]:
-    rows = conn.execute(
-        "SELECT cursor, project, record_id, op, clock_suspect FROM ops ORDER BY cursor"
-    )
-    return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
 
 def _compare(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -43,6 +44,12 @@ def data_dir(args: argparse.Namespace, *, create: bool = False) -> Iterator[Data
     from server.cli import CommandError
 
     data = open_data(args, create=create)
+    if data.rebuilt_records is not None:
+        print(
+            f"Rebuilt {data.rebuilt_records} records from their ops: this release stores "
+            "record state in a new layout",
+            file=sys.stderr,
+        )
     try:
         yield data
     except CairnServerError as exc:

@@ -352,3 +352,35 @@ def clear_materialized(conn: sqlite3.Connection) -> None:
     """Empty every derived table (for a rebuild from the ops)."""
     for table in ("records", "identifiers", "record_points", "record_rtree"):
         conn.execute(f"DELETE FROM {table}")
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """A value from the small key-value table of facts about the database itself."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Set a fact about the database itself."""
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def all_ops(conn: sqlite3.Connection) -> list[tuple[int, str, str, bytes, bool]]:
+    """Every stored op as (cursor, project, record id, op bytes, clock suspect), in order."""
+    rows = conn.execute(
+        "SELECT cursor, project, record_id, op, clock_suspect FROM ops ORDER BY cursor"
+    )
+    return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+
+def updated_times(conn: sqlite3.Connection) -> dict[str, int]:
+    """Record id → when its consolidated row last changed (kept across a rebuild)."""
+    return dict(conn.execute("SELECT record_id, updated_at_ms FROM records"))
+
+
+def restore_updated_times(conn: sqlite3.Connection, times: dict[str, int]) -> None:
+    """Put back the update times `updated_times` read before a rebuild."""
+    conn.executemany(
+        "UPDATE records SET updated_at_ms = ? WHERE record_id = ?",
+        [(at, record_id) for record_id, at in times.items()],
+    )

@@ -1,0 +1,78 @@
+"""A data directory whose stored record states are in an older layout is rebuilt on open."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import pytest
+
+from server.cli import main
+from server.datadir import DataDir, open_data_dir
+from server.materialize import decode_record
+from server.verify import verify
+from sync.client import Device
+from tests.examples import GRAVE
+
+MakeDevice = Callable[[str], Device]
+
+_ROWS = "SELECT record_id, state, updated_cursor, updated_at_ms FROM records ORDER BY record_id"
+
+
+@pytest.fixture
+def synced(data: DataDir, make_device: MakeDevice) -> DataDir:
+    """Two devices' records, with a conflict on the grave's depth."""
+    a, b = make_device("a"), make_device("b")
+    grave = a.new("site_grave", GRAVE)
+    a.push()
+    b.pull()
+    a.edit(grave, {"max_depth_m": 2.0})
+    b.edit(grave, {"max_depth_m": 2.2})
+    b.new("site_grave", {**GRAVE, "site_code": "DSH-02"})
+    a.push()
+    b.push()
+    return data
+
+
+def _age_the_states(data: DataDir) -> list[tuple[object, ...]]:
+    """Make the states unreadable, as an older release's layout is; return the originals."""
+    conn = sqlite3.connect(data.path / "cairn.db", isolation_level=None)
+    before = conn.execute(_ROWS).fetchall()
+    conn.execute("UPDATE records SET state = X'93a36f6c64a56c61796f7574c0'")
+    conn.execute("DELETE FROM meta WHERE key = 'record_state_format'")
+    conn.close()
+    data.store.close()
+    return before
+
+
+def test_old_states_are_rebuilt_from_the_ops_on_open(synced: DataDir) -> None:
+    before = _age_the_states(synced)
+
+    reopened = open_data_dir(synced.path, create=False)
+    try:
+        assert reopened.rebuilt_records == 2
+        after = reopened.store.reader().execute(_ROWS).fetchall()
+        assert after == before  # same states, cursors, and last-updated times
+        assert all(decode_record(row[1]).fields for row in after)
+        assert verify(reopened.store, reopened.keys, reopened.forms).ok
+    finally:
+        reopened.store.close()
+
+    again = open_data_dir(synced.path, create=False)
+    assert again.rebuilt_records is None  # once only
+    again.store.close()
+
+
+def test_the_cli_says_when_it_rebuilt(synced: DataDir, capsys: pytest.CaptureFixture[str]) -> None:
+    _age_the_states(synced)
+    assert main(["admin", "devices", "--data", str(synced.path)]) == 0
+    assert "Rebuilt 2 records from their ops" in capsys.readouterr().err
+    assert main(["admin", "devices", "--data", str(synced.path)]) == 0
+    assert "Rebuilt" not in capsys.readouterr().err
+
+
+def test_a_new_data_directory_needs_no_rebuild(data: DataDir) -> None:
+    data.store.close()
+    reopened = open_data_dir(data.path, create=False)
+    assert reopened.rebuilt_records is None
+    reopened.store.close()

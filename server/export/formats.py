@@ -220,17 +220,30 @@ def form_tables(forms: FormLibrary, form_id: str) -> list[TableSpec]:
     return out
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """Text as a CSV cell: a leading ' keeps a spreadsheet from running it as a formula.
+
+    The exact value is in the JSON beside the CSV (and in the API); numbers are written
+    by `_cell` and never prefixed.
+    """
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value
+        return _text(value)
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return " ".join(value)  # select_multiple, as ODK writes it
+        return _text(" ".join(value))  # select_multiple, as ODK writes it
     return _JSON.encode(value).decode()
 
 
@@ -257,7 +270,7 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
         yield [
             row.record_id,
             str(row.form_version),
-            row.identifier or "",
+            _text(row.identifier or ""),
             row.review_state,
             _cell(bool(row.retracted)),
             " ".join(in_conflict),

@@ -10,9 +10,11 @@ import math
 from typing import Any
 
 import geojson  # type: ignore[import-untyped]
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from server.controllers.review_models import RecordResponse
 from server.datadir import DataDir
 from tests.server.conftest import PROJECT
 from tests.server.review_fixtures import MakeDevice, grave, supervisor
@@ -194,6 +196,36 @@ def test_csv_of_a_repeat_group_has_one_row_per_item_keyed_to_its_record(
         ("B. Mammadova, MD", 'anthro "B"'),
     ]
     assert len({r["item_id"] for r in rows}) == 2
+
+
+def test_csv_text_that_a_spreadsheet_would_run_is_kept_as_text(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    dev = make_device("team-b")
+    hostile = {'=HYPERLINK("http://x")': "lead", "+1+1": "@SUM(A1)", "-2": "\tnote"}
+    log = dev.new("daily_log", {"site_code": "DSH-01", "log_date": "2026-05-02", "author": "=1"})
+    for name, role in hostile.items():
+        dev.add_item(log, "personnel", {"name": name, "role": role})
+    dev.push()
+    resp = client.get(
+        f"{BASE}/records.csv",
+        headers=supervisor(data),
+        params={"form": "daily_log", "group": "personnel"},
+    )
+    rows = list(csv.DictReader(io.StringIO(resp.text, newline="")))
+    assert sorted((r["name"], r["role"]) for r in rows) == sorted(
+        ("'" + name, "'" + role if role != "lead" else role) for name, role in hostile.items()
+    )
+    form = client.get(f"{BASE}/records.csv", headers=supervisor(data), params={"form": "daily_log"})
+    (row,) = csv.DictReader(io.StringIO(form.text, newline=""))
+    assert row["author"] == "'=1"
+    # The exact values stay in the JSON view.
+    answer = client.get(f"/v1/records/{log}", headers=supervisor(data))
+    view = msgspec.json.decode(answer.content, type=RecordResponse).record
+    assert view.values["author"] == "=1"
+    assert {i.fields["name"].value for i in view.items["personnel"]} == set(hostile)
 
 
 @pytest.mark.parametrize(

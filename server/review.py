@@ -1,4 +1,5 @@
-"""Supervisor reads: record filters and pages, one record's view and history, duplicates.
+"""Supervisor reads: record filters and pages, one record's view and history, duplicates,
+and the Harris-matrix check of each site's excavation contexts.
 
 Who may see what is decided here, once: admins see every project, a supervisor only their
 own, and a record of another project answers exactly like a record that does not exist
@@ -27,6 +28,7 @@ from server.store import queries
 from server.store import sync_tables as st
 from sync.ops import Op
 from sync.record import Record
+from sync.stratigraphy import Relationship, StratigraphyProblem, check_site, relationships
 
 REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
 DEFAULT_LIMIT = 100
@@ -215,3 +217,20 @@ def duplicates(
         rows = st.load_states(conn, ids)
         out.append((form_id, name, scope, value, [rows[i] for i in ids if i in rows]))
     return out
+
+
+# The Harris matrix lives in the excavation-context form's relationships group (FORMS.md F2).
+HARRIS_FORM = "excavation_context"
+HARRIS_SITE_FIELD = "site_code"
+
+
+def stratigraphy(conn: sqlite3.Connection, project: str) -> list[tuple[str, StratigraphyProblem]]:
+    """(site code, problem) for every cycle and self-reference in each site's Harris matrix."""
+    by_site: dict[str, list[Relationship]] = {}
+    for row in st.iter_form_records(conn, project, HARRIS_FORM):
+        record = decode_record(row.state)
+        site = record.fields.get(HARRIS_SITE_FIELD)
+        if site is None or not site.live or not isinstance(site.value, str):
+            continue
+        by_site.setdefault(site.value, []).extend(relationships(record))
+    return [(site, problem) for site in sorted(by_site) for problem in check_site(by_site[site])]

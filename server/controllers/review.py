@@ -160,6 +160,23 @@ class ReviewController(Controller):
             for f, n, s, v, rows in review.duplicates(conn, code)
         ]
 
+    @get("/projects/{code:str}/stratigraphy", sync_to_thread=True)
+    def stratigraphy(
+        self, code: FromPath[str], cairn: Cairn, principal: Caller
+    ) -> list[m.StratigraphyProblemResponse]:
+        """Every cycle and self-reference in each site's Harris matrix (excavation contexts)."""
+        conn = cairn.store.reader()
+        review.require_visible_project(conn, principal, code)
+        return [
+            m.StratigraphyProblemResponse(
+                site_code=site,
+                kind=problem.kind,
+                contexts=problem.contexts,
+                relationships=problem.relationships,
+            )
+            for site, problem in review.stratigraphy(conn, code)
+        ]
+
     @get("/projects/{code:str}/quarantine", sync_to_thread=True)
     def quarantine(
         self,

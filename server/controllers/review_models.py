@@ -17,6 +17,7 @@ from server.review import HistoryEntry, actors, form_of
 from server.store import sync_tables as st
 from sync.ops import Op
 from sync.record import Conflict, Record
+from sync.stratigraphy import Relationship
 from sync.view import RecordView, record_view
 
 
@@ -133,6 +134,19 @@ class DuplicateResponse(msgspec.Struct, frozen=True, kw_only=True):
     scope: str
     value: str
     records: list[RecordSummaryResponse]
+
+
+class StratigraphyProblemResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A contradiction in a site's Harris matrix: a cycle, or a context related to itself.
+
+    `relationships` are the rows that make it, each with the record and item holding it,
+    so a supervisor can see which team recorded what and fix the wrong one.
+    """
+
+    site_code: str
+    kind: str
+    contexts: list[int]
+    relationships: list[Relationship]
 
 
 class QuarantineItemResponse(msgspec.Struct, frozen=True, kw_only=True):

@@ -241,6 +241,13 @@ def iter_records(conn: sqlite3.Connection, project: str | None = None) -> Iterat
         yield record_row(row)
 
 
+def iter_form_records(conn: sqlite3.Connection, project: str, form_id: str) -> Iterator[RecordRow]:
+    """Every consolidated record of one form (any version) in a project, by id."""
+    sql = f"SELECT {', '.join(_RECORD_COLS)} FROM records WHERE project = ? AND form_id = ?"
+    for row in conn.execute(sql + " ORDER BY record_id", (project, form_id)):
+        yield record_row(row)
+
+
 def replace_identifiers(
     conn: sqlite3.Connection, record_ids: Sequence[str], rows: Sequence[IdentifierRow]
 ) -> None:

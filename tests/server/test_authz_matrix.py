@@ -40,6 +40,7 @@ ROUTES: list[tuple[str, str, Body | None, int, bool]] = [
     ("GET", "/v1/projects/{code}/records", None, 200, False),
     ("GET", "/v1/projects/{code}/conflicts", None, 200, False),
     ("GET", "/v1/projects/{code}/duplicates", None, 200, False),
+    ("GET", "/v1/projects/{code}/stratigraphy", None, 200, False),
     ("GET", "/v1/projects/{code}/quarantine", None, 200, False),
     ("GET", "/v1/projects/{code}/records.geojson", None, 200, False),
     ("GET", "/v1/projects/{code}/records.csv?form=site_grave", None, 200, False),

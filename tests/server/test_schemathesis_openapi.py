@@ -48,6 +48,7 @@ OPERATIONS = [
     "POST /v1/device/batches",
     "GET /v1/projects/{code}/records.csv",
     "GET /v1/projects/{code}/duplicates",
+    "GET /v1/projects/{code}/stratigraphy",
     "GET /v1/projects/{code}/records.geojson",
     "GET /v1/records/{record_id}",
     "GET /v1/projects/{code}/conflicts",

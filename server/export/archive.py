@@ -138,6 +138,7 @@ def _spool_snapshot(
     op_count, cursors = members.write_ops(spool, conn, project, forms_used, progress)
     counts["ops"] = op_count
     counts.update(members.write_batches(spool, conn, source.keys, project, progress))
+    counts["quarantined"] = members.write_quarantine(spool, conn, project, progress)
     audit_count, audit_range = members.write_audit(spool, conn)
     counts["audit_entries"] = audit_count
     counts["forms"] = members.write_forms(spool, source.forms, forms_used)

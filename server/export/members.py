@@ -7,6 +7,7 @@ spool; none holds more than one record, op or batch in memory.
 from __future__ import annotations
 
 import base64
+import hashlib
 import sqlite3
 from collections.abc import Callable
 
@@ -213,6 +214,54 @@ def write_batches(
     return {"batches": count, "batches_unopened": unopened}
 
 
+class QuarantineEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One refused batch or op as listed in quarantine.jsonl; its bytes are in `file`."""
+
+    id: int
+    kind: str
+    code: str
+    reason: str
+    device_id: str | None
+    batch_id: str | None
+    received_at_ms: int
+    size: int
+    sha256: str
+    file: str
+
+
+def write_quarantine(
+    spool: Spool, conn: sqlite3.Connection, project: str, progress: Progress
+) -> int:
+    """quarantine/<id>.bin as received and quarantine.jsonl: everything refused, and why."""
+    index = spool.open("quarantine.jsonl")
+    count = after = 0
+    while True:
+        rows = st.list_quarantine(conn, project, after, 100)
+        if not rows:
+            break
+        for row in rows:
+            path = f"quarantine/{row.id}.bin"
+            spool.add(path, [row.payload])
+            entry = QuarantineEntry(
+                id=row.id,
+                kind=row.kind,
+                code=row.code,
+                reason=row.reason,
+                device_id=row.device_id,
+                batch_id=row.batch_id,
+                received_at_ms=row.received_at_ms,
+                size=len(row.payload),
+                sha256=hashlib.sha256(row.payload).hexdigest(),
+                file=path,
+            )
+            index.write(_JSON.encode(entry) + b"\n")
+            count += 1
+        after = rows[-1].id
+    spool.finish("quarantine.jsonl")
+    progress(f"quarantine: {count} done")
+    return count
+
+
 def write_audit(spool: Spool, conn: sqlite3.Connection) -> tuple[int, AuditRange]:
     """audit.jsonl: the whole hash chain (it only verifies whole, from its first entry)."""
     writer = spool.open("audit.jsonl")
@@ -265,6 +314,8 @@ Files:
   batches/ID.sealed   each sealed batch exactly as the device sent it
   batches/ID.signed   the same batch decrypted: signed header, Ed25519 signature, body
   batches.jsonl       batch index with the server's signed receipts
+  quarantine/ID.bin   each refused batch or op exactly as received (never dropped)
+  quarantine.jsonl    what was refused, when, from which device, and why
   devices.json        device public keys (check a .signed blob with its device's key)
   audit.jsonl         the server's hash-chained audit log
   forms/*.json        the form definitions the records use

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 
 from server.datadir import DataDir
 from server.errors import BadRequest
 from server.export.archive import ExportSource, export_to_file, prepare_archive
 from server.store import audit_log
+from sync import ops
 from sync.age import generate_hybrid, generate_x25519, write_identity_file
 from sync.client import Device
 from sync.errors import CairnCryptoError
@@ -239,7 +241,9 @@ def test_hashes_in_the_manifest_are_the_sha256_of_each_file(
     assert manifest.counts["records"] == 2 and manifest.counts["ops"] == 5
     assert manifest.op_cursor.first == 1 and manifest.op_cursor.last == 5
     assert all(len(f.sha256) == 64 for f in manifest.files)
-    assert hashlib.sha256(b"").hexdigest() not in {f.sha256 for f in manifest.files}
+    empty = {f.path for f in manifest.files if f.sha256 == hashlib.sha256(b"").hexdigest()}
+    assert empty == {"quarantine.jsonl"}  # present and empty: nothing was refused
+    assert manifest.counts["quarantined"] == 0
 
 
 def test_the_spooled_plaintext_is_removed_even_if_the_archive_is_never_streamed(
@@ -251,3 +255,35 @@ def test_the_spooled_plaintext_is_removed_even_if_the_archive_is_never_streamed(
     del archive
     gc.collect()
     assert not list(data.path.glob(".export-*"))
+
+
+def test_archive_keeps_every_refused_batch_and_op_with_the_reason(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: Callable[[str], Device],
+    tmp_path: Path,
+) -> None:
+    dev = make_device("team-c")
+    # An op local validation would refuse (latitude out of range), forged past it.
+    base = dev._base("018f0000-0000-7000-8000-000000000001", "site_grave@1", None)
+    dev._commit(ops.Create(fields={"datum_point": {"lat": 123.0, "lon": 1.0}}, **base))
+    dev.push()
+    dev.new("site_grave", GRAVE)
+    dev.seal_pending()
+    tampered = bytearray(dev.store.pending_batches()[0].sealed)
+    tampered[-40] ^= 0x01
+    assert client.post("/v1/device/batches", content=bytes(tampered)).status_code == 422
+
+    archive, key = _export(data, tmp_path)
+    top = _open_with_age(archive, key, tmp_path / "x")
+    entries = [json.loads(x) for x in (top / "quarantine.jsonl").read_text().splitlines()]
+    assert (entries[0]["kind"], entries[0]["code"]) == ("op", "invalid_values")
+    assert "datum_point" in entries[0]["reason"]
+    assert entries[1]["kind"] == "batch" and entries[1]["device_id"] == dev.device_id
+    assert (top / entries[1]["file"]).read_bytes() == bytes(tampered)
+    for entry in entries:
+        kept = (top / entry["file"]).read_bytes()
+        assert (len(kept), hashlib.sha256(kept).hexdigest()) == (entry["size"], entry["sha256"])
+    manifest = json.loads((top / "manifest.json").read_text())
+    assert manifest["counts"]["quarantined"] == 2
+    assert {e["file"] for e in entries} <= {f["path"] for f in manifest["files"]}

@@ -9,6 +9,7 @@ same from nothing, for `cairn verify`.
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,11 +23,18 @@ from sync.conflicts import conflicts
 from sync.ops import Op
 from sync.record import Record
 
-# The layout of a stored record state (the `records.state` column). Bump it whenever
-# `sync.record.Record` encodes differently: a data directory whose states were written in
-# another layout has them rebuilt from its ops when it is next opened (ops never change).
-RECORD_STATE_FORMAT = "3"
+# The layout of the materialized tables: a record's stored state (`sync.record.Record`
+# as encoded) and the rows derived from it (identifiers, points). Bump it whenever either
+# changes: a data directory written in another layout has them rebuilt from its ops when
+# it is next opened (ops never change).
+RECORD_STATE_FORMAT = "4"
 _STATE_FORMAT_KEY = "record_state_format"
+
+# Identifiers unique across every form of a project, not only within their own form: a
+# tamper-evident seal number names one physical seal, whether it closes a DNA sample, a
+# body bag or an effects bag (FORMS.md §4). Their rows share the namespace ACROSS_FORMS.
+CROSS_FORM_IDENTIFIERS = frozenset({"seal_no"})
+ACROSS_FORMS = "*"
 
 _RECORD_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 _RECORD_DECODER = msgspec.msgpack.Decoder(Record)
@@ -85,29 +93,100 @@ def _identifier_value(rule: IdentifierRule, record: Record) -> str | None:
     return " | ".join(str(parts[f]) for f in rule.fields)
 
 
+def identifier_key(scope: Any, values: Sequence[Any]) -> str:
+    """What two identifiers must share to clash: the scope and each field's value, compared
+    as people read them.
+
+    Unicode NFKC, trimmed, case-folded, field by field (as `sync.identifiers`, DESIGN.md
+    law 7), so ``"b017 "`` clashes with ``"B017"``: a false alarm is visible and cheap, a
+    missed duplicate is silent.
+    """
+    return "\x1f".join(_fold(str(v)) for v in (scope, *values))
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+# A record in conflict on identifier fields claims every combination of their live values,
+# up to this many per rule (beyond it, the displayed value and each field's alternatives
+# alone; a supervisor sees the conflict on the record either way).
+MAX_CLAIMS = 64
+
+
+def _live_values(record: Record, name: str) -> list[Any]:
+    """The field's displayed value first, then its other live values (when in conflict)."""
+    state = record.fields.get(name)
+    if state is None or not state.live:
+        return []
+    out = [state.value]
+    if len(state.live) > 1:
+        out += [w.value for w in state.live if w.value not in out]
+    return [v for v in out if v is not None and v != ""]
+
+
+class _Claim(_Winners):
+    """Displayed values, except the fields given, for one combination of live values."""
+
+    def __init__(self, record: Record, chosen: dict[str, Any]) -> None:
+        super().__init__(record)
+        self.update(chosen)
+
+
+def _claims(rule: IdentifierRule, record: Record) -> list[tuple[str, str, str]]:
+    """(scope, value, key) claimed under `rule`: the displayed one first, then others."""
+    site_field = rule.site_field if rule.scope == "site" else None
+    names = ((site_field,) if site_field else ()) + tuple(rule.fields)
+    options = {name: _live_values(record, name) for name in names}
+    if any(not options[f] for f in rule.fields):
+        return []  # not complete yet: claims nothing
+    if site_field and not options[site_field]:
+        options[site_field] = [""]
+    combos: list[dict[str, Any]] = [{}]
+    for name in names:
+        combos = [{**c, name: v} for c in combos for v in options[name]][:MAX_CLAIMS]
+    out: list[tuple[str, str, str]] = []
+    keys: set[str] = set()
+    for chosen in combos:
+        scope = str(chosen[site_field]) if site_field else ""
+        key = identifier_key(scope, [chosen[f] for f in rule.fields])
+        if key in keys:
+            continue
+        keys.add(key)
+        out.append((scope, _render(rule, record, chosen), key))
+    return out
+
+
+def _render(rule: IdentifierRule, record: Record, chosen: dict[str, Any]) -> str:
+    """An identifier as people write it: its template, or its fields' values joined."""
+    if rule.template:
+        try:
+            return rule.template.format_map(_Claim(record, chosen))
+        except (KeyError, ValueError, IndexError):
+            pass  # a template field without a value yet: the plain parts
+    return " | ".join(str(chosen[f]) for f in rule.fields)
+
+
 def identifier_rows(project: str, form: FormDef, record: Record) -> list[st.IdentifierRow]:
-    """The record's human identifiers (current display values), one row per rule."""
+    """Every identifier the record claims: per rule, its displayed value, then any other
+    combination of live values of fields in conflict (so no duplicate hides behind one)."""
     if record.retracted:
         return []
     out: list[st.IdentifierRow] = []
     for rule in form.identifiers:
-        value = _identifier_value(rule, record)
-        if value is None:
-            continue
-        scope = ""
-        if rule.scope == "site" and rule.site_field:
-            site = _winner(record, rule.site_field)
-            scope = "" if site is None else str(site)
-        out.append(
-            st.IdentifierRow(
-                project=project,
-                form_id=form.id,
-                name=rule.name,
-                scope=scope,
-                value=value,
-                record_id=record.id,
+        namespace = ACROSS_FORMS if rule.name in CROSS_FORM_IDENTIFIERS else form.id
+        for scope, value, key in _claims(rule, record):
+            out.append(
+                st.IdentifierRow(
+                    project=project,
+                    form_id=namespace,
+                    name=rule.name,
+                    scope=scope,
+                    value=value,
+                    record_id=record.id,
+                    key=key,
+                )
             )
-        )
     return out
 
 
@@ -204,11 +283,7 @@ def _write(
             plan = plans[record.form] = _FormPlan(_form(forms, record.form))
         form = plan.form
         found = identifier_rows(project, form, record)
-        # The primary identifier is the first complete one; when the record is live its
-        # identifier rows already hold every complete value, in rule order.
-        primary = found[0].value if found else None
-        if record.retracted:
-            primary = primary_identifier(form, record)
+        primary = primary_identifier(form, record)
         rows.append(_record_row(project, form, record, cursor, now_ms, primary))
         idents.extend(found)
         where = _first_point(plan.located, record)

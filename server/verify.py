@@ -55,8 +55,8 @@ _RECORD_COLUMNS = (
 )
 _TABLES = {
     "records": f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY record_id",
-    "identifiers": "SELECT project, form_id, name, scope, value, record_id FROM identifiers"
-    " ORDER BY record_id, name",
+    "identifiers": "SELECT project, form_id, name, scope, value, record_id, key FROM identifiers"
+    " ORDER BY record_id, name, key",
     "points": "SELECT p.record_id, r.min_lat, r.min_lon FROM record_points p"
     " JOIN record_rtree r USING (point_id) ORDER BY p.record_id",
 }

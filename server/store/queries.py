@@ -21,7 +21,7 @@ _SELECT = f"SELECT {', '.join('r.' + c for c in _RECORD_COLS)} FROM records r"
 _DUPLICATED = (
     "SELECT i.record_id FROM identifiers i JOIN identifiers j"
     " ON j.project = i.project AND j.form_id = i.form_id AND j.name = i.name"
-    " AND j.scope = i.scope AND j.value = i.value AND j.record_id <> i.record_id"
+    " AND j.key = i.key AND j.record_id <> i.record_id"
     " WHERE i.project = ?"
 )
 

@@ -140,6 +140,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER batches_append_only_delete BEFORE DELETE ON batches
         BEGIN SELECT RAISE(ABORT, 'raw batches are kept forever'); END;
     """,
+    # 2: identifiers are matched as people read them (folded `key`), a record in conflict
+    # claims every live value, and seal numbers are unique across forms. The table is
+    # derived: its rows are rebuilt from the ops when the data directory is opened.
+    """
+    DROP TABLE identifiers;
+    CREATE TABLE identifiers (
+        project TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        value TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (record_id, name, key)
+    );
+    CREATE INDEX identifiers_key ON identifiers(project, form_id, name, key);
+    DELETE FROM meta WHERE key = 'record_state_format';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

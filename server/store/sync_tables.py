@@ -63,7 +63,11 @@ class RecordRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class IdentifierRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One human identifier value held by one record."""
+    """One human identifier value claimed by one record.
+
+    `form_id` is the namespace of uniqueness (a form id, or "*" across forms); `key` is the
+    scope and value folded for comparison: records sharing (form_id, name, key) clash.
+    """
 
     project: str
     form_id: str
@@ -71,6 +75,7 @@ class IdentifierRow(msgspec.Struct, frozen=True, kw_only=True):
     scope: str
     value: str
     record_id: str
+    key: str
 
 
 class QuarantineRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -257,8 +262,8 @@ def replace_identifiers(
             f"DELETE FROM identifiers WHERE record_id IN ({', '.join('?' * len(part))})", part
         )
     conn.executemany(
-        "INSERT INTO identifiers (project, form_id, name, scope, value, record_id)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO identifiers (project, form_id, name, scope, value, record_id, key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [msgspec.structs.astuple(r) for r in rows],
     )
 
@@ -266,11 +271,12 @@ def replace_identifiers(
 def duplicate_identifiers(
     conn: sqlite3.Connection, project: str
 ) -> list[tuple[str, str, str, str, list[str]]]:
-    """(form_id, name, scope, value, record ids) for every value held by two or more records."""
+    """(form_id, name, scope, value, record ids) for every identifier two or more records
+    claim; scope and value are shown as the first in sort order of those that fold alike."""
     rows = conn.execute(
-        "SELECT form_id, name, scope, value, group_concat(record_id, ' ') FROM identifiers"
-        " WHERE project = ? GROUP BY form_id, name, scope, value HAVING COUNT(*) > 1"
-        " ORDER BY form_id, name, scope, value",
+        "SELECT form_id, name, min(scope), min(value), group_concat(record_id, ' ')"
+        " FROM identifiers WHERE project = ? GROUP BY form_id, name, key"
+        " HAVING COUNT(*) > 1 ORDER BY form_id, name, min(scope), min(value)",
         (project,),
     )
     return [(r[0], r[1], r[2], r[3], sorted(r[4].split(" "))) for r in rows]

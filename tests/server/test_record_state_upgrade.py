@@ -76,3 +76,34 @@ def test_a_new_data_directory_needs_no_rebuild(data: DataDir) -> None:
     reopened = open_data_dir(data.path, create=False)
     assert reopened.rebuilt_records is None
     reopened.store.close()
+
+
+def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDir) -> None:
+    """Schema 1 matched identifiers by exact text; opening migrates and rebuilds them."""
+    conn = sqlite3.connect(synced.path / "cairn.db", isolation_level=None)
+    rows = conn.execute("SELECT project, form_id, name, scope, value, record_id FROM identifiers")
+    old_rows = rows.fetchall()
+    conn.executescript(
+        """
+        DROP TABLE identifiers;
+        CREATE TABLE identifiers (
+            project TEXT NOT NULL, form_id TEXT NOT NULL, name TEXT NOT NULL,
+            scope TEXT NOT NULL, value TEXT NOT NULL, record_id TEXT NOT NULL,
+            PRIMARY KEY (record_id, name)
+        );
+        INSERT OR REPLACE INTO meta VALUES ('record_state_format', '3');
+        PRAGMA user_version = 1;
+        """
+    )
+    conn.executemany("INSERT INTO identifiers VALUES (?, ?, ?, ?, ?, ?)", old_rows)
+    conn.close()
+    synced.store.close()
+
+    reopened = open_data_dir(synced.path, create=False)
+    try:
+        assert reopened.rebuilt_records == 2
+        keys = reopened.store.reader().execute("SELECT value, key FROM identifiers").fetchall()
+        assert ("DSH-02", "\x1fdsh-02") in keys
+        assert verify(reopened.store, reopened.keys, reopened.forms).ok
+    finally:
+        reopened.store.close()

@@ -184,6 +184,106 @@ def test_duplicates_list_each_shared_identifier_with_its_records(
     assert {r.record_id for r in got[0].records} == {site["g2"], site["g3"]}
 
 
+NOW = "2026-05-03T09:30:00+04:00"
+BODY = {
+    "body_no": "DSH-01-G1-B017",
+    "remains_category": "articulated_body",
+    "context_no": "3",
+    "location": {"lat": 40.1002, "lon": 46.9004, "h_acc_m": 0.8, "x": 1.2, "y": 3.4, "z": -1.1},
+    "condition": "skeletonised",
+    "articulation": "full",
+    "lifted_by": "team",
+    "lifted_at": NOW,
+    "body_bag_no": "BAG-017",
+    "seal_no": "S-00117",
+}
+SAMPLE = {
+    "sample_id": "DSH-01-G1-B017-S1",
+    "body_no": "DSH-01-G1-B017",
+    "sample_type": "bone",
+    "element": "femur",
+    "collected_by": "team-a",
+    "witness": "team-b",
+    "collected_at": NOW,
+    "packaging": "paper_envelope",
+    "storage_temp": "4c",
+    "seal_no": "S-00601",
+}
+
+
+def test_one_seal_number_on_a_body_bag_and_a_dna_sample_is_a_duplicate(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    a, b = make_device("team-a"), make_device("team-b")
+    body = a.new("human_remains", BODY)
+    a.new("dna_sample", SAMPLE)  # its own seal: no clash
+    sample = b.new("dna_sample", {**SAMPLE, "sample_id": "DSH-01-G1-B017-S2", "seal_no": "s-00117"})
+    a.push()
+    b.push()
+    resp = client.get(f"/v1/projects/{PROJECT}/duplicates", headers=supervisor(data))
+    got = msgspec.json.decode(resp.content, type=list[m.DuplicateResponse])
+    assert [(d.form_id, d.name, d.value) for d in got] == [("*", "seal_no", "S-00117")]
+    assert {(r.record_id, r.form_id) for r in got[0].records} == {
+        (body, "human_remains"),
+        (sample, "dna_sample"),
+    }
+    flagged = client.get(
+        f"/v1/projects/{PROJECT}/records",
+        headers=supervisor(data),
+        params={"has_duplicates": "true"},
+    ).json()
+    assert {r["record_id"] for r in flagged["items"]} == {body, sample}
+
+
+def _duplicates(client: TestClient, data: DataDir) -> list[m.DuplicateResponse]:  # type: ignore[type-arg]
+    resp = client.get(f"/v1/projects/{PROJECT}/duplicates", headers=supervisor(data))
+    assert resp.status_code == 200
+    return msgspec.json.decode(resp.content, type=list[m.DuplicateResponse])
+
+
+def test_two_tablets_opening_the_same_daily_log_clash_whatever_the_case_and_spaces(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    a, b = make_device("team-a"), make_device("team-b")
+    first = a.new("daily_log", LOG)
+    second = b.new("daily_log", {**LOG, "author": " a. ALIYEV "})
+    a.push()
+    b.push()
+    (dup,) = _duplicates(client, data)
+    assert (dup.form_id, dup.name, dup.scope) == ("daily_log", "daily_log_key", "DSH-01")
+    assert {r.record_id for r in dup.records} == {first, second}
+
+
+def test_a_duplicate_does_not_hide_behind_a_conflict(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    a, b = make_device("team-a"), make_device("team-b")
+    body = a.new("human_remains", BODY)
+    a.push()
+    b.pull()
+    # Offline, A renumbers the body B018 and B renumbers it B019; meanwhile B019 exists.
+    a.edit(body, {"body_bag_no": "BAG-018"})
+    a.edit(body, {"body_no": "DSH-01-G1-B018"})
+    b.edit(body, {"body_no": "DSH-01-G1-B019"})
+    other = b.new(
+        "human_remains",
+        {**BODY, "body_no": "DSH-01-G1-B019", "body_bag_no": "BAG-019", "seal_no": "S-00119"},
+    )
+    a.push()
+    b.push()
+    dups = _duplicates(client, data)
+    assert [(d.name, d.value) for d in dups] == [("body_no", "DSH-01-G1-B019")]
+    assert {r.record_id for r in dups[0].records} == {body, other}
+    flagged = _page(client, supervisor(data), has_duplicates="true")
+    assert _ids(flagged) == {body, other}
+
+
 def test_quarantine_shows_reasons_and_hashes_never_raw_batch_bytes(
     data: DataDir,
     client: TestClient,  # type: ignore[type-arg]

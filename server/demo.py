@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import uvicorn
 
-from server import admin
+from server import admin, review
 from server.app import create_app
 from server.config import load_config
 from server.datadir import DataDir
@@ -40,6 +40,7 @@ class DemoSummary(msgspec.Struct, kw_only=True):
     records: int
     conflicts: int
     duplicates: list[str]
+    stratigraphy: list[str]
     devices: int
 
 
@@ -155,9 +156,13 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
         )
         for n, kind in ((1, "cut"), (2, "fill"), (3, "body"))
     ]
+    b.add_item(contexts[1], "relationships", {"relation": "fills", "other_context_no": 1})
+    b.add_item(contexts[2], "relationships", {"relation": "above", "other_context_no": 2})
     body_b = b.new("human_remains", _body(17))
     b.push()  # a midday sync at the vehicle: team-c now has team-b's body record
     c.pull()
+    # Team-c reads the section the wrong way round: cut 1 "cuts" fill 2, which fills it.
+    c.add_item(contexts[0], "relationships", {"relation": "cuts", "other_context_no": 2})
     c.new("human_remains", {**_body(17), "body_bag_no": "BAG-117", "seal_no": "S-00117"})
     for element, side in (("cranium", "midline"), ("femur", "L"), ("femur", "R")):
         b.add_item(body_b, "inventory", {"element": element, "side": side, "code": 1})
@@ -223,6 +228,11 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
         f"{form_id}.{name} {value!r}: {len(ids)} records"
         for form_id, name, _scope, value, ids in st.duplicate_identifiers(conn, PROJECT)
     ]
+    stratigraphy = [
+        f"site {site}: {problem.kind} through contexts "
+        + ", ".join(str(n) for n in problem.contexts)
+        for site, problem in review.stratigraphy(conn, PROJECT)
+    ]
     token = admin.issue_token(data.store, "supervisor", PROJECT, "demo", "demo supervisor")
     for team in teams:
         team.close()
@@ -232,5 +242,6 @@ def _scenario(data: DataDir, url: str, homes: Path, say: Say) -> DemoSummary:
         records=len(records),
         conflicts=sum(r.conflict_count for r in records),
         duplicates=duplicates,
+        stratigraphy=stratigraphy,
         devices=len(teams),
     )

@@ -30,12 +30,15 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"records: {summary.records}, open conflicts: {summary.conflicts}")
         for line in summary.duplicates:
             print(f"duplicate identifier: {line}")
+        for line in summary.stratigraphy:
+            print(f"Harris matrix: {line}")
         print()
         print("A supervisor can look with this token:")
         print(f"  export TOKEN={summary.supervisor_token}")
         base = f"http://{args.host}:{args.port}/v1"
         print(f'  curl -H "Authorization: Bearer $TOKEN" {base}/projects/{PROJECT}/records')
         print(f'  curl -H "Authorization: Bearer $TOKEN" {base}/projects/{PROJECT}/conflicts')
+        print(f'  curl -H "Authorization: Bearer $TOKEN" {base}/projects/{PROJECT}/stratigraphy')
         print(f"  API docs: {base}/schema")
         if not args.exit:
             print(f"\nserving on http://{args.host}:{args.port}; Ctrl-C to stop")

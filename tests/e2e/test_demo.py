@@ -26,6 +26,7 @@ def test_demo_runs_the_loop_and_leaves_a_verifiable_data_directory(tmp_path: Pat
     assert "three field teams enrolled" in out
     assert "records: 8, open conflicts: 1" in out
     assert "duplicate identifier: human_remains.body_no 'DSH-01-G1-B017': 2 records" in out
+    assert "Harris matrix: site DSH-01: cycle through contexts 1, 2" in out
     assert "export TOKEN=cairn_" in out
     opened = open_data_dir(data, create=False)
     try:

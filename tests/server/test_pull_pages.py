@@ -2,7 +2,8 @@
 
 A small page size (the device asks for 3 or 2 ops per page) makes every pull span many
 pages, with several ops of one record in a page, a record's ops split across pages, and
-records the device already holds next to records it has never seen.
+records the device already holds next to records it has never seen. Last, a device home
+made before pulled ops were left out of the index of ops to seal.
 """
 
 from __future__ import annotations
@@ -172,3 +173,25 @@ def test_a_page_that_cannot_be_stored_moves_neither_the_cursor_nor_any_of_its_op
     assert c.pull().new_ops == len(server_ops) - 3
     assert _device_view(c) == _server_view(data)
     assert _device_ops(c) == set(server_ops)
+
+
+def test_a_device_home_with_the_older_index_of_every_op_still_seals_and_pushes(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    old = make_device("old")
+    record_id = old.new("site_grave", GRAVE)
+    # The index before pulled ops were left out of it: every op, by (origin, batch_id).
+    old.store.conn.executescript(
+        "DROP INDEX ops_local_batch; CREATE INDEX ops_pending ON ops(origin, batch_id);"
+    )
+    old.close()
+    reopened = Device(old.home, transport=AppTransport(client), sleep=lambda _s: None)
+    indexes = {r[0] for r in reopened.store.conn.execute("SELECT name FROM sqlite_master")}
+    assert "ops_pending" not in indexes and "ops_local_batch" in indexes
+    assert reopened.store.count_ops() == {"pending": 1, "delivered": 0, "pulled": 0}
+    assert reopened.push().ops == 1
+    assert reopened.store.count_ops() == {"pending": 0, "delivered": 1, "pulled": 0}
+    assert st.get_record(data.store.reader(), record_id) is not None
+    reopened.close()

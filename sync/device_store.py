@@ -126,6 +126,13 @@ class DeviceStore:
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _META.encode(value))
         )
 
+    def put_many(self, conn: sqlite3.Connection, settings: dict[str, object]) -> None:
+        """Set several settings inside a transaction."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [(key, _META.encode(value)) for key, value in settings.items()],
+        )
+
     # -- ops ----------------------------------------------------------------------------
 
     def insert_op(

@@ -14,6 +14,8 @@ Run: ``uv run python bench/pull.py [--records 100000]``.
   device's own offline store (one consolidated record per grave, written to its SQLite).
 
 Prints records/s for each and the ratios to the floor (target >= 0.5 for a first sync).
+``--link-ms N`` makes the first sync's link slower: the device's transport waits N ms after
+each pull answer (a page's transfer time on a slower network than loopback).
 """
 
 from __future__ import annotations
@@ -74,6 +76,20 @@ def enroll_and_seal_offline(server: ServerProcess, records: int) -> list[bytes]:
         server.stop()
 
 
+class SlowLink(httpx.HTTPTransport):
+    """Loopback plus a fixed wait after each pull answer, as on a slower network."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__()
+        self.wait_s = wait_s
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path == "/v1/device/pull":
+            time.sleep(self.wait_s)
+        return response
+
+
 def floor(data: Path) -> float:
     """Seconds to read and typed-decode every op of the project, in cursor order."""
     conn = sqlite3.connect(data / "cairn.db")
@@ -120,6 +136,7 @@ def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--link-ms", type=float, default=0.0, help="wait per pulled page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -130,7 +147,8 @@ def main() -> None:
         floors = [floor(data) for _ in range(3)]
         server.start()
         try:
-            device = Device(Path(tmp) / "device")
+            link = SlowLink(args.link_ms / 1000) if args.link_ms else None
+            device = Device(Path(tmp) / "device", transport=link)
             device.enroll(server.url, server.enroll_code(), label="bench")
             wire_s, wire_ops = wire_pull(device)
             start = time.perf_counter()
@@ -145,7 +163,8 @@ def main() -> None:
     floor_rate = n / min(floors)
     wire_rate = n / wire_s
     sync_rate = n / sync_s
-    print(f"records: {n:,} (one op each), pages of 5,000")
+    link = f", {args.link_ms:g} ms of link time per page" if args.link_ms else ""
+    print(f"records: {n:,} (one op each), pages of 5,000{link}")
     print(f"floor (SQLite read + typed decode, one process): {floor_rate:,.0f} records/s")
     print(f"wire pull (HTTP + verify + decrypt + decode):    {wire_rate:,.0f} records/s")
     print(f"first sync (Device.pull: wire + merge + store):  {sync_rate:,.0f} records/s")

@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 import msgspec
@@ -47,6 +48,7 @@ _OP = msgspec.msgpack.Decoder(ops.Op)  # type: ignore[arg-type]
 _ENC = msgspec.msgpack.Encoder()
 _RECORD = msgspec.msgpack.Decoder(Record)
 _RECORD_ENC = msgspec.msgpack.Encoder(order="deterministic")
+_T = TypeVar("_T")
 
 
 class ClientError(Exception):
@@ -443,72 +445,105 @@ class Device:
         return receipt
 
     def pull(self, progress: Progress | None = None) -> PullSummary:
-        """Fetch every op after our cursor, verify it, and merge it locally."""
+        """Fetch every op after our cursor, verify it, and merge it locally.
+
+        While one page is merged and stored, the next is already being fetched (one
+        request ahead, in a helper thread): the wait for the server overlaps the local
+        work. Pages are still merged and committed one by one, in cursor order, each in
+        one transaction with the cursor after it.
+        """
         keys = self.keys()
         server_public = self._server_public()
+        device_id = self.device_id
+        server_url = self.store.get_str("server_url")  # the helper thread must not read the store
         cursor = self.store.get_int("cursor")
         total = new = 0
         offset = self.store.get_int("clock_offset_ms")
-        while True:
-            request = wire.PullRequest(
-                device_id=self.device_id, cursor=cursor, limit=PULL_LIMIT
-            ).sign(keys.signing_key)
-            sealed = self._post(None, "/v1/device/pull", wire.encode(request))
+
+        def fetch(after: int) -> tuple[wire.PullPage, int]:
+            request = wire.PullRequest(device_id=device_id, cursor=after, limit=PULL_LIMIT)
+            sealed = self._post(
+                server_url, "/v1/device/pull", wire.encode(request.sign(keys.signing_key))
+            )
             try:
                 body = open_pull(
                     sealed,
                     identities=[keys.encryption],
                     server_public=server_public,
-                    device_id=self.device_id,
+                    device_id=device_id,
                 ).payload
             except CairnCryptoError as exc:
                 raise Refused(f"the server's answer does not verify ({exc})") from exc
             page = wire.PULL_PAGE.decode(body)
-            offset = page.server_time_ms - self._time()
-            meta: dict[str, object] = {
-                "cursor": page.cursor,
-                "clock_offset_ms": offset,
-                "last_pull_ms": self._time(),
-            }
-            if page.batch_key_id and page.batch_recipient:
-                # Signed by the server: the key rotated; seal new batches to the new one.
-                meta["batch_key_id"] = page.batch_key_id
-                meta["batch_recipient"] = page.batch_recipient
-            new += self._merge_pulled(page, meta)
-            total += len(page.ops)
-            cursor = page.cursor
-            if progress:
-                progress(total, total + (1 if page.more else 0))
-            if not page.more:
-                break
+            return page, page.server_time_ms - self._time()
+
+        upcoming = _Ahead(fetch, cursor)
+        try:
+            while True:
+                page, offset = upcoming.result()
+                if page.more:
+                    upcoming = _Ahead(fetch, page.cursor)
+                meta: dict[str, object] = {
+                    "cursor": page.cursor,
+                    "clock_offset_ms": offset,
+                    "last_pull_ms": self._time(),
+                }
+                if page.batch_key_id and page.batch_recipient:
+                    # Signed by the server: the key rotated; seal new batches to the new one.
+                    meta["batch_key_id"] = page.batch_key_id
+                    meta["batch_recipient"] = page.batch_recipient
+                new += self._merge_pulled(page, meta)
+                total += len(page.ops)
+                cursor = page.cursor
+                if progress:
+                    progress(total, total + (1 if page.more else 0))
+                if not page.more:
+                    break
+        except Exception:
+            # A page that could not be merged or stored: let the request already sent
+            # finish (its page is dropped), so nothing runs on after pull returns.
+            upcoming.wait()
+            raise
         return PullSummary(ops=total, new_ops=new, cursor=cursor, clock_offset_ms=offset)
 
     def _merge_pulled(self, page: wire.PullPage, meta: dict[str, object]) -> int:
-        """Merge one page and move the cursor in one transaction; return how many were new."""
-        decoded = [(_OP.decode(blob), blob) for blob in map(bytes, page.ops)]
+        """Merge one page and move the cursor in one transaction; return how many were new.
+
+        The page's ops are grouped by record; the stored states of those records are read
+        in one query; each record is merged (a record new to this device starts on the
+        merge's fast path) and encoded once; ops, records and settings are then written
+        with one statement per table, in one transaction.
+        """
+        blobs = [bytes(raw) for raw in page.ops]
+        decoded: list[ops.Op] = list(map(_OP.decode, blobs))
         by_record: dict[str, list[ops.Op]] = {}
-        for op, _ in decoded:
-            by_record.setdefault(op.record_id, []).append(op)
+        for op in decoded:
+            group = by_record.get(op.record_id)
+            if group is None:
+                by_record[op.record_id] = [op]
+            else:
+                group.append(op)
         states = self.store.get_states(list(by_record))
         suspect = {(actor, counter) for actor, counter in page.suspect}
+        apply, encode, observe = merge.apply, _RECORD_ENC.encode, self.clock.observe
         merged: list[tuple[str, str, bytes]] = []
         for record_id, record_ops in by_record.items():
             state = states.get(record_id)
             record = _RECORD.decode(state) if state is not None else None
             for op in record_ops:
-                flagged = (op.dot.actor, op.dot.counter) in suspect
-                record = merge.apply(record, op, suspect=flagged)
-                self.clock.observe(op.hlc)
+                flagged = bool(suspect) and (op.dot.actor, op.dot.counter) in suspect
+                record = apply(record, op, suspect=flagged)
+                observe(op.hlc)
             assert record is not None
-            merged.append((record_id, record.form, _RECORD_ENC.encode(record)))
+            merged.append((record_id, record.form, encode(record)))
+        rows = [
+            (op.dot.actor, op.dot.counter, op.record_id, blob)
+            for op, blob in zip(decoded, blobs, strict=True)
+        ]
         with self.store.transaction() as conn:
-            new = self.store.insert_pulled(
-                conn, [(op.dot.actor, op.dot.counter, op.record_id, blob) for op, blob in decoded]
-            )
+            new = self.store.insert_pulled(conn, rows)
             self.store.put_records(conn, merged)
-            for key, value in meta.items():
-                self.store.put(conn, key, value)
-            self.store.put(conn, "hlc", self.clock.last)
+            self.store.put_many(conn, {**meta, "hlc": self.clock.last})
         return new
 
     def status(self) -> dict[str, Any]:
@@ -525,6 +560,35 @@ class Device:
             "clock_offset_ms": self.store.get("clock_offset_ms"),
             "records": sum(1 for _ in self.store.iter_records()),
         }
+
+
+class _Ahead(Generic[_T]):
+    """One call running ahead in a daemon thread (an interrupted pull does not wait for it)."""
+
+    def __init__(self, call: Callable[[int], _T], arg: int) -> None:
+        self._done = threading.Event()
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(call, arg), name="cairn-pull", daemon=True).start()
+
+    def _run(self, call: Callable[[int], _T], arg: int) -> None:
+        try:
+            self._value = call(arg)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def wait(self) -> None:
+        """Wait until the call has returned or raised."""
+        self._done.wait()
+
+    def result(self) -> _T:
+        """The call's value, once it is there; its exception if it raised."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return cast(_T, self._value)
 
 
 def _server_message(response: httpx.Response) -> str:

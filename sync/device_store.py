@@ -33,7 +33,10 @@ CREATE TABLE IF NOT EXISTS ops (
     PRIMARY KEY (actor, counter)
 );
 CREATE INDEX IF NOT EXISTS ops_record ON ops(record_id);
-CREATE INDEX IF NOT EXISTS ops_pending ON ops(origin, batch_id);
+-- Only local ops are ever sealed: pulled ops (most of a device's ops after a first sync)
+-- stay out of this index. It replaces ops_pending (origin, batch_id), which held every op.
+DROP INDEX IF EXISTS ops_pending;
+CREATE INDEX IF NOT EXISTS ops_local_batch ON ops(batch_id, counter) WHERE origin = 'local';
 CREATE TABLE IF NOT EXISTS batches (
     batch_id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL UNIQUE,
@@ -121,6 +124,13 @@ class DeviceStore:
         """Set a setting inside a transaction."""
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _META.encode(value))
+        )
+
+    def put_many(self, conn: sqlite3.Connection, settings: dict[str, object]) -> None:
+        """Set several settings inside a transaction."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [(key, _META.encode(value)) for key, value in settings.items()],
         )
 
     # -- ops ----------------------------------------------------------------------------
@@ -221,7 +231,9 @@ class DeviceStore:
             "UPDATE batches SET receipt = ?, receipt_at_ms = ? WHERE batch_id = ?",
             (receipt, now_ms, batch_id),
         )
-        conn.execute("UPDATE ops SET delivered = 1 WHERE batch_id = ?", (batch_id,))
+        conn.execute(
+            "UPDATE ops SET delivered = 1 WHERE batch_id = ? AND origin = 'local'", (batch_id,)
+        )
 
     def max_seq(self) -> int:
         """The highest batch sequence number used so far."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -272,7 +272,9 @@ def _write(
     project: str,
     records: Sequence[tuple[Record, int]],
     now_ms: int,
+    new: Collection[str],
 ) -> None:
+    """Write the rows of `records`; `new` names those with no identifier or point rows yet."""
     rows: list[st.RecordRow] = []
     idents: list[st.IdentifierRow] = []
     points: list[tuple[str, float, float] | tuple[str, None, None]] = []
@@ -289,8 +291,8 @@ def _write(
         where = _first_point(plan.located, record)
         points.append((record.id, *where) if where else (record.id, None, None))
     st.upsert_records(conn, rows)
-    st.replace_identifiers(conn, [r.id for r, _ in records], idents)
-    st.set_points(conn, points)
+    st.replace_identifiers(conn, [r.id for r, _ in records if r.id not in new], idents)
+    st.set_points(conn, points, new)
 
 
 def materialize_rows(
@@ -318,14 +320,17 @@ def materialize_rows(
         missing = sorted(r for r in by_record if r not in stored)
         stored = {**stored, **st.load_states(conn, missing)} if missing else stored
     updated: list[tuple[Record, int]] = []
+    new: set[str] = set()
     for record_id, items in by_record.items():
         stored_row = stored.get(record_id)
+        if stored_row is None:
+            new.add(record_id)  # no identifier or point rows yet: nothing to replace
         record = decode_record(stored_row.state) if stored_row is not None else None
         for _cursor, op, suspect in items:
             record = merge.apply(record, op, suspect=suspect)
         assert record is not None
         updated.append((record, items[-1][0]))
-    _write(conn, forms, project, updated, now_ms)
+    _write(conn, forms, project, updated, now_ms, new)
 
 
 def rebuild(
@@ -356,7 +361,7 @@ def write_rebuilt(
     for project, record, cursor in rebuilt.values():
         by_project.setdefault(project, []).append((record, cursor))
     for project, records in by_project.items():
-        _write(conn, forms, project, records, now_ms)
+        _write(conn, forms, project, records, now_ms, frozenset(r.id for r, _ in records))
 
 
 def record_states_current(conn: sqlite3.Connection) -> bool:

@@ -7,7 +7,7 @@ identifiers and points are derived from the ops and can be rebuilt at any time.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -283,32 +283,63 @@ def duplicate_identifiers(
 
 
 def set_points(
-    conn: sqlite3.Connection, points: Sequence[tuple[str, float, float] | tuple[str, None, None]]
+    conn: sqlite3.Connection,
+    points: Sequence[tuple[str, float, float] | tuple[str, None, None]],
+    new: Collection[str] = frozenset(),
 ) -> None:
-    """Set (or clear, with None) the spatial point of each record in the R*Tree."""
-    located = [
-        (rid, lat, lat, lon, lon) for rid, lat, lon in points if lat is not None and lon is not None
-    ]
-    cleared = [(rid,) for rid, lat, lon in points if lat is None or lon is None]
+    """Set (or clear, with None) the spatial point of each record in the R*Tree.
+
+    `new` names records known to have no point yet (records first stored in this
+    transaction): nothing of theirs is looked up or deleted.
+    """
+    old = [rid for rid, _, _ in points if rid not in new]
     # Set-based, a few statements per batch whatever its size. Old boxes go first so that
     # every box is a plain INSERT: INSERT OR REPLACE into an R*Tree costs about twice as much.
+    if old:
+        conn.executemany(
+            "DELETE FROM record_rtree WHERE point_id ="
+            " (SELECT point_id FROM record_points WHERE record_id = ?)",
+            [(rid,) for rid in old],
+        )
+        cleared = [
+            (rid,) for rid, lat, lon in points if (lat is None or lon is None) and rid not in new
+        ]
+        if cleared:
+            conn.executemany("DELETE FROM record_points WHERE record_id = ?", cleared)
+    located = [(rid, lat, lon) for rid, lat, lon in points if lat is not None and lon is not None]
+    if not located:
+        return
+    ids = _point_ids(conn, [rid for rid, _, _ in located if rid not in new])
+    # A record without a point gets the id SQLite itself would give it (one above the
+    # largest in use), so the rows are the same as with an INSERT that leaves it out.
+    (top,) = conn.execute("SELECT COALESCE(MAX(point_id), 0) FROM record_points").fetchone()
+    added: list[tuple[int, str]] = []
+    boxes: list[tuple[int, float, float, float, float]] = []
+    for rid, lat, lon in located:
+        point_id = ids.get(rid)
+        if point_id is None:
+            top += 1
+            point_id = ids[rid] = top
+            added.append((point_id, rid))
+        boxes.append((point_id, lat, lat, lon, lon))
+    if added:
+        conn.executemany("INSERT INTO record_points (point_id, record_id) VALUES (?, ?)", added)
     conn.executemany(
-        "DELETE FROM record_rtree WHERE point_id ="
-        " (SELECT point_id FROM record_points WHERE record_id = ?)",
-        [(rid,) for rid, _, _ in points],
+        "INSERT INTO record_rtree (point_id, min_lat, max_lat, min_lon, max_lon)"
+        " VALUES (?, ?, ?, ?, ?)",
+        boxes,
     )
-    if cleared:
-        conn.executemany("DELETE FROM record_points WHERE record_id = ?", cleared)
-    if located:
-        conn.executemany(
-            "INSERT INTO record_points (record_id) VALUES (?) ON CONFLICT (record_id) DO NOTHING",
-            [(row[0],) for row in located],
+
+
+def _point_ids(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in _chunks(record_ids):
+        sql = (
+            "SELECT record_id, point_id FROM record_points WHERE record_id IN "
+            f"({', '.join('?' * len(part))})"
         )
-        conn.executemany(
-            "INSERT INTO record_rtree (point_id, min_lat, max_lat, min_lon, max_lon)"
-            " SELECT point_id, ?, ?, ?, ? FROM record_points WHERE record_id = ?",
-            [(*row[1:], row[0]) for row in located],
-        )
+        found.update(conn.execute(sql, part))
+    return found
 
 
 def records_in_box(

@@ -51,6 +51,7 @@ _KEYS = frozenset(GEOPOINT_KEYS)
 _CHOICES = {"alt_ref": ALT_REFS, "fix_type": FIX_TYPES, "source": GNSS_SOURCES}
 _NON_NEGATIVE = ("v_acc_m", "hdop")
 _XYZ = ("x", "y", "z")
+_LAT_LON = (("lat", 90.0, "latitude"), ("lon", 180.0, "longitude"))
 
 
 def _point_checker(
@@ -63,19 +64,19 @@ def _point_checker(
             wrong_type(out, path, 'a point {"lat": …, "lon": …}', v)
             return False
         ok = True
-        for key, bound in (("lat", 90.0), ("lon", 180.0)):
+        for key, bound, name in _LAT_LON:
             x = v.get(key)
-            at = f"{path}.{key}"
-            name = "latitude" if key == "lat" else "longitude"
             if x is None:
-                add(out, at, "missing_required", f"is required (the {name} in degrees)")
+                add(
+                    out, f"{path}.{key}", "missing_required", f"is required (the {name} in degrees)"
+                )
                 ok = False
             elif not is_number(x):
-                wrong_type(out, at, f"the {name} in degrees", x)
+                wrong_type(out, f"{path}.{key}", f"the {name} in degrees", x)
                 ok = False
             elif not -bound <= x <= bound:
                 text = f"{show(x)} is outside the valid {name} range -{bound:g} to {bound:g}"
-                add(out, at, "out_of_range", text)
+                add(out, f"{path}.{key}", "out_of_range", text)
                 ok = False
         for key, x in v.items():
             if key in ("lat", "lon"):

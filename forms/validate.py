@@ -45,12 +45,12 @@ class _ObjectSpec:
 
     def check(self, values: object, prefix: str, partial: bool, out: list[Problem]) -> None:
         """Append every problem of `values` (a mapping) at paths under `prefix`."""
-        if not isinstance(values, Mapping):
+        if type(values) is not dict and not isinstance(values, Mapping):
             return wrong_type(out, prefix or "(record)", "an object of field values", values)
         dot = f"{prefix}." if prefix else ""
         checkers = self.checkers
         for name, v in values.items():
-            path = f"{dot}{name}"
+            path = name if not dot and type(name) is str else f"{dot}{name}"
             checker = checkers.get(name)
             if checker is None:
                 self._unknown(str(name), path, out)

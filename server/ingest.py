@@ -294,7 +294,7 @@ def _check_ops(
     Also returns the stored rows of the records the ops touch, read for validation, so that
     merging them does not read them again.
     """
-    from server.validation import op_problem
+    from server.validation import OpChecker
 
     candidates = [d for d in decoded if d.op is not None]
     stored = st.existing_ops(conn, [(d.op.dot.actor, d.op.dot.counter) for d in candidates if d.op])
@@ -302,6 +302,7 @@ def _check_ops(
     refused = [d for d in decoded if d.op is None]
     accepted: list[tuple[op_types.Op, bytes]] = []
     seen: dict[tuple[str, int], bytes] = {}
+    checker = OpChecker(ctx.forms, device)
     for d in candidates:
         op = d.op
         assert op is not None
@@ -316,7 +317,7 @@ def _check_ops(
             )
             refused.append(d)
             continue
-        problem = op_problem(ctx.forms, op, device, records.get(op.record_id))
+        problem = checker.problem(op, records.get(op.record_id))
         if problem is not None:
             d.code, d.reason = problem
             refused.append(d)

@@ -34,23 +34,26 @@ def _form(forms: FormLibrary, ref: str) -> FormDef | str:
 
 
 def _values_problem(form: FormDef, op: op_types.Op) -> str | None:
-    match op:
-        case op_types.Create(fields=fields):
-            problems = validate(form, fields, partial=True)
-        case op_types.Patch(fields=fields):
-            problems = validate(form, fields, partial=True)
-        case op_types.ItemAdd(group=group, fields=fields):
-            problems = validate_item(form, group, fields, partial=True)
-        case op_types.ItemEdit(group=group) | op_types.ItemRemove(group=group):
-            spec = form.group(group)
-            if spec is not None and spec.append_only:
-                return f"{group}: rows of this group are append-only; add a correcting row instead"
-            if isinstance(op, op_types.ItemEdit):
-                problems = validate_item(form, group, op.fields, partial=True)
-            else:
-                problems = [] if spec is not None else validate_item(form, group, {})
-        case _:
-            problems = []
+    if isinstance(op, op_types.Create | op_types.Patch):  # the common case, first
+        problems = validate(form, op.fields, partial=True)
+    else:
+        match op:
+            case op_types.ItemAdd(group=group, fields=fields):
+                problems = validate_item(form, group, fields, partial=True)
+            case op_types.ItemEdit(group=group) | op_types.ItemRemove(group=group):
+                spec = form.group(group)
+                if spec is not None and spec.append_only:
+                    return (
+                        f"{group}: rows of this group are append-only; add a correcting row instead"
+                    )
+                if isinstance(op, op_types.ItemEdit):
+                    problems = validate_item(form, group, op.fields, partial=True)
+                else:
+                    problems = [] if spec is not None else validate_item(form, group, {})
+            case _:
+                problems = []
+    if not problems:
+        return None
     errors = only_errors(problems)
     if not errors:
         return None
@@ -83,26 +86,44 @@ def op_problem(
     existing: st.RecordRow | None,
 ) -> tuple[str, str] | None:
     """(code, reason) when the op must be refused, else None."""
-    if op.dot.actor != device.device_id:
-        return (
-            "foreign_actor",
-            f"op {op.dot.actor}:{op.dot.counter} names another actor; a device may only "
-            "send its own ops",
-        )
-    if isinstance(op, SUPERVISOR_KINDS):
-        return ("supervisor_only", "only supervisors resolve conflicts and review records")
-    form = _form(forms, op.form)
-    if isinstance(form, str):
-        return ("unknown_form", form)
-    if existing is not None:
-        if existing.project != device.project:
-            return ("other_project", f"record {op.record_id} belongs to another project")
-        if existing.form_id != form.id:
+    return OpChecker(forms, device).problem(op, existing)
+
+
+class OpChecker:
+    """`op_problem` for the ops of one device's batch, each form ref resolved only once."""
+
+    __slots__ = ("_forms", "device", "forms")
+
+    def __init__(self, forms: FormLibrary, device: admin_rows.DeviceRow) -> None:
+        self.forms = forms
+        self.device = device
+        self._forms: dict[str, FormDef | str] = {}
+
+    def problem(self, op: op_types.Op, existing: st.RecordRow | None) -> tuple[str, str] | None:
+        """(code, reason) when the op must be refused, else None."""
+        device = self.device
+        if op.dot.actor != device.device_id:
             return (
-                "form_mismatch",
-                f"record {op.record_id} is a {existing.form_id} record, not {form.id}",
+                "foreign_actor",
+                f"op {op.dot.actor}:{op.dot.counter} names another actor; a device may only "
+                "send its own ops",
             )
-    problem = _values_problem(form, op)
-    if problem is None and existing is not None:
-        problem = _immutable_problem(form, op, existing)
-    return None if problem is None else ("invalid_values", problem)
+        if isinstance(op, SUPERVISOR_KINDS):
+            return ("supervisor_only", "only supervisors resolve conflicts and review records")
+        form = self._forms.get(op.form)
+        if form is None:
+            form = self._forms[op.form] = _form(self.forms, op.form)
+        if isinstance(form, str):
+            return ("unknown_form", form)
+        if existing is not None:
+            if existing.project != device.project:
+                return ("other_project", f"record {op.record_id} belongs to another project")
+            if existing.form_id != form.id:
+                return (
+                    "form_mismatch",
+                    f"record {op.record_id} is a {existing.form_id} record, not {form.id}",
+                )
+        problem = _values_problem(form, op)
+        if problem is None and existing is not None:
+            problem = _immutable_problem(form, op, existing)
+        return None if problem is None else ("invalid_values", problem)

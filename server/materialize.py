@@ -9,6 +9,7 @@ same from nothing, for `cairn verify`.
 from __future__ import annotations
 
 import sqlite3
+import string
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
@@ -167,36 +168,162 @@ def _render(rule: IdentifierRule, record: Record, chosen: dict[str, Any]) -> str
     return " | ".join(str(chosen[f]) for f in rule.fields)
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _template_names(template: str) -> tuple[str, ...] | None:
+    """The names a template refers to when each is a plain name, else None."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    names: dict[str, None] = {}
+    for _, name, spec, _ in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or (spec and "{" in spec):
+            return None
+        names[name] = None
+    return tuple(names)
+
+
+class _RulePlan:
+    """One identifier rule with what applying it needs worked out once per form.
+
+    `claims` and `primary` give exactly what `_claims` and `_identifier_value` give
+    (tests/server/test_identifier_plan.py); they take a shortcut when no field the rule
+    reads is in conflict, and a template naming only those fields is applied to a plain
+    dict of their values.
+    """
+
+    __slots__ = ("fields", "name", "names", "namespace", "rule", "site_field", "template_names")
+
+    def __init__(self, rule: IdentifierRule, form_id: str) -> None:
+        self.rule = rule
+        self.name = rule.name
+        self.fields = rule.fields
+        self.site_field = rule.site_field if rule.scope == "site" and rule.site_field else None
+        self.names = ((self.site_field,) if self.site_field else ()) + tuple(rule.fields)
+        self.namespace = ACROSS_FORMS if rule.name in CROSS_FORM_IDENTIFIERS else form_id
+        names = _template_names(rule.template) if rule.template else None
+        # Set when the template reads only the values `claims` chooses, by plain names.
+        self.template_names = names if names is not None and set(names) <= set(self.names) else None
+
+    def claims(self, record: Record, shown: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """(scope, value, key) claimed, as `_claims`; `shown` holds each name's winner."""
+        fields = record.fields
+        chosen: dict[str, Any] = {}
+        for name in self.names:
+            state = fields.get(name)
+            if state is not None and len(state.live) > 1:
+                return _claims(self.rule, record)  # in conflict: every combination
+            value = shown[name]
+            if _blank(value):
+                if name != self.site_field or name in self.fields:
+                    return []  # not complete yet: claims nothing
+                value = ""
+            chosen[name] = value
+        site_field = self.site_field
+        scope = str(chosen[site_field]) if site_field else ""
+        values = [chosen[f] for f in self.fields]
+        key = identifier_key(scope, values)
+        template = self.rule.template
+        if template:
+            try:
+                if self.template_names is not None:
+                    return [(scope, template.format_map(chosen), key)]
+                return [(scope, template.format_map(_Claim(record, chosen)), key)]
+            except (KeyError, ValueError, IndexError):
+                pass  # a template field without a value yet: the plain parts
+        return [(scope, " | ".join([str(v) for v in values]), key)]
+
+    def primary(self, record: Record, shown: dict[str, Any]) -> str | None:
+        """The rule's displayed value, as `_identifier_value`."""
+        parts = [shown[f] for f in self.fields]
+        for part in parts:
+            if _blank(part):
+                return None
+        template = self.rule.template
+        if template:
+            names = self.template_names
+            try:
+                if names is None:
+                    return template.format_map(_Winners(record))
+                return template.format_map({n: shown[n] for n in names if not _blank(shown[n])})
+            except (KeyError, ValueError, IndexError):
+                pass  # a template field without a value yet: fall back to the plain parts
+        return " | ".join([str(p) for p in parts])
+
+
+class _IdentifierPlan:
+    """A form's identifier rules, and every field they read, worked out once."""
+
+    __slots__ = ("form_id", "names", "rules")
+
+    def __init__(self, form: FormDef) -> None:
+        self.form_id = form.id
+        self.rules = tuple(_RulePlan(rule, form.id) for rule in form.identifiers)
+        self.names = tuple(dict.fromkeys(name for rule in self.rules for name in rule.names))
+
+    def shown(self, record: Record) -> dict[str, Any]:
+        """The displayed value (winner) of every field a rule reads."""
+        return {name: _winner(record, name) for name in self.names}
+
+    def rows(self, project: str, record: Record, shown: dict[str, Any]) -> list[st.IdentifierRow]:
+        """As `identifier_rows`."""
+        if record.retracted:
+            return []
+        return [
+            st.IdentifierRow(
+                project=project,
+                form_id=rule.namespace,
+                name=rule.name,
+                scope=scope,
+                value=value,
+                record_id=record.id,
+                key=key,
+            )
+            for rule in self.rules
+            for scope, value, key in rule.claims(record, shown)
+        ]
+
+    def primary(self, record: Record, shown: dict[str, Any]) -> str | None:
+        """As `primary_identifier`."""
+        for rule in self.rules:
+            value = rule.primary(record, shown)
+            if value is not None:
+                return value
+        return None
+
+
+_PLANS: dict[int, tuple[FormDef, _IdentifierPlan]] = {}
+_PLANS_LIMIT = 512
+
+
+def _identifier_plan(form: FormDef) -> _IdentifierPlan:
+    """The identifier plan of a form (cached by identity: forms are immutable)."""
+    cached = _PLANS.get(id(form))
+    if cached is not None and cached[0] is form:
+        return cached[1]
+    if len(_PLANS) >= _PLANS_LIMIT:
+        _PLANS.clear()
+    plan = _IdentifierPlan(form)
+    _PLANS[id(form)] = (form, plan)
+    return plan
+
+
 def identifier_rows(project: str, form: FormDef, record: Record) -> list[st.IdentifierRow]:
     """Every identifier the record claims: per rule, its displayed value, then any other
     combination of live values of fields in conflict (so no duplicate hides behind one)."""
-    if record.retracted:
-        return []
-    out: list[st.IdentifierRow] = []
-    for rule in form.identifiers:
-        namespace = ACROSS_FORMS if rule.name in CROSS_FORM_IDENTIFIERS else form.id
-        for scope, value, key in _claims(rule, record):
-            out.append(
-                st.IdentifierRow(
-                    project=project,
-                    form_id=namespace,
-                    name=rule.name,
-                    scope=scope,
-                    value=value,
-                    record_id=record.id,
-                    key=key,
-                )
-            )
-    return out
+    plan = _identifier_plan(form)
+    return plan.rows(project, record, plan.shown(record))
 
 
 def primary_identifier(form: FormDef, record: Record) -> str | None:
     """The first complete identifier's value, shown in lists (None when not set yet)."""
-    for rule in form.identifiers:
-        value = _identifier_value(rule, record)
-        if value is not None:
-            return value
-    return None
+    plan = _identifier_plan(form)
+    return plan.primary(record, plan.shown(record))
 
 
 def point(form: FormDef, record: Record) -> tuple[float, float] | None:
@@ -259,11 +386,12 @@ def _record_row(
 class _FormPlan:
     """What `_write` needs of one form, worked out once per batch rather than per record."""
 
-    __slots__ = ("form", "located")
+    __slots__ = ("form", "identifiers", "located")
 
     def __init__(self, form: FormDef) -> None:
         self.form = form
         self.located = _located(form)
+        self.identifiers = _identifier_plan(form)
 
 
 def _write(
@@ -284,10 +412,10 @@ def _write(
         if plan is None:
             plan = plans[record.form] = _FormPlan(_form(forms, record.form))
         form = plan.form
-        found = identifier_rows(project, form, record)
-        primary = primary_identifier(form, record)
+        shown = plan.identifiers.shown(record)
+        primary = plan.identifiers.primary(record, shown)
         rows.append(_record_row(project, form, record, cursor, now_ms, primary))
-        idents.extend(found)
+        idents.extend(plan.identifiers.rows(project, record, shown))
         where = _first_point(plan.located, record)
         points.append((record.id, *where) if where else (record.id, None, None))
     st.upsert_records(conn, rows)

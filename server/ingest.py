@@ -139,7 +139,7 @@ def _signer(conn: Any, device_id: str) -> sealed.SignerInfo | None:
     )
 
 
-class _Decoded(msgspec.Struct):
+class _Decoded(msgspec.Struct, gc=False):
     index: int
     raw: bytes
     op: op_types.Op | None

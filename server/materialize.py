@@ -102,10 +102,12 @@ def identifier_key(scope: Any, values: Sequence[Any]) -> str:
     law 7), so ``"b017 "`` clashes with ``"B017"``: a false alarm is visible and cheap, a
     missed duplicate is silent.
     """
-    return "\x1f".join(_fold(str(v)) for v in (scope, *values))
+    return "\x1f".join([_fold(str(v)) for v in (scope, *values)])
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # NFKC leaves ASCII as it is, and folds its case as lower() does
+        return text.strip().lower()
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 

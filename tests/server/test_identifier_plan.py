@@ -4,11 +4,13 @@
 with a rebuild, so the shortcut `_write` takes (values read once per record, a template
 of plain names applied to a plain dict, no combinations when no field is in conflict)
 must agree with `_claims` and `_identifier_value` for any values, blanks, conflicts and
-template, including templates a checked form would refuse.
+template, including templates a checked form would refuse. The folding that keys
+identifiers takes a shortcut for ASCII text that must equal NFKC + strip + casefold.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from hypothesis import given, settings
@@ -172,3 +174,15 @@ def _aliases(form: FormDef) -> dict[str, str]:
         for name in (*rule.fields, *((rule.site_field,) if rule.site_field else ()))
     )
     return {name: NAMES[i % len(NAMES)] for i, name in enumerate(read)}
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=12) | st.text(max_size=6))
+def test_the_ascii_shortcut_folds_as_the_definition(text: str) -> None:
+    assert materialize._fold(text) == unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def test_every_ascii_character_folds_as_the_definition() -> None:
+    for code in range(128):
+        text = f" {chr(code)}x{chr(code)} "
+        assert materialize._fold(text) == unicodedata.normalize("NFKC", text).strip().casefold()

@@ -441,25 +441,32 @@ def materialize_rows(
     """
     if not ops:
         return
-    by_record: dict[str, list[tuple[int, Op, bool]]] = {}
-    for i, (op, row) in enumerate(ops):
-        by_record.setdefault(op.record_id, []).append((first_cursor + i, op, row.clock_suspect))
+    # Records in the order their first op arrived; each record's ops are applied in
+    # arrival order (records are independent, so interleaving them changes nothing).
+    # No per-record list of ops: most records get one, and ten thousand small lists
+    # would only give the cyclic GC more to scan.
+    current: dict[str, Record | None] = dict.fromkeys(op.record_id for op, _ in ops)
     if stored is None:
-        stored = st.load_states(conn, sorted(by_record))
+        stored = st.load_states(conn, sorted(current))
     else:
-        missing = sorted(r for r in by_record if r not in stored)
+        missing = sorted(r for r in current if r not in stored)
         stored = {**stored, **st.load_states(conn, missing)} if missing else stored
-    updated: list[tuple[Record, int]] = []
     new: set[str] = set()
-    for record_id, items in by_record.items():
+    for record_id in current:
         stored_row = stored.get(record_id)
         if stored_row is None:
             new.add(record_id)  # no identifier or point rows yet: nothing to replace
-        record = decode_record(stored_row.state) if stored_row is not None else None
-        for _cursor, op, suspect in items:
-            record = merge.apply(record, op, suspect=suspect)
+        else:
+            current[record_id] = decode_record(stored_row.state)
+    last: dict[str, int] = {}
+    for i, (op, row) in enumerate(ops):
+        record_id = op.record_id
+        current[record_id] = merge.apply(current[record_id], op, suspect=row.clock_suspect)
+        last[record_id] = first_cursor + i
+    updated: list[tuple[Record, int]] = []
+    for record_id, record in current.items():
         assert record is not None
-        updated.append((record, items[-1][0]))
+        updated.append((record, last[record_id]))
     _write(conn, forms, project, updated, now_ms, new)
 
 

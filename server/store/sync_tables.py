@@ -31,8 +31,12 @@ class BatchRow(msgspec.Struct, frozen=True, kw_only=True):
     receipt: bytes
 
 
-class OpRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One op to store; `op` is its msgpack encoding, kept byte for byte."""
+class OpRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One op to store; `op` is its msgpack encoding, kept byte for byte.
+
+    `gc=False`: it holds only strings, numbers and bytes, and a tuple holding it (ingest
+    pairs each op with its row) can then be left out of the cyclic GC too.
+    """
 
     project: str
     record_id: str

@@ -20,7 +20,7 @@ from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField, IdentifierRule
 from server.store import sync_tables as st
 from sync import merge
-from sync.conflicts import conflicts
+from sync.conflicts import conflict_count as count_conflicts
 from sync.ops import Op
 from sync.record import Record
 
@@ -64,7 +64,7 @@ def _winner(record: Record, name: str) -> Any:
 
 def conflict_count(record: Record) -> int:
     """How many open conflicts the record has."""
-    return len(conflicts(record))
+    return count_conflicts(record)
 
 
 class _Winners(dict[str, Any]):

@@ -19,7 +19,7 @@ import msgspec
 
 from sync.record import Conflict, ConflictValue, FieldState, ItemState, Record, Write
 
-__all__ = ["conflicts", "iter_writes", "ordered_items"]
+__all__ = ["conflict_count", "conflicts", "iter_writes", "ordered_items"]
 
 _VALUE_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -72,6 +72,16 @@ def conflicts(record: Record) -> tuple[Conflict, ...]:
         sides = record.retraction.live + record.retraction_contest
         out.append(_conflict(record, "retraction", "retracted", sides))
     return tuple(sorted(out, key=lambda c: c.path))
+
+
+def conflict_count(record: Record) -> int:
+    """How many conflicts :func:`conflicts` lists, counted without building them."""
+    count = sum(1 for state in record.fields.values() if state.conflict)
+    for members in record.items.values():
+        for item in members.values():
+            count += sum(1 for state in item.fields.values() if state.conflict)
+            count += item.flagged
+    return count + record.retraction_conflict
 
 
 def iter_writes(record: Record) -> Iterator[tuple[str, Write]]:

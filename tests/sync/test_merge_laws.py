@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from sync import canonical, register, vv
 from sync.clock import HybridClock
+from sync.conflicts import conflict_count
 from sync.merge import apply, conflicts, iter_writes, materialize
 from sync.ops import (
     Create,
@@ -404,6 +405,7 @@ def test_an_item_removed_concurrently_with_an_edit_stays_present_and_flagged(
     item = record.items["inventory"][item_id]
     assert item.present and item.flagged
     assert any(c.path == f"inventory[{item_id}]" for c in conflicts(record))
+    assert conflict_count(record) == len(conflicts(record))
     _flagged_item_cases(ops, record)
 
 
@@ -418,6 +420,7 @@ def test_a_record_retracted_concurrently_with_an_edit_stays_live_and_flagged(
     record = materialize(sim.all_ops())
     assert not record.retracted and record.retraction_conflict
     assert [c.kind for c in conflicts(record)].count("retraction") == 1
+    assert conflict_count(record) == len(conflicts(record))
     for device in DEVICES:  # tab-b retracts again, having seen every edit
         sim.sync(device)
     sim.sync("tab-b")
@@ -442,3 +445,20 @@ def test_skewing_one_actors_clock_by_days_changes_only_the_display_winner(
         assert a.conflict == b.conflict
     assert plain.retracted == skew.retracted
     assert [c.path for c in conflicts(plain)] == [c.path for c in conflicts(skew)]
+
+
+@SETTINGS
+@given(script=steps)
+def test_the_conflict_count_is_the_number_of_conflicts_listed(
+    script: list[tuple[int, int, int, int]],
+) -> None:
+    sim = simulate([*script, (0, 4, 1, 0), (0, 8, 0, 0), (1, 8, 0, 0)])
+    record = materialize(sim.all_ops())
+    assert conflict_count(record) == len(conflicts(record))
+    # Both devices know an item, then give one of its fields different values at once.
+    _, item_id = next(i for i in sim.items("tab-a") if i[1].endswith(f"-{sim.counter['tab-a']}"))
+    sim._op(ItemEdit, "tab-a", group="inventory", item_id=item_id, fields={"code": "L-femur"})
+    sim._op(ItemEdit, "tab-b", group="inventory", item_id=item_id, fields={"code": "R-femur"})
+    record = materialize(sim.all_ops())
+    assert any(c.path.endswith(".code") for c in conflicts(record))
+    assert conflict_count(record) == len(conflicts(record))

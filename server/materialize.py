@@ -35,6 +35,10 @@ _STATE_FORMAT_KEY = "record_state_format"
 # tamper-evident seal number names one physical seal, whether it closes a DNA sample, a
 # body bag or an effects bag (FORMS.md §4). Their rows share the namespace ACROSS_FORMS.
 CROSS_FORM_IDENTIFIERS = frozenset({"seal_no"})
+# What applying an identifier template can raise on values it does not fit (a field with no
+# value yet, a format spec such as `{n:03d}` given text, an attribute or index that is not
+# there): the identifier is then its fields' values joined, never a failed batch.
+_TEMPLATE_ERRORS = (KeyError, ValueError, IndexError, TypeError, AttributeError)
 ACROSS_FORMS = "*"
 
 _RECORD_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
@@ -89,7 +93,7 @@ def _identifier_value(rule: IdentifierRule, record: Record) -> str | None:
     if rule.template:
         try:
             return rule.template.format_map(_Winners(record))
-        except (KeyError, ValueError, IndexError):
+        except _TEMPLATE_ERRORS:
             pass  # a template field without a value yet: fall back to the plain parts
     return " | ".join(str(parts[f]) for f in rule.fields)
 
@@ -165,7 +169,7 @@ def _render(rule: IdentifierRule, record: Record, chosen: dict[str, Any]) -> str
     if rule.template:
         try:
             return rule.template.format_map(_Claim(record, chosen))
-        except (KeyError, ValueError, IndexError):
+        except _TEMPLATE_ERRORS:
             pass  # a template field without a value yet: the plain parts
     return " | ".join(str(chosen[f]) for f in rule.fields)
 
@@ -236,7 +240,7 @@ class _RulePlan:
                 if self.template_names is not None:
                     return [(scope, template.format_map(chosen), key)]
                 return [(scope, template.format_map(_Claim(record, chosen)), key)]
-            except (KeyError, ValueError, IndexError):
+            except _TEMPLATE_ERRORS:
                 pass  # a template field without a value yet: the plain parts
         return [(scope, " | ".join([str(v) for v in values]), key)]
 
@@ -253,7 +257,7 @@ class _RulePlan:
                 if names is None:
                     return template.format_map(_Winners(record))
                 return template.format_map({n: shown[n] for n in names if not _blank(shown[n])})
-            except (KeyError, ValueError, IndexError):
+            except _TEMPLATE_ERRORS:
                 pass  # a template field without a value yet: fall back to the plain parts
         return " | ".join([str(p) for p in parts])
 

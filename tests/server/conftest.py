@@ -15,6 +15,7 @@ from server.app import create_app
 from server.config import load_config
 from server.datadir import DataDir, open_data_dir
 from sync.client import Device
+from tests.examples import GRAVE
 
 PROJECT = "AZ-DASHALTI"
 BASE = "http://testserver.local"
@@ -74,3 +75,18 @@ def make_device(
     yield make
     for device in made:
         device.close()
+
+
+@pytest.fixture
+def synced(data: DataDir, make_device: Callable[[str], Device]) -> DataDir:
+    """A data directory with two devices' records, a conflict and a pull."""
+    a, b = make_device("a"), make_device("b")
+    grave = a.new("site_grave", GRAVE)
+    a.push()
+    b.pull()
+    a.edit(grave, {"max_depth_m": 2.0})
+    b.edit(grave, {"max_depth_m": 2.2})
+    b.new("site_grave", {**GRAVE, "site_code": "DSH-02"})
+    a.push()
+    b.push()
+    return data

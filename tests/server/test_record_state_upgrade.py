@@ -12,26 +12,10 @@ from server.datadir import DataDir, open_data_dir
 from server.materialize import decode_record
 from server.verify import verify
 from sync.client import Device
-from tests.examples import GRAVE
 
 MakeDevice = Callable[[str], Device]
 
 _ROWS = "SELECT record_id, state, updated_cursor, updated_at_ms FROM records ORDER BY record_id"
-
-
-@pytest.fixture
-def synced(data: DataDir, make_device: MakeDevice) -> DataDir:
-    """Two devices' records, with a conflict on the grave's depth."""
-    a, b = make_device("a"), make_device("b")
-    grave = a.new("site_grave", GRAVE)
-    a.push()
-    b.pull()
-    a.edit(grave, {"max_depth_m": 2.0})
-    b.edit(grave, {"max_depth_m": 2.2})
-    b.new("site_grave", {**GRAVE, "site_code": "DSH-02"})
-    a.push()
-    b.push()
-    return data
 
 
 def _age_the_states(data: DataDir) -> list[tuple[object, ...]]:

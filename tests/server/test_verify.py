@@ -11,24 +11,8 @@ from server.cli import main
 from server.datadir import DataDir
 from server.verify import verify
 from sync.client import Device
-from tests.examples import GRAVE
 
 MakeDevice = Callable[[str], Device]
-
-
-@pytest.fixture
-def synced(data: DataDir, make_device: MakeDevice) -> DataDir:
-    """A data directory with two devices' records, a conflict and a pull."""
-    a, b = make_device("a"), make_device("b")
-    grave = a.new("site_grave", GRAVE)
-    a.push()
-    b.pull()
-    a.edit(grave, {"max_depth_m": 2.0})
-    b.edit(grave, {"max_depth_m": 2.2})
-    b.new("site_grave", {**GRAVE, "site_code": "DSH-02"})
-    a.push()
-    b.push()
-    return data
 
 
 def _raw(data: DataDir) -> sqlite3.Connection:

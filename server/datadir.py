@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,8 +104,13 @@ def _initialise(path: Path) -> DataDir:
     )
 
 
-def open_data_dir(path: Path, *, create: bool) -> DataDir:
-    """Open a data directory; with `create`, make a new one where there is none."""
+def open_data_dir(
+    path: Path, *, create: bool, progress: Callable[[str], None] | None = None
+) -> DataDir:
+    """Open a data directory; with `create`, make a new one where there is none.
+
+    `progress` hears about long work on opening (rebuilding records after an upgrade).
+    """
     path = Path(path)
     if not (path / MARKER).exists():
         leftovers = {p.name for p in path.iterdir()} if path.is_dir() else set()
@@ -143,7 +149,7 @@ def open_data_dir(path: Path, *, create: bool) -> DataDir:
         current = record_states_current(conn)
     if not current:
         with store.write() as conn:
-            rebuilt = refresh_record_states(conn, forms, now_ms())
+            rebuilt = refresh_record_states(conn, forms, now_ms(), progress)
     return DataDir(
         path=path,
         instance_id=str(marker["instance_id"]),

@@ -8,10 +8,11 @@ same from nothing, for `cairn verify`.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import string
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -510,19 +511,54 @@ def record_states_current(conn: sqlite3.Connection) -> bool:
     return st.get_meta(conn, _STATE_FORMAT_KEY) == RECORD_STATE_FORMAT
 
 
-def refresh_record_states(conn: sqlite3.Connection, forms: FormLibrary, now_ms: int) -> int | None:
+REBUILD_CHUNK = 5_000  # records merged and written at a time when states are rebuilt
+
+
+def _records_from(
+    ops: Iterable[tuple[int, str, str, bytes, bool]],
+) -> Iterator[tuple[str, Record, int]]:
+    """(project, record, last cursor) for each record, from its ops given record by record."""
+    for _record_id, rows in itertools.groupby(ops, key=lambda row: row[2]):
+        items = [
+            (cursor, project, _OP_DECODER.decode(blob), suspect)
+            for cursor, project, _, blob, suspect in rows
+        ]
+        suspects = {(op.dot.actor, op.dot.counter) for _, _, op, s in items if s}
+        record = merge.materialize([op for _, _, op, _ in items], suspect=suspects)
+        yield items[-1][1], record, items[-1][0]
+
+
+def refresh_record_states(
+    conn: sqlite3.Connection,
+    forms: FormLibrary,
+    now_ms: int,
+    progress: Callable[[str], None] | None = None,
+) -> int | None:
     """Rebuild every record from its ops if the stored states are in another layout.
 
     Returns how many records were rebuilt, or None when the states were already current.
     Runs in the caller's write transaction: a crash half-way leaves the old states and
-    the next open simply tries again. Each record keeps its last-updated time.
+    the next open simply tries again. Records are rebuilt a chunk at a time (memory does
+    not grow with the project) and each keeps its last-updated time.
     """
     if record_states_current(conn):
         return None
-    times = st.updated_times(conn)
-    rebuilt = rebuild(forms, st.all_ops(conn))
+    say = progress or (lambda _msg: None)
+    say(f"rebuilding records from {st.count_ops(conn):,} ops: the stored layout changed")
+    st.keep_updated_times(conn)
     st.clear_materialized(conn)
-    write_rebuilt(conn, forms, rebuilt, now_ms)
-    st.restore_updated_times(conn, times)
+    done = 0
+    chunk: dict[str, tuple[str, Record, int]] = {}
+    for project, record, cursor in _records_from(st.ops_by_record(conn)):
+        chunk[record.id] = (project, record, cursor)
+        if len(chunk) == REBUILD_CHUNK:
+            write_rebuilt(conn, forms, chunk, now_ms)
+            done += len(chunk)
+            chunk = {}
+            if done % (REBUILD_CHUNK * 10) == 0:
+                say(f"rebuilt {done:,} records")
+    write_rebuilt(conn, forms, chunk, now_ms)
+    done += len(chunk)
+    st.restore_updated_times(conn)
     st.set_meta(conn, _STATE_FORMAT_KEY, RECORD_STATE_FORMAT)
-    return len(rebuilt)
+    return done

@@ -33,9 +33,13 @@ def open_data(args: argparse.Namespace, *, create: bool = False) -> DataDir:
 
     path = resolve_data_dir(args.data)
     try:
-        return open_data_dir(path, create=create)
+        return open_data_dir(path, create=create, progress=_say)
     except CairnServerError as exc:
         raise CommandError(exc.message) from exc
+
+
+def _say(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
 
 
 @contextmanager

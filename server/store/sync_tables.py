@@ -421,14 +421,32 @@ def all_ops(conn: sqlite3.Connection) -> list[tuple[int, str, str, bytes, bool]]
     return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
 
-def updated_times(conn: sqlite3.Connection) -> dict[str, int]:
-    """Record id → when its consolidated row last changed (kept across a rebuild)."""
-    return dict(conn.execute("SELECT record_id, updated_at_ms FROM records"))
-
-
-def restore_updated_times(conn: sqlite3.Connection, times: dict[str, int]) -> None:
-    """Put back the update times `updated_times` read before a rebuild."""
-    conn.executemany(
-        "UPDATE records SET updated_at_ms = ? WHERE record_id = ?",
-        [(at, record_id) for record_id, at in times.items()],
+def ops_by_record(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, bytes, bool]]:
+    """Every stored op as `all_ops` gives it, record by record (each in cursor order)."""
+    rows = conn.execute(
+        "SELECT cursor, project, record_id, op, clock_suspect FROM ops ORDER BY record_id, cursor"
     )
+    for r in rows:
+        yield r[0], r[1], r[2], r[3], bool(r[4])
+
+
+def count_ops(conn: sqlite3.Connection) -> int:
+    """How many ops are stored."""
+    return int(conn.execute("SELECT COUNT(*) FROM ops").fetchone()[0])
+
+
+def keep_updated_times(conn: sqlite3.Connection) -> None:
+    """Note each record's last-updated time (in a temporary table) before a rebuild."""
+    conn.execute("DROP TABLE IF EXISTS temp.kept_times")
+    conn.execute(
+        "CREATE TEMP TABLE kept_times AS SELECT record_id, updated_at_ms FROM main.records"
+    )
+
+
+def restore_updated_times(conn: sqlite3.Connection) -> None:
+    """Put back the times `keep_updated_times` noted, for the records that had one."""
+    conn.execute(
+        "UPDATE main.records SET updated_at_ms = k.updated_at_ms"
+        " FROM temp.kept_times AS k WHERE k.record_id = records.record_id"
+    )
+    conn.execute("DROP TABLE temp.kept_times")

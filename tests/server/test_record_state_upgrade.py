@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from server import materialize
 from server.cli import main
 from server.datadir import DataDir, open_data_dir
 from server.materialize import decode_record
@@ -21,6 +22,8 @@ _ROWS = "SELECT record_id, state, updated_cursor, updated_at_ms FROM records ORD
 def _age_the_states(data: DataDir) -> list[tuple[object, ...]]:
     """Make the states unreadable, as an older release's layout is; return the originals."""
     conn = sqlite3.connect(data.path / "cairn.db", isolation_level=None)
+    # Last-updated times from long ago, so keeping them is not a coincidence of the clock.
+    conn.execute("UPDATE records SET updated_at_ms = 1000000 + rowid")
     before = conn.execute(_ROWS).fetchall()
     conn.execute("UPDATE records SET state = X'93a36f6c64a56c61796f7574c0'")
     conn.execute("DELETE FROM meta WHERE key = 'record_state_format'")
@@ -29,12 +32,18 @@ def _age_the_states(data: DataDir) -> list[tuple[object, ...]]:
     return before
 
 
-def test_old_states_are_rebuilt_from_the_ops_on_open(synced: DataDir) -> None:
+@pytest.mark.parametrize("chunk", [1, 5_000])
+def test_old_states_are_rebuilt_from_the_ops_on_open(
+    synced: DataDir, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(materialize, "REBUILD_CHUNK", chunk)  # one record at a time, or all
     before = _age_the_states(synced)
 
-    reopened = open_data_dir(synced.path, create=False)
+    said: list[str] = []
+    reopened = open_data_dir(synced.path, create=False, progress=said.append)
     try:
         assert reopened.rebuilt_records == 2
+        assert said[0].startswith("rebuilding records from 4 ops")
         after = reopened.store.reader().execute(_ROWS).fetchall()
         assert after == before  # same states, cursors, and last-updated times
         assert all(decode_record(row[1]).fields for row in after)

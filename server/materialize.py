@@ -475,23 +475,6 @@ def materialize_rows(
     _write(conn, forms, project, updated, now_ms, new)
 
 
-def rebuild(
-    forms: FormLibrary, ops: Iterable[tuple[int, str, str, bytes, bool]]
-) -> dict[str, tuple[str, Record, int]]:
-    """Records from scratch, from (cursor, project, record id, op bytes, suspect) rows."""
-    grouped: dict[str, tuple[str, list[tuple[Op, bool]], int]] = {}
-    for cursor, project, record_id, blob, suspect in ops:
-        entry = grouped.setdefault(record_id, (project, [], cursor))
-        entry[1].append((_OP_DECODER.decode(blob), suspect))
-        grouped[record_id] = (entry[0], entry[1], cursor)
-    out: dict[str, tuple[str, Record, int]] = {}
-    for record_id, (project, items, cursor) in grouped.items():
-        suspects = {(op.dot.actor, op.dot.counter) for op, s in items if s}
-        record = merge.materialize([op for op, _ in items], suspect=suspects)
-        out[record_id] = (project, record, cursor)
-    return out
-
-
 def write_rebuilt(
     conn: sqlite3.Connection,
     forms: FormLibrary,
@@ -528,6 +511,29 @@ def _records_from(
         yield items[-1][1], record, items[-1][0]
 
 
+def rebuild_into(
+    out: sqlite3.Connection,
+    forms: FormLibrary,
+    ops: Iterable[tuple[int, str, str, bytes, bool]],
+    now_ms: int,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Write records rebuilt from ops given record by record (`st.ops_by_record`) into
+    empty materialized tables, a chunk at a time; return how many records."""
+    done = 0
+    chunk: dict[str, tuple[str, Record, int]] = {}
+    for project, record, cursor in _records_from(ops):
+        chunk[record.id] = (project, record, cursor)
+        if len(chunk) == REBUILD_CHUNK:
+            write_rebuilt(out, forms, chunk, now_ms)
+            done += len(chunk)
+            chunk = {}
+            if progress and done % (REBUILD_CHUNK * 10) == 0:
+                progress(f"rebuilt {done:,} records")
+    write_rebuilt(out, forms, chunk, now_ms)
+    return done + len(chunk)
+
+
 def refresh_record_states(
     conn: sqlite3.Connection,
     forms: FormLibrary,
@@ -547,18 +553,7 @@ def refresh_record_states(
     say(f"rebuilding records from {st.count_ops(conn):,} ops: the stored layout changed")
     st.keep_updated_times(conn)
     st.clear_materialized(conn)
-    done = 0
-    chunk: dict[str, tuple[str, Record, int]] = {}
-    for project, record, cursor in _records_from(st.ops_by_record(conn)):
-        chunk[record.id] = (project, record, cursor)
-        if len(chunk) == REBUILD_CHUNK:
-            write_rebuilt(conn, forms, chunk, now_ms)
-            done += len(chunk)
-            chunk = {}
-            if done % (REBUILD_CHUNK * 10) == 0:
-                say(f"rebuilt {done:,} records")
-    write_rebuilt(conn, forms, chunk, now_ms)
-    done += len(chunk)
+    done = rebuild_into(conn, forms, st.ops_by_record(conn), now_ms, say)
     st.restore_updated_times(conn)
     st.set_meta(conn, _STATE_FORMAT_KEY, RECORD_STATE_FORMAT)
     return done

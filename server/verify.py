@@ -14,14 +14,14 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import msgspec
 
 from forms.library import FormLibrary
 from server.audit import verify_chain
-from server.materialize import rebuild, write_rebuilt
+from server.materialize import rebuild_into
 from server.store import Store, audit_log
 from server.store import admin as admin_rows
 from server.store import sync_tables as st
@@ -88,47 +88,62 @@ def _check_batches(conn: sqlite3.Connection, keys: ServerKeys, report: VerifyRep
             report.problems.append(f"{where}: {exc}")
 
 
-def _check_materialized(conn: sqlite3.Connection, forms: FormLibrary, report: VerifyReport) -> None:
-    ops = st.all_ops(conn)
-    report.ops = len(ops)
-    rebuilt = rebuild(forms, ops)
+# How rows of each compared table are named in a report: the columns that identify one,
+# in the order the table's query sorts them.
+RowKey = Callable[[tuple[object, ...]], tuple[str, ...]]
+_ROW_KEYS: dict[str, RowKey] = {
+    "records": lambda row: (str(row[0]),),
+    "identifiers": lambda row: (str(row[5]), str(row[2]), str(row[6])),  # record, rule, key
+    "points": lambda row: (str(row[0]),),
+}
+
+
+def _check_materialized(
+    conn: sqlite3.Connection, forms: FormLibrary, report: VerifyReport, say: Progress
+) -> None:
+    report.ops = st.count_ops(conn)
     with tempfile.TemporaryDirectory(prefix="cairn-verify-") as scratch_dir:
         scratch = Store(Path(scratch_dir) / "scratch.db")
         try:
             with scratch.write() as out:
-                write_rebuilt(out, forms, rebuilt, 0)
+                rebuild_into(out, forms, st.ops_by_record(conn), 0, say)
             fresh = scratch.reader()
             for table, sql in _TABLES.items():
-                live_rows = conn.execute(sql).fetchall()
-                new_rows = fresh.execute(sql).fetchall()
+                live = conn.execute(sql)
+                count = _compare(table, live, fresh.execute(sql), _ROW_KEYS[table], report)
                 if table == "records":
-                    report.records = len(live_rows)
-                _compare(table, live_rows, new_rows, report)
+                    report.records = count
         finally:
             scratch.close()
 
 
 def _compare(
     table: str,
-    live: list[tuple[object, ...]],
-    fresh: list[tuple[object, ...]],
+    live: Iterable[tuple[object, ...]],
+    fresh: Iterable[tuple[object, ...]],
+    key: RowKey,
     report: VerifyReport,
-) -> None:
-    live_by = {row[0]: row for row in live} if table != "identifiers" else None
-    if live == fresh:
-        return
-    if live_by is None:
-        report.problems.append(f"{table}: live rows differ from the rebuild")
-        return
-    fresh_by = {row[0]: row for row in fresh}
-    for key in sorted(set(live_by) | set(fresh_by), key=str):
-        if live_by.get(key) != fresh_by.get(key):
-            if key not in fresh_by:
-                report.problems.append(f"{table} {key}: present but no op creates it")
-            elif key not in live_by:
-                report.problems.append(f"{table} {key}: missing from the live table")
-            else:
-                report.problems.append(f"{table} {key}: differs from its rebuild from the ops")
+) -> int:
+    """Walk the live and the rebuilt rows together (both sorted by `key`), one row at a
+    time; report every row that differs, is missing, or has no op behind it; return how
+    many live rows there are."""
+    live_rows, fresh_rows = iter(live), iter(fresh)
+    a, b = next(live_rows, None), next(fresh_rows, None)
+    count = 0
+    while a is not None or b is not None:
+        if a is not None and (b is None or key(a) < key(b)):
+            report.problems.append(f"{table} {' '.join(key(a))}: present but no op creates it")
+            a, count = next(live_rows, None), count + 1
+        elif b is not None and (a is None or key(b) < key(a)):
+            report.problems.append(f"{table} {' '.join(key(b))}: missing from the live table")
+            b = next(fresh_rows, None)
+        else:
+            assert a is not None and b is not None
+            if a != b:
+                name = " ".join(key(a))
+                report.problems.append(f"{table} {name}: differs from its rebuild from the ops")
+            a, b, count = next(live_rows, None), next(fresh_rows, None), count + 1
+    return count
 
 
 def verify(
@@ -143,5 +158,5 @@ def verify(
         say("re-verifying every stored batch")
         _check_batches(conn, keys, report)
         say("rebuilding records from the ops")
-        _check_materialized(conn, forms, report)
+        _check_materialized(conn, forms, report, say)
     return report

@@ -61,6 +61,23 @@ def test_an_edited_audit_entry_is_caught(synced: DataDir) -> None:
 
 def test_a_deleted_materialized_row_is_caught(synced: DataDir) -> None:
     conn = _raw(synced)
+    (record_id,) = conn.execute(
+        "SELECT record_id FROM identifiers WHERE name = 'site_code' AND value = 'DSH-02'"
+    ).fetchone()
     conn.execute("DELETE FROM identifiers WHERE name = 'site_code' AND value = 'DSH-02'")
     report = verify(synced.store, synced.keys, synced.forms)
-    assert any(p.startswith("identifiers") for p in report.problems)
+    assert report.problems == [
+        f"identifiers {record_id} site_code \x1fdsh-02: missing from the live table"
+    ]
+
+
+def test_a_record_no_op_creates_is_caught(synced: DataDir) -> None:
+    conn = _raw(synced)
+    conn.execute(
+        "INSERT INTO records SELECT 'forged-record', project, form_id, form_version, identifier,"
+        " review_state, retracted, conflict_count, updated_cursor, updated_at_ms, state"
+        " FROM records LIMIT 1"
+    )
+    report = verify(synced.store, synced.keys, synced.forms)
+    assert report.problems == ["records forged-record: present but no op creates it"]
+    assert report.records == 3

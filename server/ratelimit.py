@@ -10,8 +10,11 @@ a token, and device routes (signed, not token-based), are not counted.
 Tokens carry 256 random bits, so the limit is not what keeps them safe; it keeps a guesser
 from loading the server, and makes guessing visible in the logs. The table is bounded
 (`max_clients` addresses, the least recently failing dropped first), so a flood of spoofed
-addresses cannot exhaust memory. The address is the TCP peer: behind a reverse proxy
-every client shares the proxy's address, so one guesser there locks out everyone.
+addresses cannot exhaust memory. The address is the client's as uvicorn reports it: the
+TCP peer, or, when the peer is a trusted reverse proxy (`cairn serve
+--forwarded-allow-ips`, default 127.0.0.1), the address the proxy names in
+X-Forwarded-For. Behind a proxy that is not trusted, every client shares the proxy's
+address, so one guesser there locks out everyone.
 """
 
 from __future__ import annotations

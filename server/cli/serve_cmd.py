@@ -15,6 +15,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
     parser.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        metavar="IPS",
+        help="reverse proxies (comma-separated addresses, or *) whose X-Forwarded-For names "
+        "the client, for the failed-login limit and the logs; '' trusts none "
+        "(default: 127.0.0.1, a proxy on this machine)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.set_defaults(func=_serve)
@@ -35,5 +43,12 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"Cairn data directory: {data.path.resolve()}")
         print(f"Listening on http://{args.host}:{args.port}  (API docs: /v1/schema)", flush=True)
         app = create_app(config, data)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            proxy_headers=bool(args.forwarded_allow_ips),
+            forwarded_allow_ips=args.forwarded_allow_ips or None,
+        )
     return 0

@@ -29,8 +29,9 @@ def free_port() -> int:
 class ServerProcess:
     """`cairn serve` in a subprocess: start, kill -9, restart, on one data directory."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.data = data
+        self.extra_args = extra_args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[str] | None = None
@@ -50,6 +51,7 @@ class ServerProcess:
                 str(self.port),
                 "--log-level",
                 "warning",
+                *self.extra_args,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

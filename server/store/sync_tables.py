@@ -413,16 +413,9 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
-def all_ops(conn: sqlite3.Connection) -> list[tuple[int, str, str, bytes, bool]]:
-    """Every stored op as (cursor, project, record id, op bytes, clock suspect), in order."""
-    rows = conn.execute(
-        "SELECT cursor, project, record_id, op, clock_suspect FROM ops ORDER BY cursor"
-    )
-    return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
-
-
 def ops_by_record(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, bytes, bool]]:
-    """Every stored op as `all_ops` gives it, record by record (each in cursor order)."""
+    """Every stored op as (cursor, project, record id, op bytes, clock suspect), record by
+    record (each record's ops in cursor order)."""
     rows = conn.execute(
         "SELECT cursor, project, record_id, op, clock_suspect FROM ops ORDER BY record_id, cursor"
     )

@@ -213,6 +213,9 @@ def _check_scope(form: FormDef, rule: IdentifierRule, at: str, out: list[Problem
     elif rule.site_field is not None:
         text = "site_field applies only with scope = 'site'"
         out.append(problem(f"{at}.site_field", text))
+    if rule.across_forms and rule.scope != "project":
+        text = "an identifier unique across forms has scope 'project'"
+        out.append(problem(f"{at}.across_forms", text))
     if rule.template is not None:
         allowed = set(rule.fields) | ({rule.site_field} if rule.site_field else set())
         try:

@@ -224,6 +224,9 @@ class IdentifierRule(msgspec.Struct, frozen=True, kw_only=True):
     site_field: str | None = None
     # How the identifier text is formed, e.g. "{site_code}-G{grave_no}"; default: fields joined.
     template: str | None = None
+    # Unique across every form of the project that declares a rule of this name, not only
+    # within this form: a seal number names one physical seal, whatever it closes.
+    across_forms: bool = False
     help: str = ""
 
 

@@ -32,15 +32,13 @@ from sync.record import Record
 RECORD_STATE_FORMAT = "4"
 _STATE_FORMAT_KEY = "record_state_format"
 
-# Identifiers unique across every form of a project, not only within their own form: a
-# tamper-evident seal number names one physical seal, whether it closes a DNA sample, a
-# body bag or an effects bag (FORMS.md §4). Their rows share the namespace ACROSS_FORMS.
-CROSS_FORM_IDENTIFIERS = frozenset({"seal_no"})
+# The namespace of identifiers declared unique across forms (`IdentifierRule.across_forms`:
+# seal numbers, FORMS.md §4): their rows share it instead of their form's id.
+ACROSS_FORMS = "*"
 # What applying an identifier template can raise on values it does not fit (a field with no
 # value yet, a format spec such as `{n:03d}` given text, an attribute or index that is not
 # there): the identifier is then its fields' values joined, never a failed batch.
 _TEMPLATE_ERRORS = (KeyError, ValueError, IndexError, TypeError, AttributeError)
-ACROSS_FORMS = "*"
 
 _RECORD_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 _RECORD_DECODER = msgspec.msgpack.Decoder(Record)
@@ -212,7 +210,7 @@ class _RulePlan:
         self.fields = rule.fields
         self.site_field = rule.site_field if rule.scope == "site" and rule.site_field else None
         self.names = ((self.site_field,) if self.site_field else ()) + tuple(rule.fields)
-        self.namespace = ACROSS_FORMS if rule.name in CROSS_FORM_IDENTIFIERS else form_id
+        self.namespace = ACROSS_FORMS if rule.across_forms else form_id
         names = _template_names(rule.template) if rule.template else None
         # Set when the template reads only the values `claims` chooses, by plain names.
         self.template_names = names if names is not None and set(names) <= set(self.names) else None

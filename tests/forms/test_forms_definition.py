@@ -187,6 +187,12 @@ BROKEN = [
         "only with scope",
     ),
     (
+        '[[identifiers]]\nname = "k"\nfields = ["code"]\nscope = "site"\nsite_field = "code"\n'
+        "across_forms = true\n",
+        "identifiers.k.across_forms",
+        "scope 'project'",
+    ),
+    (
         '[[identifiers]]\nname = "k"\nfields = ["code"]\nscope = "region"\n',
         "identifiers.k.scope",
         "Invalid enum value 'region'",

@@ -62,6 +62,7 @@ rules = st.builds(
     scope=st.sampled_from(["project", "site"]),
     site_field=st.sampled_from([None, "", "site", "a"]),
     template=st.sampled_from(TEMPLATES),
+    across_forms=st.booleans(),
 )
 
 
@@ -97,9 +98,7 @@ def _reference_rows(form: FormDef, record: Record) -> list[rows.IdentifierRow]:
         return []
     out = []
     for rule in form.identifiers:
-        namespace = (
-            materialize.ACROSS_FORMS if rule.name in materialize.CROSS_FORM_IDENTIFIERS else form.id
-        )
+        namespace = materialize.ACROSS_FORMS if rule.across_forms else form.id
         for scope, value, key in materialize._claims(rule, record):
             out.append(
                 rows.IdentifierRow(

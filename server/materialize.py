@@ -363,13 +363,6 @@ def review_state(record: Record) -> str:
     return str(value) if value else "received"
 
 
-def record_row(
-    project: str, form: FormDef, record: Record, cursor: int, now_ms: int
-) -> st.RecordRow:
-    """The stored row of a consolidated record."""
-    return _record_row(project, form, record, cursor, now_ms, primary_identifier(form, record))
-
-
 def _record_row(
     project: str, form: FormDef, record: Record, cursor: int, now_ms: int, primary: str | None
 ) -> st.RecordRow:

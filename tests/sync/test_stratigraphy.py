@@ -121,30 +121,26 @@ def test_the_answer_does_not_depend_on_the_order_rows_arrive_in(
     assert check_site(shuffled) == check_site(rows)
 
 
-def _context(actor: str, record: str, context_no: int) -> Op:
-    return Create(
-        dot=Dot(actor=actor, counter=1),
-        record_id=record,
-        form="excavation_context@1",
-        hlc=T0 << 16,
-        context={},
-        wall_time=T0,
-        fields={"context_no": context_no, "site_code": "DSH-01"},
-    )
-
-
-def _relate(actor: str, counter: int, record: str, item: str, relation: str, other: int) -> Op:
-    return ItemAdd(
+def _op(kind: type[Any], actor: str, counter: int, record: str, **kw: Any) -> Op:
+    """An op on an excavation context by one tablet, after its own earlier ops."""
+    return kind(  # type: ignore[no-any-return]
         dot=Dot(actor=actor, counter=counter),
         record_id=record,
         form="excavation_context@1",
         hlc=(T0 + counter) << 16,
-        context={actor: counter - 1},
+        context={actor: counter - 1} if counter > 1 else {},
         wall_time=T0 + counter,
-        group="relationships",
-        item_id=item,
-        fields={"relation": relation, "other_context_no": other},
+        **kw,
     )
+
+
+def _context(actor: str, record: str, context_no: int) -> Op:
+    return _op(Create, actor, 1, record, fields={"context_no": context_no, "site_code": "DSH-01"})
+
+
+def _relate(actor: str, counter: int, record: str, item: str, relation: str, other: int) -> Op:
+    fields = {"relation": relation, "other_context_no": other}
+    return _op(ItemAdd, actor, counter, record, group="relationships", item_id=item, fields=fields)
 
 
 def test_relationships_come_from_merged_records_and_skip_removed_items_and_retractions() -> None:
@@ -153,16 +149,7 @@ def test_relationships_come_from_merged_records_and_skip_removed_items_and_retra
             _context("tab-a", "c3", 3),
             _relate("tab-a", 2, "c3", "i1", "above", 5),
             _relate("tab-a", 3, "c3", "i2", "cuts", 7),
-            ItemRemove(
-                dot=Dot(actor="tab-a", counter=4),
-                record_id="c3",
-                form="excavation_context@1",
-                hlc=(T0 + 4) << 16,
-                context={"tab-a": 3},
-                wall_time=T0 + 4,
-                group="relationships",
-                item_id="i2",
-            ),
+            _op(ItemRemove, "tab-a", 4, "c3", group="relationships", item_id="i2"),
         ]
     )
     five = materialize([_context("tab-b", "c5", 5), _relate("tab-b", 2, "c5", "i9", "above", 3)])
@@ -176,15 +163,7 @@ def test_relationships_come_from_merged_records_and_skip_removed_items_and_retra
         [
             _context("tab-b", "c5", 5),
             _relate("tab-b", 2, "c5", "i9", "above", 3),
-            Retract(
-                dot=Dot(actor="tab-b", counter=3),
-                record_id="c5",
-                form="excavation_context@1",
-                hlc=(T0 + 3) << 16,
-                context={"tab-b": 2},
-                wall_time=T0 + 3,
-                reason="context number voided",
-            ),
+            _op(Retract, "tab-b", 3, "c5", reason="context number voided"),
         ]
     )
     assert list(relationships(retracted)) == []

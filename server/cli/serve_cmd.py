@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 
 from server.cli.common import add_data_option, data_dir
 from server.config import load_config
@@ -17,6 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--forwarded-allow-ips",
         default="127.0.0.1",
+        type=_proxy_addresses,
         metavar="IPS",
         help="reverse proxies (comma-separated addresses, or *) whose X-Forwarded-For names "
         "the client, for the failed-login limit and the logs; '' trusts none "
@@ -26,6 +28,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.set_defaults(func=_serve)
+
+
+def _proxy_addresses(text: str) -> str:
+    """'' , '*' or comma-separated IP addresses or networks (e.g. 10.0.0.0/8)."""
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)"
+            ) from None
+    return text
 
 
 def _serve(args: argparse.Namespace) -> int:

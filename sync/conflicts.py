@@ -17,7 +17,15 @@ from typing import Any, Literal
 
 import msgspec
 
-from sync.record import Conflict, ConflictValue, FieldState, ItemState, Record, Write
+from sync.record import (
+    Conflict,
+    ConflictValue,
+    FieldState,
+    ItemState,
+    KeyConflict,
+    Record,
+    Write,
+)
 
 __all__ = ["conflict_count", "conflicts", "iter_writes", "ordered_items"]
 
@@ -41,7 +49,7 @@ def _side(record: Record, write: Write) -> ConflictValue:
 
 def _conflict(
     record: Record,
-    kind: Literal["field", "item", "retraction"],
+    kind: Literal["field", "item", "retraction", "key"],
     path: str,
     writes: tuple[Write, ...],
 ) -> Conflict:
@@ -71,7 +79,22 @@ def conflicts(record: Record) -> tuple[Conflict, ...]:
     if record.retraction_conflict:
         sides = record.retraction.live + record.retraction_contest
         out.append(_conflict(record, "retraction", "retracted", sides))
+    for key in record.key_conflicts:
+        if not key.resolved:
+            out.append(_key_conflict(record, key))
     return tuple(sorted(out, key=lambda c: c.path))
+
+
+def _key_conflict(record: Record, key: KeyConflict) -> Conflict:
+    """One side per item sharing the key: the op that added it, its value the item id."""
+    members = record.items.get(key.group, {})
+    sides = []
+    for item_id in key.items:
+        item = members[item_id]
+        adds = [w for w in item.presence.history if w.value is True] or list(item.edits)
+        first = min(adds, key=lambda w: (record.entry(w).hlc, w.actor, w.counter))
+        sides.append(_side(record, Write(actor=first.actor, counter=first.counter, value=item_id)))
+    return Conflict(kind="key", path=key.path, values=tuple(sides))
 
 
 def conflict_count(record: Record) -> int:
@@ -81,6 +104,7 @@ def conflict_count(record: Record) -> int:
         for item in members.values():
             count += sum(1 for state in item.fields.values() if state.conflict)
             count += item.flagged
+    count += sum(1 for key in record.key_conflicts if not key.resolved)
     return count + record.retraction_conflict
 
 

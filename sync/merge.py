@@ -40,10 +40,21 @@ from typing import TypeVar
 
 import msgspec
 
-from sync import register
+from sync import laws, register
 from sync.conflicts import conflicts, iter_writes, ordered_items
+from sync.laws import NO_RULES, Rules
 from sync.ops import Create, ItemAdd, ItemEdit, ItemRemove, Op, Patch, Resolve, Retract, Review
-from sync.record import EMPTY, FieldState, ItemState, Log, LogEntry, Record, Write
+from sync.record import (
+    EMPTY,
+    FieldState,
+    ItemState,
+    KeyConflict,
+    Log,
+    LogEntry,
+    Record,
+    Refusal,
+    Write,
+)
 
 __all__ = [
     "DotReuseError",
@@ -206,7 +217,7 @@ def _contest_retraction(record: Record, op: Op) -> Record:
     return replace(record, retraction_contest=contest, retracted=False, retraction_conflict=True)
 
 
-def _log_entry(op: Op, digest: bytes, suspect: bool) -> LogEntry:
+def _log_entry(op: Op, digest: bytes, suspect: bool, refused: bool = False) -> LogEntry:
     return LogEntry(
         kind=_kind(op),
         hlc=op.hlc,
@@ -214,7 +225,7 @@ def _log_entry(op: Op, digest: bytes, suspect: bool) -> LogEntry:
         context=op.context,
         digest=digest,
         suspect=suspect,
-        edit=_is_edit(op),
+        edit=_is_edit(op) and not refused,
         gps=op.gps,
     )
 
@@ -260,18 +271,26 @@ def _fresh(op: Create | Patch, digest: bytes, suspect: bool) -> Record:
     )
 
 
-def apply(record: Record | None, op: Op, *, suspect: bool = False) -> Record:
+def apply(
+    record: Record | None, op: Op, *, suspect: bool = False, rules: Rules = NO_RULES
+) -> Record:
     """Fold one op into ``record`` (None starts a new one) and return the new record.
 
+    ``rules`` are the record's form's write rules and item keys (:mod:`sync.laws`); an op
+    that breaks one is kept in ``record.refused`` and has no other effect.
     Raises :class:`RecordMismatchError` for an op of another record and
     :class:`DotReuseError` for a known dot with different content.
     """
-    if record is None and isinstance(op, Create | Patch):
+    if (
+        record is None
+        and isinstance(op, Create | Patch)
+        and not (rules.groups and laws.local_refusals(rules, op))
+    ):
         return _fresh(op, op_digest(op), suspect)
-    return _apply(record, op, suspect)
+    return _apply(record, op, suspect, rules)
 
 
-def _apply(record: Record | None, op: Op, suspect: bool) -> Record:
+def _apply(record: Record | None, op: Op, suspect: bool, rules: Rules = NO_RULES) -> Record:
     """The general path of :func:`apply`, for any op and any prior state."""
     actor, counter = op.dot.actor, op.dot.counter
     digest = op_digest(op)
@@ -294,8 +313,14 @@ def _apply(record: Record | None, op: Op, suspect: bool) -> Record:
                 entry = replace(seen, suspect=True)
                 return replace(record, log=_with_log(record, actor, counter, entry))
             return record
+    codes = laws.local_refusals(rules, op) if rules is not NO_RULES else ()
+    guarded: list[str] = []
+    if isinstance(op, Create | Patch) and rules.guarded:
+        guarded = sorted(name for name in op.fields if name in rules.guarded)
+        if guarded:
+            codes = tuple(sorted({*codes, *_covered(record, rules, op, guarded)}))
     seen_counter = record.vv.get(actor, 0)
-    log = _with_log(record, actor, counter, _log_entry(op, digest, suspect))
+    log = _with_log(record, actor, counter, _log_entry(op, digest, suspect, bool(codes)))
     meta: dict[str, object] = {
         "form": record.form if op.form == record.form else max(record.form, op.form, key=_form_key),
         "vv": record.vv if seen_counter >= counter else _with_key(record.vv, actor, counter),
@@ -304,20 +329,29 @@ def _apply(record: Record | None, op: Op, suspect: bool) -> Record:
         "op_count": record.op_count + 1,
         "log": log,
     }
+    if codes:
+        values = dict(op.fields) if isinstance(op, Create | Patch) else {}
+        refusal = Refusal(actor=actor, counter=counter, codes=codes, values=values)
+        return replace(record, refused=_with_refusal(record.refused, refusal), **meta)
     if isinstance(op, Create | Patch):  # the common case, in one copy of the record
         fields = _set_fields(record.fields, op.fields, op, log)
         if len(fields) != len(record.fields):
             fields = _sorted(fields)  # a new field name: keep the fields sorted
-        return _contest_retraction(replace(record, fields=fields, **meta), op)
+        record = _contest_retraction(replace(record, fields=fields, **meta), op)
+        return _refuse_followers(record, rules, op, guarded) if guarded else record
     record = replace(record, **meta)
     match op:
         case ItemAdd() | ItemEdit() | ItemRemove():
             record = replace(record, items=_apply_item(record, op, op.group, op.item_id))
+            if op.group in rules.item_keys:
+                record = _with_key_conflicts(record, rules, op.group)
         case Resolve(conflict="retraction", value=value, reason=reason):
             state = register.add(record.retraction, _write(op, value, reason), log)
             return _retraction(record, op, state)
         case Resolve(group=str(group), item_id=str(item_id)):
             record = replace(record, items=_apply_item(record, op, group, item_id))
+            if group in rules.item_keys:
+                record = _with_key_conflicts(record, rules, group)
         case Resolve(field=str(name), value=value, reason=reason):
             fields = _set_fields(record.fields, {name: value}, op, log, reason)
             record = replace(record, fields=_sorted(fields))
@@ -335,15 +369,151 @@ def _sorted(fields: dict[str, FieldState]) -> dict[str, FieldState]:
     return dict(sorted(fields.items()))
 
 
-def materialize(ops: Iterable[Op], *, suspect: Iterable[tuple[str, int]] = ()) -> Record:
+# -- the forensic rules (sync.laws): refusals that do not depend on arrival order ---------
+
+
+def _with_refusal(refused: tuple[Refusal, ...], refusal: Refusal) -> tuple[Refusal, ...]:
+    others = tuple(r for r in refused if (r.actor, r.counter) != (refusal.actor, refusal.counter))
+    return tuple(sorted((*others, refusal), key=lambda r: (r.actor, r.counter)))
+
+
+def _writes_of(record: Record, name: str) -> Iterator[tuple[str, int, object]]:
+    """(actor, counter, value) of every write to a top-level field, refused ones included."""
+    state = record.fields.get(name)
+    if state is not None:
+        for w in state.history:
+            yield w.actor, w.counter, w.value
+    for r in record.refused:
+        if name in r.values:
+            yield r.actor, r.counter, r.values[name]
+
+
+def _covered(record: Record, rules: Rules, op: Create | Patch, names: list[str]) -> set[str]:
+    """Refusal codes for the guarded fields ``op`` writes over a write its author saw."""
+    out: set[str] = set()
+    me = (op.dot.actor, op.dot.counter)
+    for name in names:
+        code = f"{'immutable' if name in rules.immutable else 'append_only_choices'}:{name}"
+        for actor, counter, seen in _writes_of(record, name):
+            saw = (actor, counter) != me and laws.covers(op.context, actor, counter)
+            if saw and laws.violates(rules, name, op.fields[name], seen):
+                out.add(code)
+                break
+    return out
+
+
+def _refuse_followers(record: Record, rules: Rules, op: Create | Patch, names: list[str]) -> Record:
+    """Refuse the ops already here that wrote a guarded field having seen ``op``'s write.
+
+    They arrived first (an old or hostile client sent a later op before an earlier one);
+    refusing them now gives the record that any other arrival order gives.
+    """
+    dot = (op.dot.actor, op.dot.counter)
+    late: dict[tuple[str, int], set[str]] = {}
+    for name in names:
+        for actor, counter, value in _writes_of(record, name):
+            if (actor, counter) == dot:
+                continue
+            entry = record.log[actor][str(counter)]
+            if entry.kind not in ("create", "patch"):
+                continue  # a resolution covers the writes it resolves
+            if laws.covers(entry.context, *dot) and laws.violates(
+                rules, name, value, op.fields[name]
+            ):
+                code = f"{'immutable' if name in rules.immutable else 'append_only_choices'}"
+                late.setdefault((actor, counter), set()).add(f"{code}:{name}")
+    if not late:
+        return record
+    refused = record.refused
+    fields = dict(record.fields)
+    log = record.log
+    for (actor, counter), codes in sorted(late.items()):
+        known = next((r for r in refused if (r.actor, r.counter) == (actor, counter)), None)
+        if known is not None:
+            refusal = replace(known, codes=tuple(sorted({*known.codes, *codes})))
+        else:
+            values: dict[str, object] = {}
+            for name, state in list(fields.items()):
+                if any((w.actor, w.counter) == (actor, counter) for w in state.history):
+                    kept = [w for w in state.history if (w.actor, w.counter) != (actor, counter)]
+                    values[name] = next(
+                        w.value for w in state.history if (w.actor, w.counter) == (actor, counter)
+                    )
+                    fields[name] = register.build(kept, log)
+            entry = replace(log[actor][str(counter)], edit=False)
+            log = _with_key(log, actor, _with_key(log[actor], str(counter), entry))
+            refusal = Refusal(
+                actor=actor, counter=counter, codes=tuple(sorted(codes)), values=values
+            )
+        refused = _with_refusal(refused, refusal)
+    fields = {name: state for name, state in fields.items() if state.history}
+    record = replace(record, fields=fields, log=log, refused=refused)
+    if record.retraction.history:
+        return _retraction(record, op, record.retraction)
+    return record
+
+
+def _add_dots(item: ItemState, log: Log) -> list[Write]:
+    return [
+        w for w in item.presence.history if w.value is True and _entry_kind(log, w) == "item_add"
+    ]
+
+
+def _entry_kind(log: Log, write: Write) -> str:
+    """The kind of the op that made ``write``."""
+    return log[write.actor][str(write.counter)].kind
+
+
+def _with_key_conflicts(record: Record, rules: Rules, group: str) -> Record:
+    """Recompute the key conflicts of one group: present items sharing a declared key."""
+    by_key: dict[bytes, tuple[tuple[object, ...], list[str]]] = {}
+    members = record.items.get(group, {})
+    for item_id, item in members.items():
+        if not item.present:
+            continue
+        values = {n: s.value for n, s in item.fields.items()}
+        key = laws.item_key(rules, group, values)
+        if key is None:
+            continue
+        slot = by_key.setdefault(_DIGEST_ENCODER.encode(key), (key, []))
+        slot[1].append(item_id)
+    found = []
+    log = record.log
+    for _code, (key, ids) in sorted(by_key.items()):
+        if len(ids) < 2:
+            continue
+        adds = [w for i in ids for w in _add_dots(members[i], log)]
+        resolved = any(
+            w.value is True
+            and _entry_kind(log, w) == "resolve"
+            and all(
+                laws.covers(log[w.actor][str(w.counter)].context, a.actor, a.counter) for a in adds
+            )
+            for i in ids
+            for w in members[i].presence.live
+        )
+        found.append(KeyConflict(group=group, key=key, items=tuple(sorted(ids)), resolved=resolved))
+    others = tuple(k for k in record.key_conflicts if k.group != group)
+    merged = tuple(
+        sorted((*others, *found), key=lambda k: (k.group, _DIGEST_ENCODER.encode(k.key)))
+    )
+    if merged == record.key_conflicts:
+        return record
+    return replace(record, key_conflicts=merged)
+
+
+def materialize(
+    ops: Iterable[Op], *, suspect: Iterable[tuple[str, int]] = (), rules: Rules = NO_RULES
+) -> Record:
     """Build the record of ``ops`` (any order, duplicates allowed; at least one op).
 
-    ``suspect`` lists the dots whose stamps were flagged at receipt.
+    ``suspect`` lists the dots whose stamps were flagged at receipt; ``rules`` are the
+    record's form's write rules (:mod:`sync.laws`).
     """
     flagged = frozenset(suspect)
     record: Record | None = None
     for op in ops:
-        record = apply(record, op, suspect=(op.dot.actor, op.dot.counter) in flagged)
+        record = apply(record, op, suspect=(op.dot.actor, op.dot.counter) in flagged, rules=rules)
     if record is None:
         raise MergeError("materialize needs at least one op; a record exists only through ops")
     return record

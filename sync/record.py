@@ -40,9 +40,11 @@ __all__ = [
     "ConflictValue",
     "FieldState",
     "ItemState",
+    "KeyConflict",
     "Log",
     "LogEntry",
     "Record",
+    "Refusal",
     "Write",
     "entry_of",
 ]
@@ -140,6 +142,35 @@ Log = dict[str, dict[str, LogEntry]]
 """A record's log: actor, then decimal counter, to what the record remembers of the op."""
 
 
+class Refusal(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An op the record's rules refuse (:mod:`sync.laws`): it has no effect, but nothing of
+    it is lost: ``values`` keeps the fields a Create or Patch tried to set, ``codes`` says
+    which laws it breaks (``immutable:seal_no``, ``append_only:custody`` ...)."""
+
+    actor: str
+    counter: int
+    codes: tuple[str, ...]
+    values: dict[str, Any] = {}
+
+
+class KeyConflict(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Two or more present items of one group with the same declared key, every one kept.
+
+    ``resolved`` when a supervisor's item resolution confirmed one of them having seen
+    the additions of all of them (a later, unseen item with the key reopens it).
+    """
+
+    group: str
+    key: tuple[Any, ...]
+    items: tuple[str, ...]
+    resolved: bool = False
+
+    @property
+    def path(self) -> str:
+        """How the conflict is named: ``group{key}``, e.g. ``custody{2}``."""
+        return f"{self.group}{{{', '.join(str(v) for v in self.key)}}}"
+
+
 class Record(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The consolidated state of one record: a pure function of its set of ops."""
 
@@ -157,6 +188,8 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     updated_hlc: int = 0
     op_count: int = 0
     log: Log = {}
+    refused: tuple[Refusal, ...] = ()
+    key_conflicts: tuple[KeyConflict, ...] = ()
 
     def entry(self, write: Write) -> LogEntry:
         """The log entry of the op that made ``write``: its kind, stamps, context, GPS fix."""
@@ -183,11 +216,12 @@ class ConflictValue(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class Conflict(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """An open conflict: a field, an item's presence or the record's retraction.
+    """An open conflict: a field, an item's presence, an item key or the retraction.
 
-    ``path`` is ``field``, ``group[item_id].field``, ``group[item_id]`` or ``retracted``.
+    ``path`` is ``field``, ``group[item_id].field``, ``group[item_id]``, ``group{key}``
+    (two items with one key; each side's value is an item id) or ``retracted``.
     """
 
-    kind: Literal["field", "item", "retraction"]
+    kind: Literal["field", "item", "retraction", "key"]
     path: str
     values: tuple[ConflictValue, ...]

@@ -30,8 +30,8 @@ from server.store import admin as admin_rows
 from server.store import audit_log
 from server.store import sync_tables as st
 from sync import errors as crypto_errors
+from sync import laws, sealed
 from sync import ops as op_types
-from sync import sealed
 from sync.clock import is_suspect
 from sync.receipt import Receipt, RefusedOp, sign_receipt
 
@@ -212,7 +212,7 @@ def _store_batch(
             for op, blob in accepted
         ]
         first, last = st.insert_ops(conn, rows) if rows else (0, 0)
-        materialize_rows(
+        ruled = materialize_rows(
             ctx.forms,
             conn,
             device.project,
@@ -258,7 +258,7 @@ def _store_batch(
                 received_at=now,
                 audit_head=entry.hash,
                 missing_seqs=missing,
-                refused=[RefusedOp(index=r.index, reason=r.reason or "refused") for r in refused],
+                refused=_refusals(refused, accepted, ruled, decoded),
                 accepted_ops=len(rows),
             ),
             ctx.keys.signing_key,
@@ -281,6 +281,39 @@ def _store_batch(
         )
         admin_rows.touch_device(conn, device.device_id, routing.seq, now)
     return receipt
+
+
+def _refusals(
+    refused: list[_Decoded],
+    accepted: list[tuple[op_types.Op, bytes]],
+    ruled: dict[tuple[str, int], tuple[str, ...]],
+    decoded: Sequence[_Decoded],
+) -> list[RefusedOp]:
+    """The receipt's list: ops not stored, then stored ops the record's rules refuse."""
+    out = [
+        RefusedOp(
+            index=r.index,
+            reason=r.reason or "refused",
+            code=r.code or "invalid_op",
+            dot=(r.op.dot.actor, r.op.dot.counter) if r.op is not None else None,
+        )
+        for r in refused
+    ]
+    if ruled:
+        index = {(d.op.dot.actor, d.op.dot.counter): d.index for d in decoded if d.op is not None}
+        for op, _ in accepted:
+            dot = (op.dot.actor, op.dot.counter)
+            if dot in ruled:
+                out.append(
+                    RefusedOp(
+                        index=index[dot],
+                        reason=laws.refusal_message(ruled[dot]),
+                        code=ruled[dot][0].partition(":")[0],
+                        dot=dot,
+                        kept=True,
+                    )
+                )
+    return sorted(out, key=lambda r: r.index)
 
 
 def _check_ops(

@@ -17,10 +17,12 @@ from typing import Any
 
 import msgspec
 
+from forms.laws import rules_of
 from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField, IdentifierRule
 from server.store import sync_tables as st
-from sync import merge
+from sync import laws, merge
+from sync import review as sync_review
 from sync.conflicts import conflict_count as count_conflicts
 from sync.ops import Op
 from sync.record import Record
@@ -29,7 +31,7 @@ from sync.record import Record
 # as encoded) and the rows derived from it (identifiers, points). Bump it whenever either
 # changes: a data directory written in another layout has them rebuilt from its ops when
 # it is next opened (ops never change).
-RECORD_STATE_FORMAT = "4"
+RECORD_STATE_FORMAT = "5"
 _STATE_FORMAT_KEY = "record_state_format"
 
 # The namespace of identifiers declared unique across forms (`IdentifierRule.across_forms`:
@@ -58,6 +60,11 @@ def decode_record(state: bytes) -> Record:
 def _form(forms: FormLibrary, ref: str) -> FormDef:
     form: FormDef = forms.resolve(ref)
     return form
+
+
+def record_rules(forms: FormLibrary, ref: str) -> laws.Rules:
+    """The write rules of a record's form (`ref` is any version of it)."""
+    return rules_of(_form(forms, ref))
 
 
 def _winner(record: Record, name: str) -> Any:
@@ -358,9 +365,8 @@ def _first_point(
 
 
 def review_state(record: Record) -> str:
-    """The record's display review state ('received' until a supervisor reviews it)."""
-    value = record.review.value if record.review.live else None
-    return str(value) if value else "received"
+    """The record's display review state (`sync.review`: 'edited' after a late change)."""
+    return sync_review.review_state(record)
 
 
 def _record_row(
@@ -429,14 +435,16 @@ def materialize_rows(
     first_cursor: int,
     now_ms: int,
     stored: dict[str, st.RecordRow] | None = None,
-) -> None:
+) -> dict[tuple[str, int], tuple[str, ...]]:
     """Apply newly stored ops to their records and write the derived rows.
 
     `stored` may hold the records' rows already read in this transaction (ingest reads
-    them to validate); any record it lacks is read here.
+    them to validate); any record it lacks is read here. Returns the dots of the given
+    ops that the records' rules refuse (`sync.laws`: stored as evidence, no effect), with
+    the codes of the laws each breaks.
     """
     if not ops:
-        return
+        return {}
     # Records in the order their first op arrived; each record's ops are applied in
     # arrival order (records are independent, so interleaving them changes nothing).
     # No per-record list of ops: most records get one, and ten thousand small lists
@@ -455,15 +463,28 @@ def materialize_rows(
         else:
             current[record_id] = decode_record(stored_row.state)
     last: dict[str, int] = {}
+    rules: dict[str, laws.Rules] = {}
     for i, (op, row) in enumerate(ops):
         record_id = op.record_id
-        current[record_id] = merge.apply(current[record_id], op, suspect=row.clock_suspect)
+        form_rules = rules.get(op.form)
+        if form_rules is None:
+            form_rules = rules[op.form] = record_rules(forms, op.form)
+        current[record_id] = merge.apply(
+            current[record_id], op, suspect=row.clock_suspect, rules=form_rules
+        )
         last[record_id] = first_cursor + i
     updated: list[tuple[Record, int]] = []
+    refused: dict[tuple[str, int], tuple[str, ...]] = {}
     for record_id, record in current.items():
         assert record is not None
         updated.append((record, last[record_id]))
+        refused.update(((r.actor, r.counter), r.codes) for r in record.refused)
     _write(conn, forms, project, updated, now_ms, new)
+    if not refused:
+        return {}
+    return {
+        dot: refused[dot] for op, _ in ops if (dot := (op.dot.actor, op.dot.counter)) in refused
+    }
 
 
 def write_rebuilt(
@@ -489,7 +510,7 @@ REBUILD_CHUNK = 5_000  # records merged and written at a time when states are re
 
 
 def _records_from(
-    ops: Iterable[tuple[int, str, str, bytes, bool]],
+    forms: FormLibrary, ops: Iterable[tuple[int, str, str, bytes, bool]]
 ) -> Iterator[tuple[str, Record, int]]:
     """(project, record, last cursor) for each record, from its ops given record by record."""
     for _record_id, rows in itertools.groupby(ops, key=lambda row: row[2]):
@@ -498,7 +519,8 @@ def _records_from(
             for cursor, project, _, blob, suspect in rows
         ]
         suspects = {(op.dot.actor, op.dot.counter) for _, _, op, s in items if s}
-        record = merge.materialize([op for _, _, op, _ in items], suspect=suspects)
+        rules = record_rules(forms, items[0][2].form)
+        record = merge.materialize([op for _, _, op, _ in items], suspect=suspects, rules=rules)
         yield items[-1][1], record, items[-1][0]
 
 
@@ -513,7 +535,7 @@ def rebuild_into(
     empty materialized tables, a chunk at a time; return how many records."""
     done = 0
     chunk: dict[str, tuple[str, Record, int]] = {}
-    for project, record, cursor in _records_from(ops):
+    for project, record, cursor in _records_from(forms, ops):
         chunk[record.id] = (project, record, cursor)
         if len(chunk) == REBUILD_CHUNK:
             write_rebuilt(out, forms, chunk, now_ms)

@@ -18,6 +18,8 @@ from typing import Any
 
 import msgspec
 
+from forms.completeness import missing_required
+from forms.laws import rules_of
 from forms.schema import FormDef, RepeatGroup, only_errors
 from forms.validate import validate, validate_item
 from server.auth import Principal
@@ -35,13 +37,17 @@ from sync.record import Record
 
 ACTOR_PREFIX = {"supervisor": "sup", "admin": "adm"}
 # Where a review may go from each state; "received" is only ever the starting state.
+# "edited" is an approved or rejected record changed since (`sync.review`): back in review.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "received": ("has_issues", "approved", "rejected"),
     "has_issues": ("approved", "rejected"),
     "approved": ("has_issues",),
     "rejected": ("has_issues",),
+    "edited": ("has_issues", "approved", "rejected"),
 }
+SETTABLE = ("has_issues", "approved", "rejected")
 NEEDS_COMMENT = ("has_issues", "rejected")
+_KEY_PATH = re.compile(r"^(?P<group>[^\[\]{}.]+)\{(?P<key>[^{}]*)\}$")
 _ITEM_PATH = re.compile(r"^(?P<group>[^\[\].]+)\[(?P<item>[^\[\]]+)\](?:\.(?P<field>[^\[\].]+))?$")
 _FIELD_PATH = re.compile(r"^[^\[\].]+$")
 _ENCODE = msgspec.msgpack.Encoder()
@@ -75,6 +81,13 @@ def parse_path(kind: str, path: str, form: FormDef) -> Target:
     item = _ITEM_PATH.match(path)
     if kind == "retraction" and path == "retracted":
         return Target()
+    key = _KEY_PATH.match(path)
+    if kind == "key" and key is not None:
+        if form.group(key["group"]) is None:
+            raise BadRequest(
+                f"{key['group']!r} is not a repeat group of {form.ref}", code="unknown_path"
+            )
+        return Target(group=key["group"])
     if kind == "field" and _FIELD_PATH.match(path):
         known = form.field(path)
         if known is None or isinstance(known, RepeatGroup):
@@ -91,12 +104,37 @@ def parse_path(kind: str, path: str, form: FormDef) -> Target:
                 f"{item['field']!r} is not a field of group {group.name}", code="unknown_path"
             )
         return Target(field=item["field"], group=item["group"], item_id=item["item"])
-    shapes = {"field": "FIELD or GROUP[ITEM_ID].FIELD", "item": "GROUP[ITEM_ID]"}
+    shapes = {
+        "field": "FIELD or GROUP[ITEM_ID].FIELD",
+        "item": "GROUP[ITEM_ID]",
+        "key": "GROUP{KEY}",
+    }
     raise BadRequest(
         f"path {path!r} does not name a {kind} conflict; use {shapes.get(kind, 'retracted')} "
         "exactly as GET /v1/records/{id} lists it",
         code="bad_path",
     )
+
+
+def _key_resolution(
+    form: FormDef, target: Target, item_id: Any, value: Any, has_value: bool
+) -> tuple[str, Target, bool]:
+    """A key conflict's resolution as the item resolution it is: confirm or remove a row."""
+    keep = True if not has_value else value
+    if not isinstance(keep, bool):
+        raise BadRequest(
+            "a key resolution's value is true (the chosen row stands, every row is kept) or "
+            "false (remove the chosen row)",
+            code="bad_value",
+        )
+    assert target.group is not None
+    if not keep and target.group in rules_of(form).append_only_groups:
+        raise Conflict(
+            f"rows of {target.group} are append-only and are never removed; confirm the row "
+            "that stands ('choose' it, with no 'value') and say why in the reason",
+            code="append_only",
+        )
+    return "item", Target(group=target.group, item_id=str(item_id)), keep
 
 
 def _new_value(form: FormDef, kind: str, target: Target, value: Any) -> Any:
@@ -177,7 +215,14 @@ def resolve(
         raise BadRequest(
             "a resolution needs a reason (why this value is right)", code="reason_required"
         )
-    if (chosen is None) == (not has_value):
+    if kind == "key":
+        if chosen is None:
+            raise BadRequest(
+                "a key conflict is resolved by 'choose': the side (actor, counter) of the row "
+                "that stands; 'value' false also removes that row (not in append-only groups)",
+                code="bad_choice",
+            )
+    elif (chosen is None) == (not has_value):
         raise BadRequest(
             "give exactly one of 'choose' (a live value) or 'value'", code="bad_choice"
         )
@@ -202,9 +247,19 @@ def resolve(
                     f"{chosen[0]}:{chosen[1]} is not a live value of {path!r}; live: {live}",
                     code="not_live",
                 )
-            value = side.value
+            if kind == "key":
+                kind, target, value = _key_resolution(form, target, side.value, value, has_value)
+            else:
+                value = side.value
         else:
             value = _new_value(form, kind, target, value)
+        fixed = rules_of(form).immutable
+        if kind == "field" and target.group is None and target.field in fixed and chosen is None:
+            raise Conflict(
+                f"{target.field} is fixed once written: a resolution keeps one of the "
+                "recorded values ('choose'); record a correction as a new record",
+                code="immutable_field",
+            )
         try:
             op = Resolve(
                 conflict=kind,  # type: ignore[arg-type]
@@ -240,12 +295,46 @@ def resolve(
     )
 
 
+def approval_blockers(
+    ctx: ServerContext, conn: sqlite3.Connection, record: Record
+) -> dict[str, list[str]]:
+    """What stands against approving a record (DESIGN.md law 10), by kind; empty if nothing.
+
+    Open conflicts (field, item, key, retraction) by path; duplicate identifiers as
+    ``name value (also record ID)``; required fields and groups the record lacks.
+    """
+    form = form_of(ctx, record.form)
+    out: dict[str, list[str]] = {}
+    found = [f"{c.kind} {c.path}" for c in conflicts(record)]
+    if found:
+        out["conflicts"] = found
+    dups = [
+        f"{n} {v} (also record {other})"
+        for n, v, other in queries.record_duplicates(conn, record.id)
+    ]
+    if dups:
+        out["duplicate_identifiers"] = dups
+    missing = missing_required(form, record)
+    if missing:
+        out["missing_required"] = missing
+    return out
+
+
 def review(
-    ctx: ServerContext, principal: Principal, record_id: str, state: str, comment: str
+    ctx: ServerContext,
+    principal: Principal,
+    record_id: str,
+    state: str,
+    comment: str,
+    override_reason: str = "",
 ) -> Applied:
-    """Move a record's review state along TRANSITIONS, with a comment, as a Review op."""
-    if state not in TRANSITIONS:
-        raise BadRequest(f"state must be one of {', '.join(TRANSITIONS)}", code="bad_state")
+    """Move a record's review state along TRANSITIONS, with a comment, as a Review op.
+
+    Approving a record with open conflicts, duplicate identifiers or missing required
+    fields is refused (409 naming them) unless ``override_reason`` says why, which is audited.
+    """
+    if state not in SETTABLE:
+        raise BadRequest(f"state must be one of {', '.join(SETTABLE)}", code="bad_state")
     if state in NEEDS_COMMENT and not comment.strip():
         raise BadRequest(f"'{state}' needs a comment saying what is wrong", code="comment_required")
     now = now_ms()
@@ -259,6 +348,17 @@ def review(
                 f"record {record_id} is '{current}'; from there it can go to {allowed}, "
                 f"not '{state}'",
                 code="invalid_transition",
+            )
+        blockers = approval_blockers(ctx, conn, record) if state == "approved" else {}
+        if blockers and not override_reason.strip():
+            named = "; ".join(
+                f"{kind.replace('_', ' ')}: {', '.join(v)}" for kind, v in blockers.items()
+            )
+            raise Conflict(
+                f"record {record_id} cannot be approved as it stands ({named}); resolve these "
+                "first, or approve with an 'override_reason' saying why (it is audited)",
+                code="approval_blocked",
+                **blockers,
             )
         op = Review(
             state=state,  # type: ignore[arg-type]
@@ -279,6 +379,11 @@ def review(
                 "to": state,
                 "comment": comment.strip(),
                 "cursor": cursor,
+                **(
+                    {"override_reason": override_reason.strip(), "overridden": blockers}
+                    if blockers
+                    else {}
+                ),
             },
         )
     return Applied(

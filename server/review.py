@@ -30,7 +30,7 @@ from sync.ops import Op
 from sync.record import Record
 from sync.stratigraphy import Relationship, StratigraphyProblem, check_site, relationships
 
-REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
+REVIEW_STATES = ("received", "has_issues", "approved", "rejected", "edited")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 _CURSOR = msgspec.msgpack.Decoder(tuple[int, str])

@@ -1,24 +1,24 @@
 """Whether the server accepts one op: who wrote it, for which form, with which values.
 
 An op that fails is refused on its own (listed in the receipt, kept in quarantine); the
-rest of its batch is applied. Devices validate with the same `forms` code before they
-store an op, so refusals here mean an old or misbehaving client, never a normal edit.
+rest of its batch is applied. Devices validate with the same `forms` code and the same
+op-local laws (`sync.laws.local_refusals`) before they store an op, so refusals here mean
+an old or misbehaving client, never a normal edit. The laws that depend on what the op's
+author had seen (immutable fields) are decided by the merge itself, in any order
+(`sync.merge`): such an op is stored as evidence and listed as refused.
 """
 
 from __future__ import annotations
 
-import msgspec
-
 from forms.errors import FormError
+from forms.laws import rules_of
 from forms.library import FormLibrary
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
 from server.store import admin as admin_rows
 from server.store import sync_tables as st
+from sync import laws
 from sync import ops as op_types
-from sync.record import Record
-
-_RECORD = msgspec.msgpack.Decoder(Record)
 
 SUPERVISOR_KINDS = (op_types.Resolve, op_types.Review)
 
@@ -34,22 +34,19 @@ def _form(forms: FormLibrary, ref: str) -> FormDef | str:
 
 
 def _values_problem(form: FormDef, op: op_types.Op) -> str | None:
+    codes = laws.local_refusals(rules_of(form), op)
+    if codes:
+        return laws.refusal_message(codes)
     if isinstance(op, op_types.Create | op_types.Patch):  # the common case, first
         problems = validate(form, op.fields, partial=True)
     else:
         match op:
             case op_types.ItemAdd(group=group, fields=fields):
                 problems = validate_item(form, group, fields, partial=True)
-            case op_types.ItemEdit(group=group) | op_types.ItemRemove(group=group):
-                spec = form.group(group)
-                if spec is not None and spec.append_only:
-                    return (
-                        f"{group}: rows of this group are append-only; add a correcting row instead"
-                    )
-                if isinstance(op, op_types.ItemEdit):
-                    problems = validate_item(form, group, op.fields, partial=True)
-                else:
-                    problems = [] if spec is not None else validate_item(form, group, {})
+            case op_types.ItemEdit(group=group, fields=fields):
+                problems = validate_item(form, group, fields, partial=True)
+            case op_types.ItemRemove(group=group):
+                problems = [] if form.group(group) is not None else validate_item(form, group, {})
             case _:
                 problems = []
     if not problems:
@@ -58,25 +55,6 @@ def _values_problem(form: FormDef, op: op_types.Op) -> str | None:
     if not errors:
         return None
     return "; ".join(p.message for p in errors)
-
-
-def _immutable_problem(form: FormDef, op: op_types.Op, existing: st.RecordRow) -> str | None:
-    if not isinstance(op, op_types.Patch):
-        return None
-    locked = [
-        name for name in op.fields if (field := form.field(name)) is not None and field.immutable
-    ]
-    if not locked:
-        return None
-    record = _RECORD.decode(existing.state)
-    for name in locked:
-        state = record.fields.get(name)
-        if state is not None and state.live and state.value != op.fields[name]:
-            return (
-                f"{name}: is fixed once written (it was {state.value!r}); record a "
-                "correction as a new record or ask a supervisor to resolve"
-            )
-    return None
 
 
 def op_problem(
@@ -124,6 +102,4 @@ class OpChecker:
                     f"record {op.record_id} is a {existing.form_id} record, not {form.id}",
                 )
         problem = _values_problem(form, op)
-        if problem is None and existing is not None:
-            problem = _immutable_problem(form, op, existing)
         return None if problem is None else ("invalid_values", problem)

@@ -29,17 +29,20 @@ from typing import Any, Generic, TypeVar, cast
 import httpx
 import msgspec
 
+from forms.completeness import missing_required
+from forms.laws import rules_of
 from forms.library import builtin_library
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
-from sync import merge, ops, wire
+from sync import laws, merge, ops, wire
 from sync.clock import HybridClock, wall_clock_ms
-from sync.device_store import DeviceStore
+from sync.device_store import DeviceStore, PendingBatch
 from sync.errors import CairnCryptoError
 from sync.keys import DeviceKeys
 from sync.receipt import Receipt, verify_receipt
 from sync.record import Record
 from sync.sealed import open_pull, seal_batch
+from sync.view import RecordView, record_view
 
 BATCH_OPS = 5_000
 PULL_LIMIT = 5_000
@@ -67,6 +70,11 @@ class Refused(ClientError):
     """The server refused a request (the server's message is included)."""
 
 
+class RuleRefused(ClientError):
+    """The form's rules refuse the edit (an immutable field, an append-only group); nothing
+    was stored. The same rules would make the server refuse it."""
+
+
 class InvalidValues(ClientError):
     """Values that do not fit the form; nothing was stored."""
 
@@ -92,6 +100,7 @@ class PushSummary:
     ops: int
     refused: list[str]
     missing_seqs: list[int]
+    refused_ops: int = 0
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,16 @@ class Device:
         """Every record on this device, by id."""
         return [_RECORD.decode(state) for _, _, state in self.store.iter_records()]
 
+    def rules(self, form_ref: str) -> laws.Rules:
+        """The write rules of a form (any version of it), as the merge runs them."""
+        return rules_of(self.form(form_ref))
+
+    def view(self, record_id: str) -> RecordView:
+        """The merged view of one record, as the server's `GET /v1/records/{id}` shows it."""
+        record = self.record(record_id)
+        form = self.form(record.form)
+        return record_view(record, rules_of(form), missing_required(form, record))
+
     def _base(self, record_id: str, form: str, gps: ops.GpsFix | None) -> dict[str, Any]:
         existing = self.store.get_record(record_id)
         context = _RECORD.decode(existing[1]).vv if existing else {}
@@ -248,7 +267,12 @@ class Device:
         blob = _ENC.encode(op)
         existing = self.store.get_record(op.record_id)
         record = _RECORD.decode(existing[1]) if existing else None
-        record = merge.apply(record, op)
+        record = merge.apply(record, op, rules=self.rules(op.form))
+        dot = (op.dot.actor, op.dot.counter)
+        refusal = next((r for r in record.refused if (r.actor, r.counter) == dot), None)
+        if refusal is not None:
+            # The server would refuse it the same way (the same law, the same code).
+            raise RuleRefused(f"not stored: {laws.refusal_message(refusal.codes)}")
         with self.store.transaction() as conn:
             self.store.insert_op(conn, op.dot.actor, op.dot.counter, op.record_id, origin, blob)
             self.store.put_record(conn, op.record_id, record.form, _RECORD_ENC.encode(record))
@@ -291,7 +315,22 @@ class Device:
         """Set fields of a record."""
         rid, form = self.form_of(record_id)
         self._check(validate(form, values, partial=True))
-        self._commit(ops.Patch(fields=values, **self._base(rid, self.record(rid).form, gps)))
+        record = self.record(rid)
+        fixed = self.rules(record.form).immutable
+        # Setting a fixed field to the value it already holds changes nothing: leave it out.
+        same = {
+            name
+            for name, value in values.items()
+            if name in fixed
+            and (state := record.fields.get(name)) is not None
+            and not state.conflict
+            and state.live
+            and state.value == value
+        }
+        values = {name: value for name, value in values.items() if name not in same}
+        if not values:
+            raise ClientError("nothing to change: every value given is the one recorded")
+        self._commit(ops.Patch(fields=values, **self._base(rid, record.form, gps)))
 
     def add_item(
         self, record_id: str, group: str, values: dict[str, Any], gps: ops.GpsFix | None = None
@@ -307,9 +346,6 @@ class Device:
     def edit_item(self, record_id: str, group: str, item_id: str, values: dict[str, Any]) -> None:
         """Set fields of one item of a repeat group."""
         rid, form = self.form_of(record_id)
-        spec = form.group(group)
-        if spec is not None and spec.append_only:
-            raise ClientError(f"{group}: rows are append-only; add a correcting row instead")
         self._check(validate_item(form, group, values, partial=True))
         item_id = self._item(rid, group, item_id)
         base = self._base(rid, self.record(rid).form, None)
@@ -321,8 +357,6 @@ class Device:
         spec = form.group(group)
         if spec is None:
             raise ClientError(f"{group!r} is not a repeat group of {form.ref}")
-        if spec.append_only:
-            raise ClientError(f"{group}: rows are append-only; add a correcting row instead")
         item_id = self._item(rid, group, item_id)
         base = self._base(rid, self.record(rid).form, None)
         self._commit(ops.ItemRemove(group=group, item_id=item_id, **base))
@@ -416,8 +450,12 @@ class Device:
         for done, batch in enumerate(batches, start=1):
             answer = self._post(None, "/v1/device/batches", batch.sealed)
             receipt = self._verify_receipt(answer, batch.batch_id, batch.sealed, server_public)
+            marks = self._refusals(batch, receipt)
             with self.store.transaction() as conn:
                 self.store.store_receipt(conn, batch.batch_id, answer, self._time())
+                if marks:
+                    touched = self.store.mark_refused(conn, marks)
+                    self._rebuild(conn, touched)
             refused += [f"batch {batch.seq} op {r.index}: {r.reason}" for r in receipt.refused]
             if receipt.received_at >= newest:
                 # Replays return their original receipt: the newest one knows the most.
@@ -426,8 +464,38 @@ class Device:
             if progress:
                 progress(done, len(batches))
         return PushSummary(
-            batches=len(batches), ops=sent_ops, refused=refused, missing_seqs=missing
+            batches=len(batches),
+            ops=sent_ops,
+            refused=refused,
+            missing_seqs=missing,
+            refused_ops=len(refused),
         )
+
+    def _refusals(self, batch: PendingBatch, receipt: Receipt) -> list[tuple[str, int, str, bool]]:
+        """(actor, counter, reason, excluded) of the batch's ops the receipt refuses."""
+        if not receipt.refused:
+            return []
+        dots = self.store.batch_dots(batch.batch_id)
+        out = []
+        for r in receipt.refused:
+            dot = r.dot if r.dot is not None else (dots[r.index] if r.index < len(dots) else None)
+            if dot is not None:
+                out.append((dot[0], dot[1], r.reason, not r.kept))
+        return out
+
+    def _rebuild(self, conn: Any, record_ids: list[str]) -> None:
+        """Merge records again from the ops their view holds (after ops were left out)."""
+        rows = []
+        for record_id in record_ids:
+            blobs = self.store.record_ops(record_id)
+            if not blobs:
+                # Nothing of it reached the server: it stays on the device, with no view.
+                conn.execute("DELETE FROM records WHERE record_id = ?", (record_id,))
+                continue
+            decoded = [_OP.decode(b) for b in blobs]
+            record = merge.materialize(decoded, rules=self.rules(decoded[0].form))
+            rows.append((record_id, record.form, _RECORD_ENC.encode(record)))
+        self.store.put_records(conn, rows)
 
     def _verify_receipt(
         self, answer: bytes, batch_id: str, sealed: bytes, server_public: bytes
@@ -530,9 +598,10 @@ class Device:
         for record_id, record_ops in by_record.items():
             state = states.get(record_id)
             record = _RECORD.decode(state) if state is not None else None
+            rules = self.rules(record_ops[0].form)
             for op in record_ops:
                 flagged = bool(suspect) and (op.dot.actor, op.dot.counter) in suspect
-                record = apply(record, op, suspect=flagged)
+                record = apply(record, op, suspect=flagged, rules=rules)
                 observe(op.hlc)
             assert record is not None
             merged.append((record_id, record.form, encode(record)))
@@ -554,6 +623,10 @@ class Device:
             "project": self.store.get("project"),
             "server": self.store.get("server_url"),
             "ops": self.store.count_ops(),
+            "refused": [
+                {"op": f"{a}:{c}", "record_id": rid, "reason": reason, "kept_by_server": not ex}
+                for a, c, rid, reason, ex in self.store.refused_ops()
+            ],
             "batches_awaiting_receipt": len(self.store.pending_batches()),
             "last_receipt": None if last is None else {"batch_id": last[0], "at_ms": last[2]},
             "cursor": self.store.get("cursor"),

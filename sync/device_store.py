@@ -4,7 +4,9 @@ Everything a field device records lives here until the server has given a signed
 for it; nothing is ever deleted without one. Tables:
 
     meta      key/value settings: device id, project, server URL and keys, counters, cursor
-    ops       every op this device made or pulled, by dot; `batch_id` set once sealed
+    ops       every op this device made or pulled, by dot; `batch_id` set once sealed;
+              `refusal` the server's reason when it refused one of ours, `excluded` when
+              it did not store it (then it is left out of the merged view, as on the server)
     batches   sealed batches waiting for (or holding) their receipt, sealed bytes kept so
               a retry sends exactly the same bytes and the server's replay rule applies
     records   the merged local view of each record (rebuildable from `ops`)
@@ -82,6 +84,11 @@ class DeviceStore:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.executescript(SCHEMA)
+
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(ops)")}
+        if "refusal" not in columns:  # a home made before refusals were kept
+            self.conn.execute("ALTER TABLE ops ADD COLUMN refusal TEXT")
+            self.conn.execute("ALTER TABLE ops ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         """Close the file."""
@@ -165,11 +172,39 @@ class DeviceStore:
         return conn.total_changes - before
 
     def record_ops(self, record_id: str) -> list[bytes]:
-        """Every op of one record, in dot order."""
+        """Every op of one record the merged view holds (not those the server did not
+        store), in dot order."""
         rows = self.conn.execute(
-            "SELECT op FROM ops WHERE record_id = ? ORDER BY actor, counter", (record_id,)
+            "SELECT op FROM ops WHERE record_id = ? AND excluded = 0 ORDER BY actor, counter",
+            (record_id,),
         )
         return [r[0] for r in rows]
+
+    def mark_refused(
+        self, conn: sqlite3.Connection, refusals: Sequence[tuple[str, int, str, bool]]
+    ) -> list[str]:
+        """Mark our ops the server refused: (actor, counter, reason, excluded); return the
+        ids of the records they belong to."""
+        conn.executemany(
+            "UPDATE ops SET refusal = ?, excluded = ? WHERE actor = ? AND counter = ?",
+            [(reason, int(excluded), a, c) for a, c, reason, excluded in refusals],
+        )
+        found: set[str] = set()
+        for a, c, _, _ in refusals:
+            row = conn.execute(
+                "SELECT record_id FROM ops WHERE actor = ? AND counter = ?", (a, c)
+            ).fetchone()
+            if row is not None:
+                found.add(row[0])
+        return sorted(found)
+
+    def refused_ops(self) -> list[tuple[str, int, str, str, bool]]:
+        """(actor, counter, record id, reason, excluded) of every op the server refused."""
+        rows = self.conn.execute(
+            "SELECT actor, counter, record_id, refusal, excluded FROM ops"
+            " WHERE refusal IS NOT NULL ORDER BY counter"
+        )
+        return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     def unsealed_ops(self) -> list[tuple[str, int, bytes]]:
         """Local ops not yet sealed into a batch, in counter order."""
@@ -188,15 +223,30 @@ class DeviceStore:
             [(batch_id, a, c) for a, c in dots],
         )
 
+    def batch_dots(self, batch_id: str) -> list[tuple[str, int]]:
+        """The dots of a sealed batch's ops, in the order they were sealed."""
+        rows = self.conn.execute(
+            "SELECT actor, counter FROM ops WHERE batch_id = ? AND origin = 'local'"
+            " ORDER BY counter",
+            (batch_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
     def count_ops(self) -> dict[str, int]:
-        """Counts of local-pending, local-delivered and pulled ops."""
+        """Counts of local-pending, local-delivered, refused and pulled ops."""
         row = self.conn.execute(
             "SELECT"
             " SUM(origin = 'local' AND delivered = 0),"
-            " SUM(origin = 'local' AND delivered = 1),"
+            " SUM(origin = 'local' AND delivered = 1 AND refusal IS NULL),"
+            " SUM(origin = 'local' AND refusal IS NOT NULL),"
             " SUM(origin = 'pulled') FROM ops"
         ).fetchone()
-        return {"pending": row[0] or 0, "delivered": row[1] or 0, "pulled": row[2] or 0}
+        return {
+            "pending": row[0] or 0,
+            "delivered": row[1] or 0,
+            "refused": row[2] or 0,
+            "pulled": row[3] or 0,
+        }
 
     # -- batches ------------------------------------------------------------------------
 

@@ -21,12 +21,19 @@ DOMAIN = b"cairn-receipt/1\x00"
 
 
 class RefusedOp(msgspec.Struct, frozen=True, kw_only=True):
-    """One op of the batch the server refused, by position, with the reason."""
+    """One op of the batch the server refused, by position, with the reason.
+
+    ``kept`` is False for an op the server did not store (it failed a check of its own:
+    values, form, an op-local law; it is in the quarantine): the device drops it from its
+    view. ``kept`` is True for an op stored as evidence that the record's rules refuse
+    (``sync.laws``): the device keeps it, and its own merge refuses it the same way.
+    """
 
     index: int
     reason: str
     code: str = ""
     dot: tuple[str, int] | None = None
+    kept: bool = False
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,9 +12,11 @@ from typing import Any
 import msgspec
 
 from sync.conflicts import conflicts, ordered_items
+from sync.laws import Rules, refusal_message
 from sync.record import Conflict, FieldState, Record, Write
+from sync.review import review_state
 
-__all__ = ["FieldView", "ItemView", "Provenance", "RecordView", "record_view"]
+__all__ = ["FieldView", "ItemView", "Provenance", "RecordView", "RefusedView", "record_view"]
 
 
 class Provenance(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,8 +47,18 @@ class ItemView(msgspec.Struct, frozen=True, kw_only=True):
     fields: dict[str, FieldView]
 
 
+class RefusedView(msgspec.Struct, frozen=True, kw_only=True):
+    """An op the form's rules refuse: who, which laws (codes and a sentence), its values."""
+
+    actor: str
+    counter: int
+    codes: list[str]
+    message: str
+    values: dict[str, Any]
+
+
 class RecordView(msgspec.Struct, frozen=True, kw_only=True):
-    """A consolidated record for review."""
+    """A consolidated record for review (``missing_required``: what it still lacks)."""
 
     id: str
     form: str
@@ -59,6 +71,8 @@ class RecordView(msgspec.Struct, frozen=True, kw_only=True):
     conflicts: list[Conflict]
     version_vector: dict[str, int]
     op_count: int
+    refused: list[RefusedView] = []
+    missing_required: list[str] = []
 
 
 def _provenance(record: Record, write: Write) -> Provenance:
@@ -82,9 +96,10 @@ def _field(record: Record, state: FieldState) -> FieldView:
     )
 
 
-def record_view(record: Record, order_fields: dict[str, str] | None = None) -> RecordView:
-    """The review view of a record; `order_fields` names each group's explicit order field."""
-    order_fields = order_fields or {}
+def record_view(record: Record, rules: Rules, missing: list[str] | None = None) -> RecordView:
+    """The review view of a record: items in the order its form's ``rules`` give; ``missing``
+    the required fields it lacks (:func:`forms.completeness.missing_required`)."""
+    order_fields = rules.order_by
     items = {
         group: [
             ItemView(
@@ -96,8 +111,17 @@ def record_view(record: Record, order_fields: dict[str, str] | None = None) -> R
         ]
         for group in sorted(record.items)
     }
-    fields = {n: _field(record, s) for n, s in sorted(record.fields.items())}
-    review = record.review.value if record.review.live else None
+    fields = {n: _field(record, s) for n, s in sorted(record.fields.items()) if s.history}
+    refused = [
+        RefusedView(
+            actor=r.actor,
+            counter=r.counter,
+            codes=list(r.codes),
+            message=refusal_message(r.codes),
+            values=dict(r.values),
+        )
+        for r in record.refused
+    ]
     return RecordView(
         id=record.id,
         form=record.form,
@@ -106,8 +130,10 @@ def record_view(record: Record, order_fields: dict[str, str] | None = None) -> R
         items=items,
         retracted=record.retracted,
         retraction_flagged=record.retraction_conflict,
-        review_state=str(review) if review else "received",
+        review_state=review_state(record),
         conflicts=list(conflicts(record)),
         version_vector=dict(sorted(record.vv.items())),
         op_count=record.op_count,
+        refused=refused,
+        missing_required=list(missing or ()),
     )

@@ -17,7 +17,6 @@ from sync import client as device_client
 from sync.clock import wall_clock_ms
 from sync.conflicts import conflicts
 from sync.ops import GpsFix
-from sync.view import record_view
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -242,19 +241,25 @@ def _list(args: argparse.Namespace) -> int:
                 flags.append("retracted")
             if open_conflicts:
                 flags.append(f"{open_conflicts} conflict(s)")
+            if record.refused:
+                flags.append(f"{len(record.refused)} refused op(s)")
             print(f"{record.id}  {record.form:<24} {' '.join(flags)}")
+        dropped = [r for r in dev.store.refused_ops() if r[4]]
     if not records:
         print("no records yet; create one with 'cairn device new FORM --set FIELD=VALUE'")
+    for actor, counter, record_id, reason, _ in dropped:
+        print(f"refused by the server, not in any record: op {actor}:{counter} of {record_id}")
+        print(f"  {reason}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     with _device(args) as dev:
-        record = dev.record(args.record)
+        view = dev.view(args.record)
         if args.json:
-            sys.stdout.write(msgspec.json.encode(record_view(record)).decode() + "\n")
+            sys.stdout.write(msgspec.json.encode(view).decode() + "\n")
         else:
-            print(render_record(record))
+            print(render_record(view))
     return 0
 
 
@@ -271,10 +276,16 @@ def _push(args: argparse.Namespace) -> int:
         f"pushed {summary.ops} ops in {summary.batches} batch(es); every one has a signed receipt"
     )
     for line in summary.refused:
-        print(f"refused by the server (kept in its quarantine): {line}")
+        print(f"REFUSED by the server: {line}", file=sys.stderr)
+    if summary.refused:
+        print(
+            f"{len(summary.refused)} op(s) were refused and are not part of the record; "
+            "'cairn device status' lists them. Record a correction the form allows.",
+            file=sys.stderr,
+        )
     if summary.missing_seqs:
         print(f"the server has not seen batches {summary.missing_seqs} of this device")
-    return 0
+    return 1 if summary.refused else 0
 
 
 def _pull(args: argparse.Namespace) -> int:

@@ -12,9 +12,7 @@ from forms.schema import (
     IntegerField,
     SelectMultipleField,
 )
-from sync.conflicts import conflicts
-from sync.record import Record
-from sync.view import record_view
+from sync.view import RecordView
 
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
@@ -59,9 +57,8 @@ def _short(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def render_record(record: Record) -> str:
-    """A record as readable text: fields, items, flags and every open conflict."""
-    view = record_view(record)
+def render_record(view: RecordView) -> str:
+    """A record as readable text: fields, items, flags, every open conflict, refused ops."""
     lines = [f"record {view.id}  ({view.form})  review: {view.review_state}"]
     if view.retracted:
         lines.append("RETRACTED")
@@ -77,10 +74,15 @@ def render_record(record: Record) -> str:
             flag = "  <- FLAGGED" if item.flagged else ""
             vals = ", ".join(f"{n}={_short(f.value)}" for n, f in item.fields.items())
             lines.append(f"    {item.item_id[:13]}  {vals}{flag}")
-    found = conflicts(record)
+    found = view.conflicts
     if found:
         lines.append(f"conflicts ({len(found)}):")
         for c in found:
             sides = "; ".join(f"{_short(v.value)} by {v.actor}" for v in c.values)
             lines.append(f"  {c.kind} {c.path}: {sides}")
+    if view.missing_required:
+        lines.append(f"missing required: {', '.join(view.missing_required)}")
+    for r in view.refused:
+        vals = ", ".join(f"{n}={_short(v)}" for n, v in r.values.items())
+        lines.append(f"refused op {r.actor}:{r.counter} ({vals}): {r.message}")
     return "\n".join(lines)

@@ -143,7 +143,9 @@ class ReviewController(Controller):
         principal: Caller,
     ) -> m.AppliedResponse:
         """Set the review state (received → has_issues / approved / rejected), with a comment."""
-        done = resolution.review(cairn, principal, record_id, data.state, data.comment)
+        done = resolution.review(
+            cairn, principal, record_id, data.state, data.comment, data.override_reason
+        )
         return m.applied(cairn, cairn.store.reader(), done)
 
     @get("/projects/{code:str}/duplicates", sync_to_thread=True)

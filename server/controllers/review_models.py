@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 
-from forms.schema import RepeatGroup
+from forms.completeness import missing_required
+from forms.laws import rules_of
 from server.context import ServerContext
 from server.materialize import decode_record
 from server.resolution import Applied
@@ -110,10 +111,15 @@ class ResolutionRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReviewRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """Move a record to a review state (has_issues and rejected need a comment)."""
+    """Move a record to a review state (has_issues and rejected need a comment).
+
+    Approving a record with open conflicts, duplicate identifiers or missing required
+    fields needs `override_reason` (audited); without it the answer is 409 naming them.
+    """
 
     state: str
     comment: str = ""
+    override_reason: str = ""
 
 
 class AppliedResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -191,8 +197,7 @@ def summary(row: st.RecordRow) -> RecordSummaryResponse:
 def view(ctx: ServerContext, record: Record) -> RecordView:
     """The review view, with repeat items in their form's explicit order."""
     form = form_of(ctx, record.form)
-    order = {g.name: g.order_by for g in form.fields if isinstance(g, RepeatGroup) and g.order_by}
-    return record_view(record, order)
+    return record_view(record, rules_of(form), missing_required(form, record))
 
 
 def detail(

@@ -27,10 +27,13 @@ from typing import Any
 
 import msgspec
 
+from forms.completeness import missing_required
+from forms.laws import rules_of
 from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField, GeotraceField, RepeatGroup
 from server.materialize import decode_record
 from server.store.sync_tables import RecordRow
+from sync.laws import NO_RULES
 from sync.record import Record
 from sync.view import RecordView, record_view
 
@@ -74,13 +77,6 @@ def _form_or_none(forms: FormLibrary, form_id: str, version: int | None = None) 
         return None
 
 
-@functools.lru_cache(maxsize=256)
-def _order_fields(form: FormDef | None) -> dict[str, str]:
-    if form is None:
-        return {}
-    return {f.name: f.order_by for f in form.fields if isinstance(f, RepeatGroup) and f.order_by}
-
-
 _GEO = (GeopointField, GeoshapeField, GeotraceField)
 
 
@@ -101,7 +97,11 @@ def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEnt
     for row in rows:
         record = decode_record(row.state)
         form = _form_or_none(forms, row.form_id, row.form_version)
-        yield RecordEntry(row=row, record=record, view=record_view(record, _order_fields(form)))
+        if form is None:
+            view = record_view(record, NO_RULES)
+        else:
+            view = record_view(record, rules_of(form), missing_required(form, record))
+        yield RecordEntry(row=row, record=record, view=view)
 
 
 def jsonl_records(items: Iterable[RecordEntry]) -> Iterator[bytes]:
@@ -180,8 +180,10 @@ class TableSpec:
     @property
     def header(self) -> list[str]:
         """The column names."""
-        fixed = RECORD_COLUMNS if self.group is None else ITEM_COLUMNS
-        cols = [*fixed, "conflicts"]
+        if self.group is None:
+            cols = [*RECORD_COLUMNS, "conflicts", "missing_required"]
+        else:
+            cols = [*ITEM_COLUMNS, "conflicts"]
         for name in self.fields:
             cols.append(name)
             if name in self.geopoints:
@@ -274,6 +276,7 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
             row.review_state,
             _cell(bool(row.retracted)),
             " ".join(in_conflict),
+            " ".join(view.missing_required),
             *_cells(spec, view.values),
         ]
         return

@@ -169,3 +169,15 @@ def token_labels(conn: sqlite3.Connection, token_ids: list[str]) -> dict[str, tu
         )
         found.update({r[0]: (r[1], r[2]) for r in conn.execute(sql, part)})
     return found
+
+
+def record_duplicates(conn: sqlite3.Connection, record_id: str) -> list[tuple[str, str, str]]:
+    """(identifier name, value, other record id) for each identifier the record shares."""
+    rows = conn.execute(
+        "SELECT i.name, i.value, j.record_id FROM identifiers i JOIN identifiers j"
+        " ON j.project = i.project AND j.form_id = i.form_id AND j.name = i.name"
+        " AND j.key = i.key AND j.record_id <> i.record_id"
+        " WHERE i.record_id = ? ORDER BY i.name, i.value, j.record_id",
+        (record_id,),
+    )
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,35 @@
+"""Completeness: the required fields and repeat groups a consolidated record still lacks.
+
+A required field is missing while it has no live, non-blank value; a repeat group while it
+holds fewer present items than it needs (its ``min_items``, or one when it is required).
+The device shows it before a push, the server lists it per record and in CSVs, and an
+approval with anything missing needs an explicit reason (DESIGN.md law 10).
+"""
+
+from __future__ import annotations
+
+from forms.schema import FormDef, RepeatGroup
+from sync.record import Record
+
+__all__ = ["missing_required"]
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == "" or value == []
+
+
+def missing_required(form: FormDef, record: Record) -> list[str]:
+    """Names of the required fields and groups of ``form`` that ``record`` lacks, in form order."""
+    out: list[str] = []
+    for f in form.fields:
+        if isinstance(f, RepeatGroup):
+            need = max(f.min_items, 1 if f.required else 0)
+            if need:
+                present = sum(1 for item in record.items.get(f.name, {}).values() if item.present)
+                if present < need:
+                    out.append(f.name)
+        elif f.required:
+            state = record.fields.get(f.name)
+            if state is None or not state.live or _blank(state.value):
+                out.append(f.name)
+    return out

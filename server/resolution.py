@@ -333,7 +333,7 @@ def review(
     Approving a record with open conflicts, duplicate identifiers or missing required
     fields is refused (409 naming them) unless ``override_reason`` says why, which is audited.
     """
-    if state not in SETTABLE:
+    if state not in TRANSITIONS or state == "edited":  # 'edited' follows from a change
         raise BadRequest(f"state must be one of {', '.join(SETTABLE)}", code="bad_state")
     if state in NEEDS_COMMENT and not comment.strip():
         raise BadRequest(f"'{state}' needs a comment saying what is wrong", code="comment_required")

@@ -32,7 +32,11 @@ def _resolution(_project: str, field: str, _n: int) -> dict[str, Any]:
 
 
 def _review(_project: str, _field: str, n: int) -> dict[str, Any]:
-    return {"state": REVIEW_STEPS[n], "comment": "see photo log"}
+    return {
+        "state": REVIEW_STEPS[n],
+        "comment": "see photo log",
+        "override_reason": "conflicts are the subject of this test, not the review",
+    }
 
 
 # (method, path template, body builder, success status, admin only)

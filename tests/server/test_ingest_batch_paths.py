@@ -74,10 +74,11 @@ def test_a_large_batch_is_stored_exactly_as_a_rebuild_from_its_ops(
         wall_time=first.wall_time,
         fields={"datum_point": {"lat": 41.5, "lon": 47.0}},
     )
-    assert _push(data, dev, 1, ENCODE.encode([*creates, edit])) == (301, [])
+    # The datum point is immutable: the edit is stored as evidence, refused, listed.
+    assert _push(data, dev, 1, ENCODE.encode([*creates, edit])) == (301, [300])
     conn = data.store.reader()
-    assert st.records_in_box(conn, 41.4, 46.9, 41.6, 47.1) == [first.record_id]
-    assert len(st.records_in_box(conn, 39.9, 46.8, 40.4, 47.0)) == 299
+    assert st.records_in_box(conn, 41.4, 46.9, 41.6, 47.1) == []
+    assert len(st.records_in_box(conn, 39.9, 46.8, 40.4, 47.0)) == 300
     report = verify(data.store, data.keys, data.forms)
     assert report.ok, report.problems
     assert report.records == 300

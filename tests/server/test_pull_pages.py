@@ -190,8 +190,8 @@ def test_a_device_home_with_the_older_index_of_every_op_still_seals_and_pushes(
     reopened = Device(old.home, transport=AppTransport(client), sleep=lambda _s: None)
     indexes = {r[0] for r in reopened.store.conn.execute("SELECT name FROM sqlite_master")}
     assert "ops_pending" not in indexes and "ops_local_batch" in indexes
-    assert reopened.store.count_ops() == {"pending": 1, "delivered": 0, "pulled": 0}
+    assert reopened.store.count_ops() == {"pending": 1, "delivered": 0, "refused": 0, "pulled": 0}
     assert reopened.push().ops == 1
-    assert reopened.store.count_ops() == {"pending": 0, "delivered": 1, "pulled": 0}
+    assert reopened.store.count_ops() == {"pending": 0, "delivered": 1, "refused": 0, "pulled": 0}
     assert st.get_record(data.store.reader(), record_id) is not None
     reopened.close()

@@ -36,7 +36,7 @@ def test_push_stores_batch_ops_and_record_and_returns_a_signed_receipt(
     summary = dev.push()
     assert (summary.batches, summary.ops, summary.refused) == (1, 1, [])
     stored = st.get_record(data.store.reader(), record_id)
-    assert stored is not None and stored.identifier == "DSH-01"
+    assert stored is not None and stored.identifier == "DSH-01-G1"
     batch = next(st.iter_batches(data.store.reader()))
     receipt = verify_receipt(batch.receipt, data.keys.public().signing_public)
     assert receipt.sealed_sha256 == hashlib.sha256(batch.sealed).hexdigest()

@@ -96,7 +96,7 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
     try:
         assert reopened.rebuilt_records == 2
         keys = reopened.store.reader().execute("SELECT value, key FROM identifiers").fetchall()
-        assert ("DSH-02", "\x1fdsh-02") in keys
+        assert ("DSH-02-G1", "dsh-02\x1f1") in keys
         assert verify(reopened.store, reopened.keys, reopened.forms).ok
     finally:
         reopened.store.close()

@@ -31,7 +31,7 @@ def _ids(page: m.RecordPageResponse) -> set[str]:
 
 @pytest.fixture
 def site(make_device: MakeDevice) -> dict[str, str]:
-    """Four records: three graves (two share site code DSH-02) and a daily log."""
+    """Four records: three graves (two both numbered DSH-02-G1) and a daily log."""
     dev = make_device("team-a")
     ids = {
         "g1": dev.new("site_grave", grave()),
@@ -41,7 +41,7 @@ def site(make_device: MakeDevice) -> dict[str, str]:
         ),
         "g3": dev.new(
             "site_grave",
-            grave(site_code="DSH-02", grave_no=2, datum_point={"lat": -3.0, "lon": 179.5}),
+            grave(site_code="DSH-02", grave_no=1, datum_point={"lat": -3.0, "lon": 179.5}),
         ),
         "log": dev.new("daily_log", LOG),
     }
@@ -145,7 +145,7 @@ def test_record_shows_values_provenance_and_every_live_value_of_a_conflict(
     resp = client.get(f"/v1/records/{record_id}", headers=supervisor(data))
     assert resp.status_code == 200
     got = msgspec.json.decode(resp.content, type=m.RecordResponse)
-    assert got.summary.identifier == "DSH-01" and got.summary.conflict_count == 1
+    assert got.summary.identifier == "DSH-01-G1" and got.summary.conflict_count == 1
     assert got.record.values["site_code"] == "DSH-01"
     (width,) = got.record.fields["width_m"].live
     assert (width.actor, width.gps) == (a.device_id, msgspec.to_builtins(gps))
@@ -180,7 +180,7 @@ def test_duplicates_list_each_shared_identifier_with_its_records(
     resp = client.get(f"/v1/projects/{PROJECT}/duplicates", headers=supervisor(data))
     assert resp.status_code == 200
     got = msgspec.json.decode(resp.content, type=list[m.DuplicateResponse])
-    assert [(d.form_id, d.name, d.value) for d in got] == [("site_grave", "site_code", "DSH-02")]
+    assert [(d.form_id, d.name, d.value) for d in got] == [("site_grave", "grave_id", "DSH-02-G1")]
     assert {r.record_id for r in got[0].records} == {site["g2"], site["g3"]}
 
 

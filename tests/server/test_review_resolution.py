@@ -114,7 +114,7 @@ def test_supervisor_counter_never_resets_across_records(
         resp = client.post(
             f"/v1/records/{record_id}/review",
             headers=sup,
-            json={"state": state, "comment": "depth photo missing"},
+            json={"state": state, "comment": "depth photo missing", "override_reason": "test"},
         )
         assert resp.status_code == 201, resp.text
         counters.append(msgspec.json.decode(resp.content, type=m.AppliedResponse).counter)

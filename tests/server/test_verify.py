@@ -62,12 +62,12 @@ def test_an_edited_audit_entry_is_caught(synced: DataDir) -> None:
 def test_a_deleted_materialized_row_is_caught(synced: DataDir) -> None:
     conn = _raw(synced)
     (record_id,) = conn.execute(
-        "SELECT record_id FROM identifiers WHERE name = 'site_code' AND value = 'DSH-02'"
+        "SELECT record_id FROM identifiers WHERE name = 'grave_id' AND value = 'DSH-02-G1'"
     ).fetchone()
-    conn.execute("DELETE FROM identifiers WHERE name = 'site_code' AND value = 'DSH-02'")
+    conn.execute("DELETE FROM identifiers WHERE name = 'grave_id' AND value = 'DSH-02-G1'")
     report = verify(synced.store, synced.keys, synced.forms)
     assert report.problems == [
-        f"identifiers {record_id} site_code \x1fdsh-02: missing from the live table"
+        f"identifiers {record_id} grave_id dsh-02\x1f1: missing from the live table"
     ]
 
 

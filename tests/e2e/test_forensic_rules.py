@@ -212,7 +212,8 @@ def test_3_append_only_custody_cannot_be_rewritten_by_any_op_kind(
     assert [i["fields"]["seal_intact"]["value"] for i in view["items"]["custody"]] == [True]
     assert "custody" not in view["values"]
     assert_views_equal(sup, rid, a)
-    csv = sup.get(f"/v1/projects/{PROJECT}/records.csv", params={"form": "dna_sample", "group": "custody"})
+    params = {"form": "dna_sample", "group": "custody"}
+    csv = sup.get(f"/v1/projects/{PROJECT}/records.csv", params=params)
     assert csv.status_code == 200
     assert len(csv.text.strip().splitlines()) == 2  # the header and the one true row
 

@@ -168,10 +168,10 @@ def expected_refusals(ops: list[Op]) -> dict[tuple[str, int], set[str]]:
                 if name not in RULES.guarded:
                     continue
                 for other, seen in writes.get(name, []):
-                    if other != dot and laws.covers(op.context, *other):
-                        if laws.violates(RULES, name, op.fields[name], seen):
-                            kind = "immutable" if name in RULES.immutable else "append_only_choices"
-                            codes.add(f"{kind}:{name}")
+                    saw = other != dot and laws.covers(op.context, *other)
+                    if saw and laws.violates(RULES, name, op.fields[name], seen):
+                        kind = "immutable" if name in RULES.immutable else "append_only_choices"
+                        codes.add(f"{kind}:{name}")
         if codes:
             out[dot] = codes
     return out

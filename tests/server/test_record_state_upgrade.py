@@ -100,3 +100,41 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
         assert verify(reopened.store, reopened.keys, reopened.forms).ok
     finally:
         reopened.store.close()
+
+
+def test_data_stored_before_the_rules_were_laws_is_rebuilt_under_them(
+    data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older release stored what the rules now refuse: the rebuild refuses it too."""
+    from sync import laws
+
+    dev = make_device("old")
+    sample = dev.new("dna_sample", {"sample_id": "DSH-01-G1-B017-S1", "seal_no": "S-1"})
+    with monkeypatch.context() as old:  # the release before: no rules in the merge
+        old.setattr(materialize, "record_rules", lambda _forms, _ref: laws.NO_RULES)
+        old.setattr(laws, "local_refusals", lambda _rules, _op: ())
+        old.setattr(dev, "rules", lambda _ref: laws.NO_RULES)
+        dev.edit(sample, {"seal_no": "S-2"})
+        step = {"released_by": "A", "received_by": "B", "at": "2026-05-04T09:00:00Z"}
+        rewrite = [{**step, "seq": 1, "purpose": "DNA", "seal_intact": False}]
+        dev.edit(sample, {"custody": rewrite})
+        assert dev.push().refused == []
+    conn = sqlite3.connect(data.path / "cairn.db", isolation_level=None)
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'record_state_format'")
+    conn.close()
+    data.store.close()
+
+    reopened = open_data_dir(data.path, create=False)
+    try:
+        assert reopened.rebuilt_records == 1
+        row = reopened.store.reader().execute("SELECT state FROM records").fetchone()
+        record = decode_record(row[0])
+        assert record.fields["seal_no"].value == "S-1"
+        assert "custody" not in record.fields
+        assert [(r.counter, r.codes) for r in record.refused] == [
+            (2, ("immutable:seal_no",)),
+            (3, ("group_field:custody",)),
+        ]
+        assert verify(reopened.store, reopened.keys, reopened.forms).ok
+    finally:
+        reopened.store.close()

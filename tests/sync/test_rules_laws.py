@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from sync import canonical, laws, vv
 from sync.conflicts import conflicts
 from sync.merge import apply, materialize
-from sync.ops import Create, Dot, ItemAdd, ItemEdit, ItemRemove, Op, Patch, Resolve
+from sync.ops import Create, Dot, ItemAdd, ItemEdit, ItemRemove, Op, Patch, Resolve, Review
 from sync.record import Record
+from sync.review import review_state
 
 RECORD = "0190f1c2-0000-7000-8000-0000000000aa"
 FORM = "dna_sample@1"
@@ -330,3 +331,62 @@ def test_an_overwrite_that_arrives_before_the_write_it_overwrites_is_refused_onc
     assert "notes" not in both.fields
     assert [(r.counter, r.codes) for r in both.refused] == [(2, ("immutable:seal_no",))]
     assert snapshot(both) == snapshot(materialize([first, later], rules=RULES))
+
+
+review_steps = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(0, 4), st.integers(0, 11)), min_size=1, max_size=30
+)
+
+
+def _reviewed(script: list[tuple[int, int, int]]) -> list[Op]:
+    """Devices edit and sync; a supervisor reviews what the server holds."""
+    sim = Sim()
+    sim.op(Create, "tab-a", fields={"sample_id": "X-1"})
+    for device, action, a in script:
+        actor = DEVICES[device]
+        if action == 0:
+            sim.sync(actor)
+        elif action == 1 and sim.seen[actor]:
+            sim.op(Patch, actor, fields={"notes": f"n{a}"})
+        elif action == 2 and sim.seen[actor]:
+            sim.op(Patch, actor, fields={"seal_no": SEALS[a % 3]})  # maybe refused
+        elif action in (3, 4) and sim.server:
+            sim.seen["sup"] = dict(sim.server)
+            state = ("approved", "rejected", "has_issues")[a % 3]
+            sim.op(Review, "sup", state=state, comment="c")
+            sim.sync("sup")
+    return sim.all_ops()
+
+
+@SETTINGS
+@given(script=review_steps, seed=st.integers(0, 2**32 - 1))
+def test_a_change_the_approval_had_not_seen_puts_the_record_back_in_review(
+    script: list[tuple[int, int, int]], seed: int
+) -> None:
+    ops = _reviewed(script)
+    rng = random.Random(seed)
+    rng.shuffle(ops)
+    record = fold(ops)
+    assert review_state(record) == review_state(materialize(list(reversed(ops)), rules=RULES))
+    reviews = [o for o in ops if isinstance(o, Review)]
+    if not reviews:
+        assert review_state(record) == "received"
+        return
+    live = [
+        r
+        for r in reviews
+        if not any(
+            laws.covers(o.context, r.dot.actor, r.dot.counter) for o in reviews if o is not r
+        )
+    ]
+    winner = max(live, key=lambda r: (r.hlc, r.dot.actor, r.dot.counter))
+    refused = {(r.actor, r.counter) for r in record.refused}
+    unseen = [
+        o
+        for o in ops
+        if not isinstance(o, Review)
+        and (o.dot.actor, o.dot.counter) not in refused
+        and not laws.covers(winner.context, o.dot.actor, o.dot.counter)
+    ]
+    closed = winner.state in ("approved", "rejected")
+    assert review_state(record) == ("edited" if closed and unseen else winner.state)

@@ -6,8 +6,10 @@ device and on the server alike; this module only reads them off a definition.
 
 from __future__ import annotations
 
+from forms.errors import FormError
+from forms.library import FormLibrary
 from forms.schema import FormDef, RepeatGroup, SelectMultipleField
-from sync.laws import Rules
+from sync.laws import NO_RULES, Rules
 
 _CACHE: dict[int, tuple[FormDef, Rules]] = {}
 _CACHE_LIMIT = 512
@@ -33,3 +35,14 @@ def rules_of(form: FormDef) -> Rules:
         _CACHE.clear()
     _CACHE[id(form)] = (form, rules)
     return rules
+
+
+def rules_for(forms: FormLibrary, ref: str) -> Rules:
+    """The rules of the form a record names (``id@version`` or ``id``), read from the newest
+    version this library knows (versions may add fields, never change a rule); no rules for
+    a form it does not know at all (a device that has not been given it yet)."""
+    form_id = ref.partition("@")[0]
+    try:
+        return rules_of(forms.latest(form_id))
+    except FormError:
+        return NO_RULES

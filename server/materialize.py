@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from forms.laws import rules_of
+from forms.laws import rules_for
 from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField, IdentifierRule
 from server.store import sync_tables as st
@@ -64,7 +64,7 @@ def _form(forms: FormLibrary, ref: str) -> FormDef:
 
 def record_rules(forms: FormLibrary, ref: str) -> laws.Rules:
     """The write rules of a record's form (`ref` is any version of it)."""
-    return rules_of(_form(forms, ref))
+    return rules_for(forms, ref)
 
 
 def _winner(record: Record, name: str) -> Any:

@@ -30,7 +30,7 @@ import httpx
 import msgspec
 
 from forms.completeness import missing_required
-from forms.laws import rules_of
+from forms.laws import rules_for, rules_of
 from forms.library import builtin_library
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
@@ -241,7 +241,7 @@ class Device:
 
     def rules(self, form_ref: str) -> laws.Rules:
         """The write rules of a form (any version of it), as the merge runs them."""
-        return rules_of(self.form(form_ref))
+        return rules_for(self.forms, form_ref)
 
     def view(self, record_id: str) -> RecordView:
         """The merged view of one record, as the server's `GET /v1/records/{id}` shows it."""

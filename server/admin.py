@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
 
 import msgspec
 
@@ -17,7 +16,6 @@ from server.clock import now_ms
 from server.errors import BadRequest, Conflict, NotFound
 from server.store import Store, audit_log
 from server.store import admin as rows
-from sync.keys import ServerKeys
 
 PROJECT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 ROLES = ("admin", "supervisor")
@@ -159,27 +157,3 @@ def revoke_device(store: Store, device_id: str, actor: str) -> rows.DeviceRow:
         revoked = rows.get_device(conn, device_id)
     assert revoked is not None
     return revoked
-
-
-def rotate_batch_key(store: Store, keys_dir: Path, actor: str, hybrid: bool = True) -> ServerKeys:
-    """Make a new current batch key; retired keys keep decrypting late uploads.
-
-    The keys are re-read from disk, rotated and written back inside the write transaction
-    that records the audit entry, so a rotation is never stored without its audit trail.
-    Devices learn the new key on their next pull (the server signs it into every page).
-    """
-    now = now_ms()
-    with store.write() as conn:
-        keys = ServerKeys.load(keys_dir)
-        retired = [k.key_id for k in keys.batch_keys if k.retired_at is None]
-        new = keys.rotate(hybrid=hybrid)
-        keys.save(keys_dir)
-        audit_log.append(
-            conn,
-            at_ms=now,
-            kind="keys.rotate",
-            actor=actor,
-            subject=new.key_id,
-            data={"retired": retired, "recipient": new.recipient, "hybrid": hybrid},
-        )
-    return keys

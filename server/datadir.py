@@ -6,13 +6,17 @@
       keys/         server signing and batch-encryption keys (directory 0700, files 0600)
 
 A directory that exists, is not empty and has no marker is refused rather than adopted, and
-a marker without its database is reported as damaged: Cairn never silently re-initialises.
+a marker without its database is reported as damaged: Cairn never silently re-initialises,
+and never deletes a database or keys on a guess. A first start writes the marker first,
+durably, saying "initialising", and rewrites it "ready" only once the database, the keys and
+the first admin token are on disk; a start that died half-way is recognised by that marker
+alone and is discarded only by an explicit command (`server.datadir_recovery`). Every file
+here is written as `sync.durable` writes (temporary file, fsync, rename, fsync directory).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +27,10 @@ from server.admin import IssuedToken, issue_token
 from server.clock import now_ms
 from server.errors import DataDirError
 from server.export.spool import sweep_stale_spools
+from server.key_changes import complete_key_changes
 from server.materialize import record_states_current, refresh_record_states
 from server.store import Store, audit_log
+from sync import durable
 from sync.errors import CairnCryptoError
 from sync.keys import ServerKeys
 
@@ -33,6 +39,10 @@ DATABASE = "cairn.db"
 KEYS = "keys"
 FORMAT = "cairn-data"
 FORMAT_VERSION = 1
+INITIALISING = "initialising"
+READY = "ready"
+# What the old code left where a marker should be ("cairn.json.tmp"); never the only copy.
+_OLD_TMP = MARKER + ".tmp"
 
 
 @dataclass
@@ -55,28 +65,58 @@ class DataDir:
         return self.path / KEYS
 
 
-def _read_marker(path: Path) -> dict[str, object]:
+def write_marker(path: Path, instance_id: str, state: str) -> None:
+    """Replace the marker durably (see `sync.durable`)."""
+    marker = {"format": FORMAT, "version": FORMAT_VERSION, "instance_id": instance_id}
+    durable.write_file(path / MARKER, json.dumps({**marker, "state": state}, indent=2) + "\n")
+
+
+def read_marker(path: Path) -> dict[str, object]:
+    """The marker's content; a DataDirError that says what to do if it is unreadable."""
     try:
         marker = json.loads((path / MARKER).read_text())
     except (OSError, ValueError) as exc:
         raise DataDirError(
-            f"{path / MARKER} is unreadable ({exc}); the data directory is damaged"
+            f"{path / MARKER} is unreadable ({exc}); nothing was changed. If {DATABASE} beside "
+            f"it is this server's database, run 'cairn admin restore-marker --data {path}' to "
+            "rewrite the marker from it, then start again; otherwise restore the data "
+            "directory from a backup"
         ) from exc
     if not isinstance(marker, dict) or marker.get("format") != FORMAT:
         raise DataDirError(f"{path} is not a Cairn data directory ({MARKER} is foreign)")
     if not isinstance(marker.get("version"), int) or marker["version"] > FORMAT_VERSION:
         raise DataDirError(f"{path} was made by a newer Cairn; upgrade to open it")
+    if not isinstance(marker.get("instance_id"), str):
+        raise DataDirError(
+            f"{path / MARKER} names no instance id; nothing was changed. Run "
+            f"'cairn admin restore-marker --data {path}' to rewrite it from the database"
+        )
     return marker
 
 
+def _marker_tmp(name: str) -> bool:
+    """A temporary marker a power cut may have left (never the only copy of anything)."""
+    return name == _OLD_TMP or (durable.is_temporary(name) and name.startswith(f".{MARKER}."))
+
+
+def contents(path: Path) -> set[str]:
+    """Names in the directory, leaving out temporary markers."""
+    if not path.is_dir():
+        return set()
+    return {p.name for p in path.iterdir() if not _marker_tmp(p.name)}
+
+
 def _initialise(path: Path) -> DataDir:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    durable.make_dir(path, 0o700)
+    for leftover in path.iterdir():  # only temporary markers: `contents` found nothing else
+        leftover.unlink()
+    instance_id = str(uuid.uuid4())
+    # Positive evidence first: until the marker says "ready", this is an unfinished start.
+    write_marker(path, instance_id, INITIALISING)
     keys_dir = path / KEYS
-    keys_dir.mkdir(mode=0o700, exist_ok=True)
     keys = ServerKeys.generate()
     keys.save(keys_dir)
     store = Store(path / DATABASE)
-    instance_id = str(uuid.uuid4())
     now = now_ms()
     with store.write() as conn:
         refresh_record_states(conn, builtin_library(), now)  # no records: stamps the layout
@@ -89,11 +129,9 @@ def _initialise(path: Path) -> DataDir:
             data={"keys": keys.public().key_ids()},
         )
     token = issue_token(store, "admin", None, actor="server", label="first admin token")
-    # The marker is written last: a start interrupted before this point is simply redone.
-    marker = {"format": FORMAT, "version": FORMAT_VERSION, "instance_id": instance_id}
-    tmp = path / (MARKER + ".tmp")
-    tmp.write_text(json.dumps(marker, indent=2) + "\n")
-    os.replace(tmp, path / MARKER)
+    # Ready only now, and before the token is shown: an "initialising" marker proves that
+    # nobody ever held a token for this directory.
+    write_marker(path, instance_id, READY)
     return DataDir(
         path=path,
         instance_id=instance_id,
@@ -101,6 +139,26 @@ def _initialise(path: Path) -> DataDir:
         keys=keys,
         forms=builtin_library(),
         first_admin_token=token,
+    )
+
+
+def _no_marker(path: Path, names: set[str]) -> DataDirError:
+    if names & {DATABASE, DATABASE + "-wal"}:
+        return DataDirError(
+            f"{path} holds a Cairn database but no {MARKER} (lost in a power cut, or "
+            f"deleted); nothing was changed. If this is the right directory, run 'cairn admin "
+            f"restore-marker --data {path}' to rewrite the marker from the database, then "
+            "start again"
+        )
+    if KEYS in names:
+        return DataDirError(
+            f"{path} holds Cairn keys but neither {MARKER} nor {DATABASE}; nothing was "
+            "changed. Restore the data directory from a backup, or move it aside and start "
+            "on a new, empty directory"
+        )
+    return DataDirError(
+        f"{path} is not empty and is not a Cairn data directory (no {MARKER}); "
+        "choose a new or empty directory with --data"
     )
 
 
@@ -112,26 +170,26 @@ def open_data_dir(
     `progress` hears about long work on opening (rebuilding records after an upgrade).
     """
     path = Path(path)
-    if not (path / MARKER).exists():
-        leftovers = {p.name for p in path.iterdir()} if path.is_dir() else set()
-        if path.exists() and not path.is_dir():
-            raise DataDirError(f"{path} is a file, not a data directory")
-        if leftovers - {DATABASE, KEYS, DATABASE + "-wal", DATABASE + "-shm", MARKER + ".tmp"}:
-            raise DataDirError(
-                f"{path} is not empty and is not a Cairn data directory (no {MARKER}); "
-                "choose a new or empty directory with --data"
-            )
+    if path.exists() and not path.is_dir():
+        raise DataDirError(f"{path} is a file, not a data directory")
+    names = contents(path)
+    if MARKER not in names:
+        if names:
+            raise _no_marker(path, names)
         if not create:
             raise DataDirError(
                 f"no Cairn data directory at {path}; start the server once with "
                 f"'cairn serve --data {path}' to create it, or pass --data / set CAIRN_DATA"
             )
-        if leftovers:
-            # A first start that died half-way: nothing was handed out yet, start over.
-            for name in (DATABASE, DATABASE + "-wal", DATABASE + "-shm"):
-                (path / name).unlink(missing_ok=True)
         return _initialise(path)
-    marker = _read_marker(path)
+    marker = read_marker(path)
+    if marker.get("state", READY) != READY:
+        raise DataDirError(
+            f"the first start of {path} did not finish (a power cut, or a stop before it was "
+            "ready): no admin token was shown and nothing was recorded. Nothing was changed. "
+            f"Run 'cairn admin discard-first-start --data {path}' to remove it, then "
+            f"'cairn serve --data {path}' to start afresh"
+        )
     if not (path / DATABASE).is_file():
         raise DataDirError(
             f"{path} is damaged: {MARKER} is there but {DATABASE} is missing; "
@@ -140,8 +198,16 @@ def open_data_dir(
     try:
         keys = ServerKeys.load(path / KEYS)
     except (OSError, ValueError, CairnCryptoError) as exc:
-        raise DataDirError(f"cannot load the server keys from {path / KEYS}: {exc}") from exc
+        raise DataDirError(
+            f"cannot load the server keys from {path / KEYS}: {exc} Nothing was changed; "
+            "without these keys the raw sealed batches cannot be opened"
+        ) from exc
     store = Store(path / DATABASE)
+    try:
+        keys = complete_key_changes(store, path / KEYS, keys, progress)
+    except BaseException:
+        store.close()
+        raise
     sweep_stale_spools(path)  # plaintext left behind by an export that crashed
     forms = builtin_library()
     rebuilt = None

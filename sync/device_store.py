@@ -14,13 +14,14 @@ for it; nothing is ever deleted without one. Tables:
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
+
+from sync import durable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -74,12 +75,12 @@ class DeviceStore:
     FILE = "device.db"
 
     def __init__(self, home: Path) -> None:
-        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        durable.make_dir(home, 0o700)
         self.path = home / self.FILE
-        new = not self.path.exists()
-        if new:
-            # Create the file 0600 before SQLite writes anything into it.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if not self.path.exists():
+            # Create the file 0600 before SQLite writes anything into it, its name on disk
+            # (SQLite makes its own -wal file durable, not the database file we create).
+            durable.create_empty(self.path, 0o600)
         self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")

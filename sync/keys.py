@@ -8,7 +8,10 @@ kept for late uploads. A key id is the first 16 hex digits of SHA-256 over the p
 key (the raw 32 bytes for Ed25519, the recipient text for age), as OpenPGP derives
 fingerprints from the public key (RFC 4880 §12.2). Files follow OpenSSH's rule
 (ssh-keygen(1)): private files 0600 in a 0700 directory, refused when group/world
-readable. Ed25519 keys are PKCS#8 PEM; age identities are age-keygen files.
+readable. Ed25519 keys are PKCS#8 PEM; age identities are age-keygen files. Every file
+is written as `sync.durable` writes (a complete new file renamed over the old, never
+truncated); ``keys.json`` names the keys, so a new batch key's file can be written first and
+becomes current only when the manifest is replaced (see `server.key_changes`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync import durable
 from sync.age import AnyIdentity, HybridIdentity, X25519Identity, read_identity_file
 from sync.age.keyfile import format_identity_file, write_private_file
 from sync.errors import CairnCryptoError, KeyStoreError
@@ -77,13 +81,15 @@ class ServerPublicKeys(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _prepare_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    durable.make_dir(path, 0o700)
     os.chmod(path, 0o700)
 
 
 def _check_private(path: Path) -> None:
     if not path.is_file():
         raise KeyStoreError(f"key file {path} is missing; restore it from backup.")
+    if path.stat().st_size == 0:
+        raise KeyStoreError(f"key file {path} is empty; restore it from backup.")
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise KeyStoreError(
             f"key file {path} is readable by other users; run 'chmod 600 {path}' and check "
@@ -102,7 +108,10 @@ def _write_signing(path: Path, key: Ed25519PrivateKey) -> None:
 
 def _read_signing(path: Path) -> Ed25519PrivateKey:
     _check_private(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError:
+        raise KeyStoreError(f"key file {path} is damaged; restore it from backup.") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyStoreError(f"{path} does not hold an Ed25519 private key.")
     return key
@@ -200,13 +209,16 @@ class ServerKeys:
 
     def rotate(self, *, hybrid: bool = True) -> BatchKey:
         """Make a new current batch key; older ones are retired but still decrypt."""
-        now = _now_ms()
-        for key in self.batch_keys:
-            if key.retired_at is None:
-                key.retired_at = now
         new = _new_batch_key(hybrid)
-        self.batch_keys.append(new)
+        self.make_current(new, new.created_at)
         return new
+
+    def make_current(self, key: BatchKey, at_ms: int) -> None:
+        """Add `key` as the current batch key, retiring the others at `at_ms`."""
+        for old in self.batch_keys:
+            if old.retired_at is None:
+                old.retired_at = at_ms
+        self.batch_keys.append(key)
 
     def batch_identities(self) -> dict[str, AnyIdentity]:
         """Every batch key (current and retired) by key id, for ``open_batch``."""
@@ -227,16 +239,19 @@ class ServerKeys:
         )
 
     def save(self, directory: Path) -> None:
-        """Write all keys to ``directory`` (0700): PEM, age-keygen files, a manifest."""
+        """Write all keys to ``directory`` (0700): PEM, age-keygen files, then the manifest."""
         _prepare_dir(directory)
         _write_signing(directory / SIGNING_FILE, self.signing_key)
-        manifest = []
         for key in self.batch_keys:
-            name = f"batch-{key.key_id}.agekey"
-            write_private_file(directory / name, format_identity_file(key.identity))
-            manifest.append(
-                {"key_id": key.key_id, "created_at": key.created_at, "retired_at": key.retired_at}
-            )
+            save_batch_key(directory, key)
+        self.save_manifest(directory)
+
+    def save_manifest(self, directory: Path) -> None:
+        """Write ``keys.json``, which names the keys and makes the current one current."""
+        manifest = [
+            {"key_id": k.key_id, "created_at": k.created_at, "retired_at": k.retired_at}
+            for k in self.batch_keys
+        ]
         text = json.dumps({"signing_key_id": self.signing_key_id, "batch_keys": manifest}, indent=1)
         write_private_file(directory / MANIFEST_FILE, text + "\n")
 
@@ -245,22 +260,46 @@ class ServerKeys:
         """Read keys written by ``save``; check ids and permissions."""
         manifest_path = directory / MANIFEST_FILE
         _check_private(manifest_path)
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            entries = [
+                (str(e["key_id"]), int(e["created_at"]), e["retired_at"])
+                for e in manifest["batch_keys"]
+            ]
+            signing_key_id = str(manifest["signing_key_id"])
+        except (ValueError, KeyError, TypeError):
+            raise KeyStoreError(f"{manifest_path} is damaged; restore it from backup.") from None
         batch_keys = []
-        for entry in manifest["batch_keys"]:
-            identity = _read_identity(directory / f"batch-{entry['key_id']}.agekey")
-            key = BatchKey(identity, entry["created_at"], entry["retired_at"])
-            if key.key_id != entry["key_id"]:
-                raise KeyStoreError(f"batch key file for {entry['key_id']} holds another key.")
+        for batch_key_id, created_at, retired_at in entries:
+            key = load_batch_key(directory, batch_key_id, created_at)
+            key.retired_at = None if retired_at is None else int(retired_at)
             batch_keys.append(key)
         keys = cls(_read_signing(directory / SIGNING_FILE), batch_keys)
-        if keys.signing_key_id != manifest["signing_key_id"]:
+        if keys.signing_key_id != signing_key_id:
             raise KeyStoreError("signing.pem does not match the key id in keys.json.")
         return keys
 
     def __repr__(self) -> str:
         """Key ids only, never secrets."""
         return f"ServerKeys(signing={self.signing_key_id}, batch={self.current.key_id})"
+
+
+def batch_key_file(directory: Path, batch_key_id: str) -> Path:
+    """Where the batch key `batch_key_id` is kept in a keys directory."""
+    return directory / f"batch-{batch_key_id}.agekey"
+
+
+def save_batch_key(directory: Path, key: BatchKey) -> None:
+    """Write one batch key's file; it is not used until ``keys.json`` names it."""
+    write_private_file(batch_key_file(directory, key.key_id), format_identity_file(key.identity))
+
+
+def load_batch_key(directory: Path, batch_key_id: str, created_at: int) -> BatchKey:
+    """Read one batch key file, checking that it holds the key its name says."""
+    key = BatchKey(_read_identity(batch_key_file(directory, batch_key_id)), created_at)
+    if key.key_id != batch_key_id:
+        raise KeyStoreError(f"batch key file for {batch_key_id} holds another key.")
+    return key
 
 
 def _new_batch_key(hybrid: bool) -> BatchKey:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from server import admin
+from server import admin, key_changes
 from server.cli.common import add_data_option, data_dir, format_ms, parse_duration
 from server.store import admin as rows
 
@@ -128,7 +128,9 @@ def _revoke(args: argparse.Namespace) -> int:
 
 def _rotate(args: argparse.Namespace) -> int:
     with data_dir(args) as data:
-        keys = admin.rotate_batch_key(data.store, data.keys_dir, ACTOR, hybrid=not args.x25519)
+        keys = key_changes.rotate_batch_key(
+            data.store, data.keys_dir, ACTOR, hybrid=not args.x25519
+        )
     public = keys.public()
     print(f"new batch key {public.batch_key_id}: {public.batch_recipient[:24]}…")
     print(f"retired keys still decrypt late uploads: {', '.join(k.key_id for k in public.retired)}")

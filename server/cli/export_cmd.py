@@ -11,6 +11,7 @@ from server import minisign
 from server.cli.common import add_data_option, data_dir
 from server.export.archive import ExportSource, export_to_file
 from server.export.verify import ArchiveReport, verify_archive
+from sync import durable
 from sync.age import (
     AnyIdentity,
     format_identity_file,
@@ -116,6 +117,7 @@ def _keygen(args: argparse.Namespace) -> int:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
+    durable.fsync_dir(path.absolute().parent)
     print(
         f"wrote the secret identity to {path} (mode 0600); keep it safe and backed up",
         file=sys.stderr,

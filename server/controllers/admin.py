@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from server import admin
+from server import admin, key_changes
 from server.auth import Caller, require_admin
 from server.context import Cairn
 from server.store import admin as rows
@@ -162,7 +162,9 @@ class KeysController(Controller):
         """Make a new current batch key; devices learn it on their next pull."""
         require_admin(principal)
         keys_dir = cairn.config.data_dir / "keys"
-        cairn.keys = admin.rotate_batch_key(cairn.store, keys_dir, principal.actor, data.hybrid)
+        cairn.keys = key_changes.rotate_batch_key(
+            cairn.store, keys_dir, principal.actor, data.hybrid
+        )
         public = cairn.keys.public()
         return KeysResponse(
             signing_key_id=public.signing_key_id,

@@ -45,6 +45,7 @@ from server.export.recipients import parse_recipients
 from server.export.spool import Spool, encrypt_chunks
 from server.store import Store, audit_log
 from server.store import admin as admin_rows
+from sync import durable
 from sync.age.file import Recipient
 from sync.age.source import Writable
 from sync.keys import ServerKeys, key_id
@@ -225,15 +226,8 @@ def export_to_file(
     actor: str,
     progress: Progress | None = None,
 ) -> tuple[Manifest, int]:
-    """Write the encrypted archive to `out` (replaced only once complete)."""
-    tmp = out.with_name(f".{out.name}.partial")
+    """Write the encrypted archive to `out`: it takes the name only once complete and on disk."""
     with prepare_archive(source, project, recipients, actor=actor, progress=progress) as archive:
-        try:
-            with tmp.open("wb") as f:
-                size = archive.write(f)
-                f.flush()
-            tmp.replace(out)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with durable.writing(out, 0o600) as f:
+            size = archive.write(f)
         return archive.manifest, size

@@ -4,7 +4,10 @@ A tar header states its member's size up front, so each member is first written 
 temporary file (hashing as it goes: SHA-256 and size come for free), and only then is the
 tar streamed, 64 KiB at a time, into an age `Encryptor`. Memory stays flat whatever the
 size of the project; disk use is one plaintext copy, kept in a 0700 directory inside the
-data directory (as protected as the database it comes from) and removed when done.
+data directory (as protected as the database it comes from) and removed when done. The
+spool is scratch: nothing in it is fsynced (an export interrupted by a power cut is simply
+made again), and a spool whose owner died, or was started before the last boot, is swept
+when the data directory is next opened.
 
 The tar is written member by member with the standard library's `tarfile.TarInfo.tobuf`
 in POSIX.1-2001 (pax) format, exactly as `tarfile.open(mode="w|")` writes it — headers,
@@ -66,7 +69,30 @@ SPOOL_PREFIX = ".export-"
 OWNER_FILE = ".owner-pid"
 
 
-def _alive(pid: int) -> bool:
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def _boot_id() -> str:
+    """This boot's id (Linux), so a pid recorded before a power cut is not mistaken for a
+    live process that happens to have the same pid after the reboot; '' where unknown."""
+    try:
+        return BOOT_ID.read_text().strip()
+    except OSError:
+        return ""
+
+
+def _owner_text() -> str:
+    return f"{os.getpid()} {_boot_id()}".strip()
+
+
+def _alive(owner: str) -> bool:
+    parts = owner.split()
+    try:
+        pid = int(parts[0])
+    except (IndexError, ValueError):
+        return False  # half-made: nobody owns it
+    if pid <= 0 or (len(parts) > 1 and parts[1] != _boot_id()):
+        return False  # made before the last reboot (or power cut): that process is gone
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -81,10 +107,10 @@ def sweep_stale_spools(parent: Path) -> list[Path]:
     removed: list[Path] = []
     for folder in parent.glob(SPOOL_PREFIX + "*"):
         try:
-            pid = int((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            pid = -1  # made before owners were recorded, or half-made: nobody owns it
-        if folder.is_dir() and (pid <= 0 or not _alive(pid)):
+            owner = (folder / OWNER_FILE).read_text()
+        except OSError:
+            owner = ""  # made before owners were recorded, or half-made: nobody owns it
+        if folder.is_dir() and not _alive(owner):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
@@ -98,7 +124,9 @@ class Spool:
         parent.mkdir(parents=True, exist_ok=True)
         self._dir = Path(tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=parent))
         # Who owns it, so a later start can tell a crashed export's leftovers from a live one.
-        (self._dir / OWNER_FILE).write_text(str(os.getpid()))
+        # Scratch, like every member file: never fsynced, removed on close, swept after a
+        # crash; a cut that loses it only makes the spool look ownerless, so it is swept.
+        (self._dir / OWNER_FILE).write_text(_owner_text())
         # Removed on close, or when the spool is collected (a response never started).
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self.top = top

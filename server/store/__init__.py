@@ -8,7 +8,6 @@ the last committed state.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import sqlite_utils
 
 from server.errors import DataDirError, StorageFull
 from server.store.schema import SchemaTooNew, migrate
+from sync import durable
 
 APPLICATION_ID = 0x43414952  # "CAIR": marks the file as a Cairn database.
 
@@ -43,7 +43,8 @@ class Store:
         if not path.exists():
             # Decrypted evidence lives here: owner-only from the first byte (SQLite gives its
             # -wal and -shm files the same mode).
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            # Its name is made durable too: SQLite syncs its -wal file's entry, not this one.
+            durable.create_empty(path, 0o600)
         try:
             conn = _connect(path)
             (app_id,) = conn.execute("PRAGMA application_id").fetchone()

@@ -59,13 +59,29 @@ def entries(
         sql += " LIMIT ?"
         params = (after, limit)
     for row in conn.execute(sql, params):
-        yield AuditEntry(
-            seq=row[0],
-            at_ms=row[1],
-            kind=row[2],
-            actor=row[3],
-            subject=row[4],
-            data=json.loads(row[5]),
-            prev_hash=row[6],
-            hash=row[7],
-        )
+        yield _entry(row)
+
+
+def of_kinds(conn: sqlite3.Connection, kinds: tuple[str, ...]) -> Iterator[AuditEntry]:
+    """Entries of the given kinds, in order (e.g. every key change)."""
+    marks = ", ".join("?" * len(kinds))
+    rows = conn.execute(
+        "SELECT seq, at_ms, kind, actor, subject, data, prev_hash, hash"
+        f" FROM audit WHERE kind IN ({marks}) ORDER BY seq",
+        kinds,
+    )
+    for row in rows:
+        yield _entry(row)
+
+
+def _entry(row: tuple[Any, ...]) -> AuditEntry:
+    return AuditEntry(
+        seq=row[0],
+        at_ms=row[1],
+        kind=row[2],
+        actor=row[3],
+        subject=row[4],
+        data=json.loads(row[5]),
+        prev_hash=row[6],
+        hash=row[7],
+    )

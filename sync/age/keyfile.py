@@ -3,15 +3,16 @@
 Algorithm: the age identity-file format (age(1) man page, "IDENTITY FILES"): UTF-8 text,
 one identity per line, blank lines and lines starting with ``#`` ignored. age-keygen
 writes ``# created: <RFC 3339 time>``, ``# public key: <recipient>`` and the secret line.
-Files are created with mode 0600 (the secret never touches a world-readable inode).
+Files are created with mode 0600 (the secret never touches a world-readable inode) and
+written as `sync.durable` writes: a new file renamed over the old, never truncated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
+from sync import durable
 from sync.age.hybrid import HybridIdentity, HybridRecipient
 from sync.age.x25519 import X25519Identity, X25519Recipient
 from sync.errors import InvalidKeyText, UnsupportedRecipient
@@ -74,18 +75,8 @@ def format_identity_file(identity: AnyIdentity, created: dt.datetime | None = No
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` with mode 0600 from creation on."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            fd = -1
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    finally:
-        if fd >= 0:
-            os.close(fd)
+    """Replace ``path`` with ``text``, mode 0600 from creation on, durably (never truncated)."""
+    durable.write_file(path, text, 0o600)
 
 
 def write_identity_file(path: Path, identity: AnyIdentity) -> None:

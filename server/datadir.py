@@ -199,8 +199,8 @@ def open_data_dir(
         keys = ServerKeys.load(path / KEYS)
     except (OSError, ValueError, CairnCryptoError) as exc:
         raise DataDirError(
-            f"cannot load the server keys from {path / KEYS}: {exc} Nothing was changed; "
-            "without these keys the raw sealed batches cannot be opened"
+            f"cannot load the server keys from {path / KEYS}: {exc} Nothing was changed "
+            "(the batch keys are the only way to open the raw sealed batches: keep backups)"
         ) from exc
     store = Store(path / DATABASE)
     try:

@@ -1,11 +1,13 @@
 """`cairn verify`: prove that what is stored is what was received, and still consistent.
 
-Three checks, each reported separately:
+Four checks, each reported separately:
 
 1. the audit log's hash chain links from the first entry to the head;
-2. every raw sealed batch still decrypts with our keys, its SHA-256 matches the one in its
+2. the server keys are the ones the audit log's key changes made (`server.key_changes`):
+   no current or retired batch key without its `server.init` / `keys.rotate` entry;
+3. every raw sealed batch still decrypts with our keys, its SHA-256 matches the one in its
    receipt, and the device signature inside it verifies with the device's public key;
-3. the materialized tables (records, identifiers, points) are rebuilt from the ops alone
+4. the materialized tables (records, identifiers, points) are rebuilt from the ops alone
    into a scratch database and compared row by row, byte for byte, with the live ones.
 """
 
@@ -21,6 +23,7 @@ import msgspec
 
 from forms.library import FormLibrary
 from server.audit import verify_chain
+from server.key_changes import key_events, key_problems
 from server.materialize import rebuild_into
 from server.store import Store, audit_log
 from server.store import admin as admin_rows
@@ -67,6 +70,11 @@ def _check_audit(conn: sqlite3.Connection, report: VerifyReport) -> None:
     report.audit_entries = len(entries)
     for problem in verify_chain(entries):
         report.problems.append(f"audit entry {problem.seq}: {problem.message}")
+
+
+def _check_keys(conn: sqlite3.Connection, keys: ServerKeys, report: VerifyReport) -> None:
+    for problem in key_problems(key_events(conn), keys):
+        report.problems.append(f"server keys: {problem}")
 
 
 def _check_batches(conn: sqlite3.Connection, keys: ServerKeys, report: VerifyReport) -> None:
@@ -155,6 +163,8 @@ def verify(
     with store.snapshot() as conn:
         say("checking the audit chain")
         _check_audit(conn, report)
+        say("checking the server keys against their audit entries")
+        _check_keys(conn, keys, report)
         say("re-verifying every stored batch")
         _check_batches(conn, keys, report)
         say("rebuilding records from the ops")

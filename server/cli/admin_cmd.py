@@ -1,11 +1,13 @@
-"""`cairn admin …`: projects, enrollment codes, tokens and devices, without a running server."""
+"""`cairn admin …`: projects, codes, tokens, devices, keys and data-directory repairs, offline."""
 
 from __future__ import annotations
 
 import argparse
 
-from server import admin, key_changes
+from server import admin, datadir_recovery, key_changes
 from server.cli.common import add_data_option, data_dir, format_ms, parse_duration
+from server.config import resolve_data_dir
+from server.datadir import MARKER
 from server.store import admin as rows
 
 ACTOR = "cli:admin"
@@ -60,7 +62,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     rotate.set_defaults(func=_rotate)
 
-    for action in (create, listing, enroll, token, devices, revoke, rotate):
+    restore = group.add_parser(
+        "restore-marker",
+        help="rewrite a lost or unreadable cairn.json from the database (changes nothing else)",
+    )
+    restore.set_defaults(func=_restore_marker)
+    discard = group.add_parser(
+        "discard-first-start",
+        help="remove what a first start that never finished made (only if cairn.json says so)",
+    )
+    discard.set_defaults(func=_discard_first_start)
+
+    for action in (create, listing, enroll, token, devices, revoke, rotate, restore, discard):
         add_data_option(action)
 
 
@@ -135,4 +148,20 @@ def _rotate(args: argparse.Namespace) -> int:
     print(f"new batch key {public.batch_key_id}: {public.batch_recipient[:24]}…")
     print(f"retired keys still decrypt late uploads: {', '.join(k.key_id for k in public.retired)}")
     print("restart 'cairn serve' so it uses the new key; devices learn it on their next pull")
+    return 0
+
+
+def _restore_marker(args: argparse.Namespace) -> int:
+    path = resolve_data_dir(args.data)
+    instance_id = datadir_recovery.restore_marker(path)
+    print(f"rewrote {path / MARKER} for instance {instance_id} from the database's audit log")
+    print(f"check it with 'cairn verify --data {path}', then start the server again")
+    return 0
+
+
+def _discard_first_start(args: argparse.Namespace) -> int:
+    path = resolve_data_dir(args.data)
+    removed = datadir_recovery.discard_first_start(path)
+    print(f"removed the unfinished first start from {path}: {', '.join(removed)}")
+    print(f"run 'cairn serve --data {path}' to start afresh")
     return 0

@@ -43,11 +43,13 @@ def _say(message: str) -> None:
 
 
 @contextmanager
-def data_dir(args: argparse.Namespace, *, create: bool = False) -> Iterator[DataDir]:
-    """Open the data directory for one command; server errors become CommandErrors."""
+def data_dir(
+    args: argparse.Namespace, *, create: bool = False, opened: DataDir | None = None
+) -> Iterator[DataDir]:
+    """Open the data directory (or use `opened`) for one command; errors become CommandErrors."""
     from server.cli import CommandError
 
-    data = open_data(args, create=create)
+    data = opened or open_data(args, create=create)
     if data.rebuilt_records is not None:
         print(
             f"Rebuilt {data.rebuilt_records} records from their ops: this release stores "

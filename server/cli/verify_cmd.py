@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from server.cli.common import add_data_option, data_dir
+from server.cli.common import add_data_option, data_dir, open_data
 from server.verify import verify
 
 
@@ -19,7 +19,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    with data_dir(args) as data:
+    from server.cli import CommandError
+
+    try:
+        opened = open_data(args)
+    except CommandError as exc:
+        # A directory that does not open is damage too: name it, as a failed check.
+        print("FAILED: the data directory does not open:")
+        print(f"  - {exc}")
+        return 1
+    with data_dir(args, opened=opened) as data:
         report = verify(
             data.store, data.keys, data.forms, lambda msg: print(f"... {msg}", file=sys.stderr)
         )

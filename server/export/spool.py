@@ -126,7 +126,9 @@ class Spool:
         # Who owns it, so a later start can tell a crashed export's leftovers from a live one.
         # Scratch, like every member file: never fsynced, removed on close, swept after a
         # crash; a cut that loses it only makes the spool look ownerless, so it is swept.
-        (self._dir / OWNER_FILE).write_text(_owner_text())
+        fd = os.open(self._dir / OWNER_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as owner:
+            owner.write(_owner_text())
         # Removed on close, or when the spool is collected (a response never started).
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self.top = top

@@ -90,3 +90,17 @@ def test_an_export_spool_left_by_a_dead_process_is_swept_and_a_live_one_kept(
     again.store.close()
     assert not dead.exists()
     assert live.exists()
+
+
+def test_an_export_spool_from_before_a_reboot_is_swept_even_if_its_pid_is_alive(
+    tmp_path: Path,
+) -> None:
+    data = open_data_dir(tmp_path / "d", create=True)
+    data.store.close()
+    before_cut = tmp_path / "d" / ".export-before-cut"
+    before_cut.mkdir()
+    # After a power cut the recorded pid may well belong to a new, live process.
+    (before_cut / ".owner-pid").write_text(f"{os.getpid()} 00000000-dead-boot-0000-000000000000")
+    again = open_data_dir(tmp_path / "d", create=False)
+    again.store.close()
+    assert not before_cut.exists()

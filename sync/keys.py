@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -148,7 +149,21 @@ class DeviceKeys:
         )
 
     def save(self, directory: Path) -> None:
-        """Write both keys into ``directory`` (0700) as 0600 files."""
+        """Write both keys into ``directory`` (0700) as 0600 files.
+
+        A new directory is filled under a temporary name and renamed into place, so a cut
+        never leaves a device with one key of the two.
+        """
+        if directory.exists():
+            self._write(directory)
+            return
+        durable.make_dir(directory.parent)
+        staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+        self._write(staging)
+        os.rename(staging, directory)
+        durable.fsync_dir(directory.parent)
+
+    def _write(self, directory: Path) -> None:
         _prepare_dir(directory)
         _write_signing(directory / SIGNING_FILE, self.signing_key)
         write_private_file(directory / ENCRYPTION_FILE, format_identity_file(self.encryption))

@@ -143,8 +143,7 @@ def test_every_file_is_durable_before_rename_answer_or_exit(tmp_path: Path) -> N
         data / "cairn.json",
         data / "keys" / "keys.json",
         data / "keys" / "signing.pem",
-        home / "keys" / "signing.pem",
-        home / "keys" / "encryption.agekey",
+        home / "keys",  # both device keys, filled in a staging directory renamed into place
         out,
     }
     assert {str(p) for p in expected} <= renamed

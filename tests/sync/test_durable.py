@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sync import durable
+from sync.keys import DeviceKeys
 
 
 def test_a_write_replaces_the_file_with_a_new_one_and_leaves_no_temporary(
@@ -53,3 +54,11 @@ def test_an_empty_file_is_created_once_with_its_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "device.db").stat().st_mode) == 0o600
     with pytest.raises(FileExistsError):
         durable.create_empty(tmp_path / "device.db")
+
+
+def test_new_device_keys_appear_both_at_once(tmp_path: Path) -> None:
+    keys = DeviceKeys.generate()
+    keys.save(tmp_path / "home" / "keys")
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["keys"]  # no staging left
+    assert stat.S_IMODE((tmp_path / "home" / "keys").stat().st_mode) == 0o700
+    assert DeviceKeys.load(tmp_path / "home" / "keys").public() == keys.public()

@@ -157,3 +157,20 @@ def revoke_device(store: Store, device_id: str, actor: str) -> rows.DeviceRow:
         revoked = rows.get_device(conn, device_id)
     assert revoked is not None
     return revoked
+
+
+def revoke_token(store: Store, token_id: str, actor: str) -> rows.TokenRow:
+    """Revoke a token: it is refused on its next request, API and console alike."""
+    now = now_ms()
+    with store.write() as conn:
+        token = rows.get_token(conn, token_id)
+        if token is None:
+            raise NotFound(f"no token {token_id!r}")
+        if not rows.revoke_token(conn, token_id, now):
+            raise Conflict(f"token {token_id!r} is already revoked", code="already_revoked")
+        audit_log.append(
+            conn, at_ms=now, kind="token.revoke", actor=actor, subject=token_id, data={}
+        )
+        revoked = rows.get_token(conn, token_id)
+    assert revoked is not None
+    return revoked

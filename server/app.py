@@ -21,6 +21,8 @@ from server.controllers.review import ReviewController
 from server.datadir import DataDir, open_data_dir
 from server.errors import CairnServerError, TooManyRequests, Unauthorized
 from server.ratelimit import FailedAuthLimiter
+from server.web.assets import console_router, template_config
+from server.web.sessions import SessionStore
 
 log = logging.getLogger("cairn.server")
 
@@ -133,8 +135,12 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             DeviceController,
             ReviewController,
             ExportController,
+            console_router(config.tile_url),
         ],
-        state=State({"cairn": context, "auth_limiter": FailedAuthLimiter()}),
+        template_config=template_config(),
+        state=State(
+            {"cairn": context, "auth_limiter": FailedAuthLimiter(), "web_sessions": SessionStore()}
+        ),
         dependencies={
             "cairn": Provide(_context, sync_to_thread=False),
             "principal": Provide(_principal, sync_to_thread=True),

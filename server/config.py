@@ -26,6 +26,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     pull_page_ops: int = 5_000
     # A device stamp further ahead of the server's clock than this is kept but flagged.
     max_clock_ahead_ms: int = 5 * 60 * 1000
+    # Map tiles for the console's maps ({z}/{x}/{y}); None: a plain background and a scale.
+    tile_url: str | None = None
 
 
 def resolve_data_dir(option: str | None, environ: Mapping[str, str] | None = None) -> Path:

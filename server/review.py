@@ -173,11 +173,15 @@ def in_box(ctx: ServerContext, row: st.RecordRow, bbox: tuple[float, float, floa
 
 
 def page_records(
-    ctx: ServerContext, flt: queries.RecordFilter, cursor: str | None, limit: int
+    ctx: ServerContext,
+    flt: queries.RecordFilter,
+    cursor: str | None,
+    limit: int,
+    newest: bool = False,
 ) -> RecordPage:
-    """One page of matching records, oldest change first."""
+    """One page of matching records, oldest change first (or newest first)."""
     after = decode_cursor(cursor) if cursor else None
-    rows = queries.records_by_update(ctx.store.reader(), flt, after, check_limit(limit) + 1)
+    rows = queries.records_by_update(ctx.store.reader(), flt, after, check_limit(limit) + 1, newest)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more else None
@@ -224,8 +228,8 @@ HARRIS_FORM = "excavation_context"
 HARRIS_SITE_FIELD = "site_code"
 
 
-def stratigraphy(conn: sqlite3.Connection, project: str) -> list[tuple[str, StratigraphyProblem]]:
-    """(site code, problem) for every cycle and self-reference in each site's Harris matrix."""
+def site_relationships(conn: sqlite3.Connection, project: str) -> dict[str, list[Relationship]]:
+    """Every live relationship row of each site's Harris matrix, by site code."""
     by_site: dict[str, list[Relationship]] = {}
     for row in st.iter_form_records(conn, project, HARRIS_FORM):
         record = decode_record(row.state)
@@ -233,4 +237,10 @@ def stratigraphy(conn: sqlite3.Connection, project: str) -> list[tuple[str, Stra
         if site is None or not site.live or not isinstance(site.value, str):
             continue
         by_site.setdefault(site.value, []).extend(relationships(record))
-    return [(site, problem) for site in sorted(by_site) for problem in check_site(by_site[site])]
+    return dict(sorted(by_site.items()))
+
+
+def stratigraphy(conn: sqlite3.Connection, project: str) -> list[tuple[str, StratigraphyProblem]]:
+    """(site code, problem) for every cycle and self-reference in each site's Harris matrix."""
+    by_site = site_relationships(conn, project)
+    return [(site, problem) for site in by_site for problem in check_site(by_site[site])]

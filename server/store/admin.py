@@ -194,6 +194,14 @@ def get_token_by_hash(conn: sqlite3.Connection, token_hash: str) -> TokenRow | N
     return None if row is None else _token(row)
 
 
+def get_token(conn: sqlite3.Connection, token_id: str) -> TokenRow | None:
+    """A token by its id."""
+    row = conn.execute(
+        f"SELECT {_TOKEN_COLS} FROM tokens WHERE token_id = ?", (token_id,)
+    ).fetchone()
+    return None if row is None else _token(row)
+
+
 def list_tokens(conn: sqlite3.Connection) -> list[TokenRow]:
     """All tokens (hashes only) in creation order."""
     return [

@@ -101,15 +101,52 @@ def _rows(conn: sqlite3.Connection, sql: str, params: list[object]) -> list[Reco
 
 
 def records_by_update(
-    conn: sqlite3.Connection, flt: RecordFilter, after: tuple[int, str] | None, limit: int
+    conn: sqlite3.Connection,
+    flt: RecordFilter,
+    after: tuple[int, str] | None,
+    limit: int,
+    newest: bool = False,
 ) -> list[RecordRow]:
-    """Up to `limit` matching records after the (updated_cursor, record_id) key."""
+    """Up to `limit` matching records after the (updated_cursor, record_id) key, oldest
+    change first (or newest first, continuing below the key)."""
     where, params = _where(flt)
     if after is not None:
-        where += " AND (r.updated_cursor, r.record_id) > (?, ?)"
+        where += f" AND (r.updated_cursor, r.record_id) {'<' if newest else '>'} (?, ?)"
         params.extend(after)
-    sql = f"{_SELECT} WHERE {where} ORDER BY r.updated_cursor, r.record_id LIMIT ?"
+    order = "DESC" if newest else "ASC"
+    sql = f"{_SELECT} WHERE {where} ORDER BY r.updated_cursor {order}, r.record_id {order} LIMIT ?"
     return _rows(conn, sql, [*params, limit])
+
+
+def state_counts(conn: sqlite3.Connection, project: str) -> list[tuple[str, str, int]]:
+    """(form id, review state, records) of a project's records, retracted ones left out."""
+    rows = conn.execute(
+        "SELECT form_id, review_state, COUNT(*) FROM records WHERE project = ? AND retracted = 0"
+        " GROUP BY form_id, review_state ORDER BY form_id, review_state",
+        (project,),
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def project_counts(conn: sqlite3.Connection, project: str) -> dict[str, int]:
+    """Records with open conflicts, quarantined batches and ops, clock-suspect ops."""
+    conflicts = conn.execute(
+        "SELECT COUNT(*) FROM records WHERE project = ? AND conflict_count > 0", (project,)
+    ).fetchone()[0]
+    quarantine = conn.execute(
+        "SELECT COUNT(*) FROM quarantine WHERE project = ?", (project,)
+    ).fetchone()[0]
+    return {"conflicts": conflicts, "quarantine": quarantine}
+
+
+def device_quarantine_counts(conn: sqlite3.Connection, project: str) -> dict[str, int]:
+    """How many batches and ops of each device of a project are in the quarantine."""
+    rows = conn.execute(
+        "SELECT device_id, COUNT(*) FROM quarantine WHERE project = ? AND device_id IS NOT NULL"
+        " GROUP BY device_id",
+        (project,),
+    )
+    return {r[0]: r[1] for r in rows}
 
 
 def records_by_id(

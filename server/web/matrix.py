@@ -1,8 +1,8 @@
 """The Harris matrix of a site drawn as a graph: contexts in layers, later above earlier.
 
 Layout: each context's layer is the length of the longest chain of later contexts above
-it (relaxed at most once per context, so a cycle cannot loop); contexts of a layer are
-spread by number. Edges of a cycle or a self-reference are marked for highlighting. The
+it, leaving out the edges of a cycle (and relaxed at most once per context, so an unseen
+cycle cannot loop); contexts of a layer are spread by number. Edges of a cycle or a self-reference are marked for highlighting. The
 result is numbers only; the page draws it as SVG.
 """
 
@@ -62,9 +62,10 @@ def draw(rels: list[Relationship], problems: list[StratigraphyProblem]) -> Drawi
     bad_contexts = {n for p in problems for n in p.contexts}
     bad_pairs = {pair for p in problems for pair in _pairs(p.relationships)}
     layer = dict.fromkeys(contexts, 0)
+    acyclic = sorted(pairs - bad_pairs)  # a cycle's own edges do not decide the layers
     for _ in range(len(contexts)):
         changed = False
-        for later, earlier in sorted(pairs):
+        for later, earlier in acyclic:
             if later != earlier and layer[earlier] < layer[later] + 1 <= len(contexts):
                 layer[earlier] = layer[later] + 1
                 changed = True
@@ -74,7 +75,7 @@ def draw(rels: list[Relationship], problems: list[StratigraphyProblem]) -> Drawi
     for n in contexts:
         rows.setdefault(layer[n], []).append(n)
     where: dict[int, tuple[int, int]] = {}
-    for depth, members in rows.items():
+    for depth, (_, members) in enumerate(sorted(rows.items())):  # layers used, top down
         for i, n in enumerate(members):
             where[n] = (MARGIN + i * GAP_X, MARGIN + depth * GAP_Y)
     nodes = [

@@ -34,7 +34,9 @@ def browser(tmp_path: Path) -> Iterator[object]:
     if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
         if os.environ.get("CI"):
             pytest.fail("chromium and chromium-driver are missing; .ci/run installs them")
-        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -74,6 +74,19 @@ def axe(driver: Any) -> list[dict[str, Any]]:
     return [v for v in result if v.get("impact") in ("serious", "critical") or "impact" not in v]
 
 
+def click_through(driver: Any, element: Any) -> None:
+    """Click something that loads a new page, and wait (bounded) until it has loaded."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def wait_for_url(driver: Any, ending: str) -> None:
     """Wait (bounded) until the browser has navigated to a URL ending so."""
     for _ in range(100):
@@ -88,7 +101,7 @@ def sign_in(driver: Any, server: ServerProcess, token: str) -> None:
 
     driver.get(server.url + "/login")
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
 
 
 def test_a_supervisor_reviews_in_the_browser_and_a_device_pulls_the_result(
@@ -100,8 +113,16 @@ def test_a_supervisor_reviews_in_the_browser_and_a_device_pulls_the_result(
     a, b = _device(tmp_path, server, "tablet-a"), _device(tmp_path, server, "tablet-b")
     grave = a.new("site_grave", GRAVE)
     hostile = a.new("site_grave", {**GRAVE, "grave_no": 2, "legal_authority_ref": HOSTILE})
+    context = {"site_code": "DSH-01", "context_type": "fill", "opened_by": "A. Aliyev"}
+    ctx = {
+        n: a.new("excavation_context", {**context, "context_no": n, "opened_on": "2026-05-01"})
+        for n in (3, 5, 7)
+    }
     a.push()
     b.pull()
+    a.add_item(ctx[3], "relationships", {"relation": "above", "other_context_no": 5})
+    b.add_item(ctx[5], "relationships", {"relation": "above", "other_context_no": 3})
+    b.add_item(ctx[5], "relationships", {"relation": "above", "other_context_no": 7})
     a.edit(grave, {"max_depth_m": 2.4})
     b.edit(grave, {"max_depth_m": 2.6})
     a.push()
@@ -122,14 +143,14 @@ def test_a_supervisor_reviews_in_the_browser_and_a_device_pulls_the_result(
     # The queue, filtered to records with open conflicts through the filter form.
     driver.get(server.url + f"/p/{PROJECT}/records")
     Select(driver.find_element(By.NAME, "has_conflicts")).select_by_value("true")
-    driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form.filters button"))
     rows = driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
     assert [r.find_element(By.TAG_NAME, "a").text for r in rows] == ["DSH-01-G1"]
     shot(driver, "03-queue-conflicts")
     violations["queue"] = axe(driver)
 
     # The record: the conflict side by side; choose 2.6 with a reason.
-    rows[0].find_element(By.TAG_NAME, "a").click()
+    click_through(driver, rows[0].find_element(By.TAG_NAME, "a"))
     assert "max_depth_m" in driver.find_element(By.ID, "conflicts").text
     shot(driver, "04-record-conflict")
     violations["record"] = axe(driver)
@@ -138,12 +159,12 @@ def test_a_supervisor_reviews_in_the_browser_and_a_device_pulls_the_result(
     chosen = next(s for s in sides if "2.6" in s.text)
     chosen.find_element(By.CSS_SELECTOR, "input[type=radio]").click()
     card.find_element(By.NAME, "reason").send_keys("tape measure photo P-0042")
-    card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_through(driver, card.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert "None." in driver.find_element(By.ID, "conflicts").text
     # Approve, with a comment.
     Select(driver.find_element(By.NAME, "state")).select_by_value("approved")
     driver.find_element(By.NAME, "comment").send_keys("checked against the paper sheet")
-    driver.find_element(By.CSS_SELECTOR, "#review form button").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "#review form button"))
     assert "approved" in driver.find_element(By.CSS_SELECTOR, "p.meta").text
     assert "checked against the paper sheet" in driver.find_element(By.ID, "review").text
     shot(driver, "05-record-approved")
@@ -167,6 +188,12 @@ def test_a_supervisor_reviews_in_the_browser_and_a_device_pulls_the_result(
         ("09-stratigraphy", f"/p/{PROJECT}/stratigraphy"),
     ):
         driver.get(server.url + path)
+        if name == "09-stratigraphy":
+            assert (
+                "cycle through contexts 3, 5"
+                in driver.find_element(By.CSS_SELECTOR, ".problem").text
+            )
+            assert len(driver.find_elements(By.CSS_SELECTOR, "svg.matrix line.bad")) == 2
         if name == "07-map":
             for _ in range(50):
                 if driver.find_element(By.ID, "project-map").get_attribute("data-markers"):
@@ -188,7 +215,7 @@ def test_a_supervisor_reviews_in_the_browser_and_a_device_pulls_the_result(
     assert a.view(grave).review_state == "approved"
 
     # Signing out ends the session: the old cookie no longer opens a page.
-    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form.signout button"))
     wait_for_url(driver, "/login")
     again = httpx.get(server.url + "/", cookies={"cairn_session": cookie["value"]})
     assert again.status_code == 303 and again.headers["location"] == "/login"
@@ -205,7 +232,7 @@ def test_an_admin_issues_an_enroll_code_and_a_token_and_revoking_it_ends_its_ses
     driver = browser
     sign_in(driver, server, _token(server, "admin"))
     driver.get(server.url + f"/p/{PROJECT}/devices")
-    driver.find_element(By.CSS_SELECTOR, "form.inline button").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form.inline button"))
     code = driver.find_element(By.CSS_SELECTOR, ".enroll .code").text
     assert driver.find_elements(By.CSS_SELECTOR, ".qr svg")
     shot(driver, "10-devices-enroll-code")
@@ -215,7 +242,7 @@ def test_an_admin_issues_an_enroll_code_and_a_token_and_revoking_it_ends_its_ses
     dev.close()
     driver.get(server.url + "/tokens")
     driver.find_element(By.NAME, "label").send_keys("night shift")
-    driver.find_element(By.CSS_SELECTOR, "form.inline button").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "form.inline button"))
     token = driver.find_element(By.CSS_SELECTOR, ".card .code code").text
     assert token.startswith("cairn_")
     shot(driver, "11-tokens")
@@ -227,7 +254,10 @@ def test_an_admin_issues_an_enroll_code_and_a_token_and_revoking_it_ends_its_ses
     assert other.post("/login", data={"nonce": nonce, "token": token}).status_code == 303
     assert other.get(f"/p/{PROJECT}").status_code == 200
     token_id = hashlib.sha256(token.encode()).hexdigest()[:12]
-    driver.find_element(By.CSS_SELECTOR, f"button[aria-label='Revoke token {token_id}']").click()
+    click_through(
+        driver,
+        driver.find_element(By.CSS_SELECTOR, f"button[aria-label='Revoke token {token_id}']"),
+    )
     assert other.get(f"/p/{PROJECT}").status_code == 303  # back to the sign-in page
     other.close()
     assert not violations, [v["id"] for v in violations]

@@ -25,9 +25,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(default: 127.0.0.1, a proxy on this machine)",
     )
     parser.add_argument(
+        "--tile-url",
+        type=_tile_url,
+        default=None,
+        metavar="URL",
+        help="map tiles for the console's maps, e.g. http://tiles.base.lan/{z}/{x}/{y}.png "
+        "(default: none, a plain background and a scale: nothing leaves the field base)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.set_defaults(func=_serve)
+
+
+def _tile_url(text: str) -> str:
+    """An http(s) tile URL template with {z}, {x} and {y}."""
+    if not text.startswith(("http://", "https://")) or not all(
+        part in text for part in ("{z}", "{x}", "{y}")
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a tile URL: give http(s)://HOST/…/{{z}}/{{x}}/{{y}}.png"
+        )
+    return text
 
 
 def _proxy_addresses(text: str) -> str:
@@ -50,14 +69,17 @@ def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
 
     with data_dir(args, create=True) as data:
-        config = load_config(data.path, host=args.host, port=args.port)
+        config = load_config(data.path, host=args.host, port=args.port, tile_url=args.tile_url)
         if data.first_admin_token is not None:
             print(f"Created a new Cairn data directory at {data.path.resolve()}")
             print("Admin token (shown only this once; Cairn keeps only its hash):")
             print(f"  {data.first_admin_token.token}")
         else:
             print(f"Cairn data directory: {data.path.resolve()}")
-        print(f"Listening on http://{args.host}:{args.port}  (API docs: /v1/schema)", flush=True)
+        print(
+            f"Listening on http://{args.host}:{args.port}  (console: /, API docs: /v1/schema)",
+            flush=True,
+        )
         app = create_app(config, data)
         uvicorn.run(
             app,

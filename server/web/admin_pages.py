@@ -8,6 +8,7 @@ from typing import Any
 
 import segno
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from server import admin
@@ -49,7 +50,7 @@ class AdminPages(Controller):
     exception_handlers = {SignInNeeded: to_sign_in, CairnServerError: error_page}  # noqa: RUF012
 
     @get("/p/{code:str}/devices", sync_to_thread=True)
-    def devices(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def devices(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """A project's devices, with a form for a new enrollment code."""
         me, _ = signed_in(request)
         admin_only(me)
@@ -57,7 +58,7 @@ class AdminPages(Controller):
         return page(request, "devices.html", code=code, devices=listed, issued=None)
 
     @post("/p/{code:str}/enroll", sync_to_thread=True, status_code=200)
-    def enroll(self, request: Request[Any, Any, Any], code: str, data: Form) -> Template:
+    def enroll(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Template:
         """Issue a one-time enrollment code, shown as text and as a QR code."""
         me, session = signed_in(request)
         admin_only(me)
@@ -80,7 +81,7 @@ class AdminPages(Controller):
 
     @post("/devices/{device_id:str}/revoke", sync_to_thread=True, status_code=303)
     def revoke_device(
-        self, request: Request[Any, Any, Any], device_id: str, data: Form
+        self, request: Request[Any, Any, Any], device_id: FromPath[str], data: Form
     ) -> Response[Any]:
         """Revoke a device: its batches are refused from now on."""
         me, session = signed_in(request)
@@ -127,7 +128,7 @@ class AdminPages(Controller):
 
     @post("/tokens/{token_id:str}/revoke", sync_to_thread=True, status_code=303)
     def revoke_token(
-        self, request: Request[Any, Any, Any], token_id: str, data: Form
+        self, request: Request[Any, Any, Any], token_id: FromPath[str], data: Form
     ) -> Response[Any]:
         """Revoke a token: refused on its next request, its console sessions end."""
         me, session = signed_in(request)
@@ -137,14 +138,14 @@ class AdminPages(Controller):
         return Redirect("/tokens", status_code=303)
 
     @get("/p/{code:str}/export", sync_to_thread=True)
-    def export_form(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def export_form(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """The export form: the age public keys that may open the archive."""
         me, _ = signed_in(request)
         admin_only(me)
         return page(request, "export.html", code=code)
 
     @post("/p/{code:str}/export", sync_to_thread=True, status_code=200)
-    def export(self, request: Request[Any, Any, Any], code: str, data: Form) -> Stream:
+    def export(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Stream:
         """Snapshot, sign, audit and stream the project's age-encrypted archive."""
         me, session = signed_in(request)
         admin_only(me)

@@ -2,8 +2,9 @@
 
 Layout: each context's layer is the length of the longest chain of later contexts above
 it, leaving out the edges of a cycle (and relaxed at most once per context, so an unseen
-cycle cannot loop); contexts of a layer are spread by number. Edges of a cycle or a self-reference are marked for highlighting. The
-result is numbers only; the page draws it as SVG.
+cycle cannot loop); contexts of a layer are spread by number. Edges of a cycle or a
+self-reference are marked for highlighting. The result is numbers only; the page draws it
+as SVG.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from forms.schema import AttachmentField, RepeatGroup
@@ -140,7 +140,7 @@ class ConsolePages(Controller):
         return page(request, "projects.html", projects=visible)
 
     @get("/p/{code:str}", sync_to_thread=True)
-    def dashboard(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def dashboard(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """A project at a glance: records by form and state, checks, devices."""
         me, _ = signed_in(request)
         conn = context(request).store.reader()
@@ -165,7 +165,7 @@ class ConsolePages(Controller):
         )
 
     @get("/p/{code:str}/records", sync_to_thread=True)
-    def queue(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def queue(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """The review queue: the API's filters, newest or oldest change first, paged."""
         me, _ = signed_in(request)
         ctx = context(request)
@@ -201,7 +201,7 @@ class ConsolePages(Controller):
         )
 
     @get("/r/{record_id:str}", sync_to_thread=True)
-    def record(self, request: Request[Any, Any, Any], record_id: str) -> Template:
+    def record(self, request: Request[Any, Any, Any], record_id: FromPath[str]) -> Template:
         """One record: values with provenance, items, conflicts, history, map, review."""
         me, _ = signed_in(request)
         ctx = context(request)
@@ -241,7 +241,9 @@ class ConsolePages(Controller):
         )
 
     @post("/r/{record_id:str}/resolve", sync_to_thread=True, status_code=303)
-    def resolve(self, request: Request[Any, Any, Any], record_id: str, data: Form) -> Response[Any]:
+    def resolve(
+        self, request: Request[Any, Any, Any], record_id: FromPath[str], data: Form
+    ) -> Response[Any]:
         """Resolve one conflict exactly as the API does: choose a side or type a value."""
         me, session = signed_in(request)
         check_csrf(session, data)
@@ -279,7 +281,7 @@ class ConsolePages(Controller):
 
     @post("/r/{record_id:str}/review", sync_to_thread=True, status_code=303)
     def set_review(
-        self, request: Request[Any, Any, Any], record_id: str, data: Form
+        self, request: Request[Any, Any, Any], record_id: FromPath[str], data: Form
     ) -> Response[Any]:
         """A review state with its comment (and the reason to approve despite blockers)."""
         me, session = signed_in(request)
@@ -295,14 +297,14 @@ class ConsolePages(Controller):
         return Redirect(f"/r/{record_id}#review", status_code=303)
 
     @get("/p/{code:str}/map", sync_to_thread=True)
-    def project_map(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def project_map(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """Every located record of the project on a map (no tile server needed)."""
         me, _ = signed_in(request)
         review.require_visible_project(context(request).store.reader(), me, code)
         return page(request, "map.html", code=code, tile_url=context(request).config.tile_url or "")
 
     @get("/p/{code:str}/map.geojson", sync_to_thread=True, media_type="application/geo+json")
-    def map_data(self, request: Request[Any, Any, Any], code: str) -> bytes:
+    def map_data(self, request: Request[Any, Any, Any], code: FromPath[str]) -> bytes:
         """The map's features: the API's GeoJSON of the project (session-authorized)."""
         me, _ = signed_in(request)
         ctx = context(request)
@@ -310,7 +312,7 @@ class ConsolePages(Controller):
         return b"".join(downloads.geojson(ctx, review.record_filter(ctx, code)))
 
     @get("/p/{code:str}/duplicates", sync_to_thread=True)
-    def duplicates(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def duplicates(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """Identifiers held by two or more records, with those records."""
         me, _ = signed_in(request)
         conn = context(request).store.reader()
@@ -318,7 +320,7 @@ class ConsolePages(Controller):
         return page(request, "duplicates.html", code=code, found=review.duplicates(conn, code))
 
     @get("/p/{code:str}/stratigraphy", sync_to_thread=True)
-    def stratigraphy(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def stratigraphy(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """Each site's Harris matrix as a graph, cycles highlighted with their records."""
         me, _ = signed_in(request)
         conn = context(request).store.reader()

@@ -202,6 +202,10 @@ def test_a_supervisor_reviews_in_the_browser_and_a_device_pulls_the_result(
             assert driver.find_element(By.ID, "project-map").get_attribute("data-markers") == "2"
         shot(driver, name)
         violations[name] = axe(driver)
+        loaded = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        assert loaded and all(url.startswith(server.url + "/") for url in loaded), loaded
 
     # A form post without the CSRF token is refused, and changes nothing.
     cookie = driver.get_cookie("cairn_session")

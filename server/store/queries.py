@@ -218,3 +218,22 @@ def record_duplicates(conn: sqlite3.Connection, record_id: str) -> list[tuple[st
         (record_id,),
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def device_sync_counts(conn: sqlite3.Connection, project: str) -> dict[str, tuple[int, int]]:
+    """Per device of a project: (batches missing below its highest seq, clock-flagged ops)."""
+    out: dict[str, tuple[int, int]] = {}
+    rows = conn.execute(
+        "SELECT device_id, COUNT(*), MAX(seq) FROM batches WHERE project = ? GROUP BY device_id",
+        (project,),
+    )
+    for device_id, count, top in rows:
+        out[device_id] = (int(top) - int(count), 0)
+    flagged = conn.execute(
+        "SELECT actor, COUNT(*) FROM ops WHERE project = ? AND clock_suspect = 1 GROUP BY actor",
+        (project,),
+    )
+    for actor, n in flagged:
+        missing = out.get(actor, (0, 0))[0]
+        out[actor] = (missing, int(n))
+    return out

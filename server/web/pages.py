@@ -150,7 +150,11 @@ class ConsolePages(Controller):
             table.setdefault(form_id, {})[state] = n
         problems = review.stratigraphy(conn, code)
         quarantined = queries.device_quarantine_counts(conn, code)
-        devices = [(d, quarantined.get(d.device_id, 0)) for d in rows.list_devices(conn, code)]
+        synced = queries.device_sync_counts(conn, code)
+        devices = [
+            (d, quarantined.get(d.device_id, 0), *synced.get(d.device_id, (0, 0)))
+            for d in rows.list_devices(conn, code)
+        ]
         return page(
             request,
             "dashboard.html",

@@ -17,7 +17,8 @@ from server.errors import BadRequest, Conflict, NotFound
 from server.store import Store, audit_log
 from server.store import admin as rows
 
-PROJECT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+# Matched whole with fullmatch: `$` would also match before a final newline ("DSH\n").
+PROJECT_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
 ROLES = ("admin", "supervisor")
 MAX_ENROLL_SECONDS = 30 * 24 * 3600
 
@@ -48,9 +49,9 @@ def _require_project(conn: sqlite3.Connection, code: str) -> rows.ProjectRow:
 
 def create_project(store: Store, code: str, name: str, actor: str) -> rows.ProjectRow:
     """Create a project; its code is upper-case letters, digits, '-' and '_'."""
-    if not PROJECT_CODE.match(code):
+    if PROJECT_CODE.fullmatch(code) is None:
         raise BadRequest(
-            f"project code {code!r} must be 2-32 upper-case letters, digits, '-' or '_' "
+            f"project code {code!a} must be 2-32 upper-case letters, digits, '-' or '_' "
             "(for example AZ-DASHALTI)",
             code="bad_project_code",
         )

@@ -67,7 +67,10 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorResponse]:
     # msgspec (under Litestar's JSON parsing too) raises these instead of DecodeError for
     # invalid UTF-8 and for nesting deeper than the interpreter's recursion limit.
-    log.warning("undecodable body on %s %s: %r", request.method, request.url.path, exc)
+    # The kind of failure only: the exception's text or repr would quote the body.
+    log.warning(
+        "undecodable body on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
     return Response(
         ErrorResponse(
             error="bad_request",

@@ -28,6 +28,11 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     max_clock_ahead_ms: int = 5 * 60 * 1000
     # Map tiles for the console's maps ({z}/{x}/{y}); None: a plain background and a scale.
     tile_url: str | None = None
+    # Batches no enrolled device signed go to the server-level quarantine: at most this
+    # many per client address a minute (then 429), their bytes kept while all of them
+    # together stay under `max_stray_bytes` (then only size, hash and reason).
+    stray_per_minute: int = 20
+    max_stray_bytes: int = 64 * 1024 * 1024
 
 
 def resolve_data_dir(option: str | None, environ: Mapping[str, str] | None = None) -> Path:

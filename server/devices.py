@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from server import auth
 from server.clock import now_ms
 from server.context import ServerContext
-from server.errors import BadRequest, Forbidden, Gone, Unauthorized
+from server.errors import BadRequest, Conflict, Forbidden, Gone, Unauthorized
 from server.store import admin as rows
 from server.store import audit_log
 from server.store import sync_tables as st
@@ -59,6 +59,13 @@ def enroll(ctx: ServerContext, request: wire.EnrollRequest) -> wire.EnrollRespon
             )
         if code.expires_at_ms <= now:
             raise Gone("this enrollment code has expired; ask for a new one", code="code_expired")
+        if rows.device_with_keys(conn, request.signing_public, request.encryption_recipient):
+            # One key, one device: a tablet's key signs for one device of one project.
+            raise Conflict(
+                "these device keys are enrolled already; a device enrolls once, with keys "
+                "of its own (make a new device home to enroll another device)",
+                code="device_key_enrolled",
+            )
         rows.insert_device(
             conn,
             rows.DeviceRow(

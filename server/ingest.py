@@ -2,13 +2,20 @@
 
 The flow for one pushed batch (DESIGN.md "Sealed batches", issue #4):
 
-1. Read the unauthenticated routing (device, batch id, seq). A batch id we already hold
-   with the same sealed bytes gets the stored receipt back: replays change nothing.
+1. Read the unauthenticated routing (device, batch id, seq) and check the batch id's shape
+   (`sync.ids`). A batch id we already hold with the same sealed bytes gets the stored
+   receipt back: replays change nothing.
 2. Open the batch: decrypt with our batch keys (current or retired) and check the device's
-   signature. Any failure stores the raw bytes in quarantine with the reason and answers
-   4xx; consolidated data is not touched.
-3. Decode each op on its own and validate it against its form; an op that fails is refused
-   individually, listed in the receipt and kept in quarantine. Nothing is dropped.
+   signature. A batch that does not open as a signed batch of an enrolled, unrevoked
+   device whose clear routing is the signed one is kept, if at all, in the server-level
+   quarantine (no project, no device: its clear header names them, and nothing vouches
+   for that header), at most `stray_per_minute` per client address and, bytes included,
+   while they fit in `max_stray_bytes`; it answers 4xx and touches nothing of a project.
+   A reused batch id is reported only after the signature verified, so the answer tells
+   a stranger nothing about which ids exist.
+3. Decode each op on its own and validate it against its form (ids shaped as `sync.ids`
+   says); an op that fails is refused individually, listed in the receipt and kept in
+   quarantine. Nothing is dropped.
 4. In ONE write transaction: store the raw sealed bytes, the ops, the merged records,
    identifiers and points, the audit entry, and the signed receipt. Only after the commit
    does the receipt leave the server.
@@ -24,13 +31,20 @@ import msgspec
 
 from server.clock import now_ms
 from server.context import ServerContext
-from server.errors import BadRequest, CairnServerError, Conflict, Forbidden, Unprocessable
+from server.errors import (
+    BadRequest,
+    CairnServerError,
+    Conflict,
+    Forbidden,
+    TooManyRequests,
+    Unprocessable,
+)
 from server.materialize import materialize_rows
 from server.store import admin as admin_rows
 from server.store import audit_log
 from server.store import sync_tables as st
 from sync import errors as crypto_errors
-from sync import laws, sealed
+from sync import ids, laws, sealed
 from sync import ops as op_types
 from sync.clock import is_suspect
 from sync.receipt import Receipt, RefusedOp, sign_receipt
@@ -42,9 +56,17 @@ _ENCODE = msgspec.msgpack.Encoder()
 MAX_MISSING_LISTED = 1000
 
 
+STRAY_WINDOW_MS = 60_000
+
+
 def _crypto_http_error(exc: crypto_errors.CairnCryptoError) -> CairnServerError:
-    if isinstance(exc, crypto_errors.UnknownSigner):
-        return Forbidden(str(exc), code=exc.code)
+    if isinstance(exc, crypto_errors.UnknownSigner | crypto_errors.BadSignature):
+        # One answer for both: which device ids are enrolled is not a stranger's to learn.
+        return Forbidden(
+            "this batch is not signed by a device enrolled here (unknown device, or a "
+            "signature that does not verify); enroll the device with a one-time code",
+            code="unknown_signer",
+        )
     if isinstance(exc, crypto_errors.RevokedSigner):
         return Forbidden(str(exc), code=exc.code)
     if isinstance(exc, crypto_errors.MalformedEnvelope | crypto_errors.UnsupportedEnvelopeVersion):
@@ -55,17 +77,18 @@ def _crypto_http_error(exc: crypto_errors.CairnCryptoError) -> CairnServerError:
 def _quarantine_batch(
     ctx: ServerContext,
     raw: bytes,
-    routing: sealed.Routing | None,
-    project: str | None,
+    routing: sealed.Routing,
+    device: admin_rows.DeviceRow,
     error: CairnServerError,
 ) -> None:
+    """Keep a refused batch its device signed in that device's project quarantine."""
     now = now_ms()
     with ctx.store.write() as conn:
         qid = st.insert_quarantine(
             conn,
-            project=project,
-            device_id=routing.device_id if routing else None,
-            batch_id=routing.batch_id if routing else None,
+            project=device.project,
+            device_id=device.device_id,
+            batch_id=routing.batch_id,
             kind="batch",
             code=error.code,
             reason=error.message,
@@ -76,8 +99,8 @@ def _quarantine_batch(
             conn,
             at_ms=now,
             kind="batch.quarantine",
-            actor=f"device:{routing.device_id}" if routing else "unknown",
-            subject=routing.batch_id if routing else f"quarantine:{qid}",
+            actor=f"device:{device.device_id}",
+            subject=routing.batch_id,
             data={
                 "code": error.code,
                 "sha256": hashlib.sha256(raw).hexdigest(),
@@ -86,52 +109,107 @@ def _quarantine_batch(
         )
 
 
-def push(ctx: ServerContext, raw: bytes) -> bytes:
-    """Ingest one sealed batch; return the signed receipt bytes (or raise a 4xx error)."""
+def _stray(ctx: ServerContext, raw: bytes, client: str, error: CairnServerError) -> None:
+    """Keep a batch no enrolled device signed in the server-level quarantine, credited to
+    no project or device; its bytes only while the stray quarantine stays under its cap."""
+    now = now_ms()
+    with ctx.store.write() as conn:
+        _, held = st.stray_usage(conn, client, now - STRAY_WINDOW_MS)
+        keep = held + len(raw) <= ctx.config.max_stray_bytes
+        reason = error.message if keep else f"{error.message} (bytes not kept: quarantine full)"
+        qid = st.insert_quarantine(
+            conn,
+            project=None,
+            device_id=None,
+            batch_id=None,
+            kind="batch",
+            code=error.code,
+            reason=reason,
+            received_at_ms=now,
+            payload=raw if keep else b"",
+            client=client,
+        )
+        audit_log.append(
+            conn,
+            at_ms=now,
+            kind="batch.quarantine",
+            actor="unknown",
+            subject=f"quarantine:{qid}",
+            data={
+                "code": error.code,
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "size": len(raw),
+                "quarantine_id": qid,
+            },
+        )
+
+
+def _refuse_stray(
+    ctx: ServerContext, raw: bytes, client: str, error: CairnServerError, cause: Exception | None
+) -> CairnServerError:
+    _stray(ctx, raw, client, error)
+    error.__cause__ = cause
+    return error
+
+
+def push(ctx: ServerContext, raw: bytes, client: str = "unknown") -> bytes:
+    """Ingest one sealed batch from a client address; return the signed receipt bytes (or
+    raise a 4xx error)."""
+    reader = ctx.store.reader()
+    recent, _ = st.stray_usage(reader, client, now_ms() - STRAY_WINDOW_MS)
+    if recent >= ctx.config.stray_per_minute:
+        raise TooManyRequests(
+            f"too many batches from this address were signed by no enrolled device; "
+            f"try again in {STRAY_WINDOW_MS // 1000} s",
+            code="too_many_refused_batches",
+            retry_after_s=STRAY_WINDOW_MS // 1000,
+        )
     try:
         routing = sealed.peek_routing(raw)
     except crypto_errors.CairnCryptoError as exc:
-        error = _crypto_http_error(exc)
-        _quarantine_batch(ctx, raw, None, None, error)
-        raise error from exc
+        raise _refuse_stray(ctx, raw, client, _crypto_http_error(exc), exc) from exc
+    problem = ids.id_problem("batch id", routing.batch_id)
+    if problem is not None:
+        bad_id = BadRequest(problem + "; the device must make a new batch", code="bad_batch_id")
+        raise _refuse_stray(ctx, raw, client, bad_id, None)
     digest = hashlib.sha256(raw).hexdigest()
-    reader = ctx.store.reader()
     known = st.get_batch(reader, routing.batch_id)
-    if known is not None:
-        if known.sealed_sha256 == digest:
-            return known.receipt
-        error = Conflict(
-            f"batch {routing.batch_id} was already received with different content; "
-            "a device must never reuse a batch id",
-            code="batch_id_reused",
-        )
-        _quarantine_batch(ctx, raw, routing, known.project, error)
-        raise error
-    device = admin_rows.get_device(reader, routing.device_id)
+    if known is not None and known.sealed_sha256 == digest:
+        return known.receipt
+    signers: list[admin_rows.DeviceRow] = []
     try:
         opened = sealed.open_batch(
             raw,
             identities=ctx.keys.batch_identities(),
-            signer_lookup=lambda device_id: _signer(reader, device_id),
+            signer_lookup=lambda device_id: _signer(reader, device_id, signers),
         )
     except crypto_errors.CairnCryptoError as exc:
-        error = _crypto_http_error(exc)
-        _quarantine_batch(ctx, raw, routing, device.project if device else None, error)
-        raise error from exc
-    assert device is not None  # open_batch raised UnknownSigner otherwise
+        raise _refuse_stray(ctx, raw, client, _crypto_http_error(exc), exc) from exc
+    device = signers[-1]
+    if known is not None:
+        reused = Conflict(
+            f"batch {routing.batch_id} was already received with different content; "
+            "a device must never reuse a batch id",
+            code="batch_id_reused",
+        )
+        _quarantine_batch(ctx, raw, routing, device, reused)
+        raise reused
     try:
         decoded = _decode_ops(opened.body)
     except CairnServerError as error:
         # Authentic but unreadable: keep it with the reason, like any refused batch.
-        _quarantine_batch(ctx, raw, routing, device.project, error)
+        _quarantine_batch(ctx, raw, routing, device, error)
         raise
     return _store_batch(ctx, raw, digest, opened, device, decoded)
 
 
-def _signer(conn: Any, device_id: str) -> sealed.SignerInfo | None:
+def _signer(
+    conn: Any, device_id: str, found: list[admin_rows.DeviceRow]
+) -> sealed.SignerInfo | None:
     device = admin_rows.get_device(conn, device_id)
     if device is None:
         return None
+    found.append(device)
     return sealed.SignerInfo(
         device_id=device.device_id,
         public_key=device.signing_public,
@@ -350,7 +428,8 @@ def _check_ops(
             )
             refused.append(d)
             continue
-        problem = checker.problem(op, records.get(op.record_id))
+        shape = ids.op_id_problem(op)
+        problem = ("bad_id", shape) if shape else checker.problem(op, records.get(op.record_id))
         if problem is not None:
             d.code, d.reason = problem
             refused.append(d)

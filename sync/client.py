@@ -34,7 +34,7 @@ from forms.laws import rules_for, rules_of
 from forms.library import builtin_library
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
-from sync import laws, merge, ops, wire
+from sync import ids, laws, merge, ops, wire
 from sync.clock import HybridClock, wall_clock_ms
 from sync.device_store import DeviceStore, PendingBatch
 from sync.errors import CairnCryptoError
@@ -264,6 +264,8 @@ class Device:
         }
 
     def _commit(self, op: ops.Op, origin: str = "local") -> Record:
+        if origin == "local" and (problem := ids.op_id_problem(op)) is not None:
+            raise ClientError(problem)  # the server would refuse it (docs/protocol.md, Ids)
         blob = _ENC.encode(op)
         existing = self.store.get_record(op.record_id)
         record = _RECORD.decode(existing[1]) if existing else None
@@ -424,6 +426,7 @@ class Device:
             chunk = pending[start : start + BATCH_OPS]
             body = _ENC.encode([msgspec.Raw(blob) for _, _, blob in chunk])
             batch_id = uuid7()
+            assert ids.is_uuid(batch_id), batch_id
             seq = self.store.max_seq() + 1
             sealed = seal_batch(
                 body,

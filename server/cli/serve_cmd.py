@@ -67,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.logs import uvicorn_log_config
 
     with data_dir(args, create=True) as data:
         config = load_config(data.path, host=args.host, port=args.port, tile_url=args.tile_url)
@@ -86,6 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             log_level=args.log_level,
+            log_config=uvicorn_log_config(),
             proxy_headers=bool(args.forwarded_allow_ips),
             forwarded_allow_ips=args.forwarded_allow_ips or None,
         )

@@ -58,7 +58,8 @@ class DeviceController(Controller):
     async def push(self, request: Request[Any, Any, Any], cairn: Cairn) -> Response[bytes]:
         """Push one sealed batch (raw bytes); the answer is the signed receipt (msgpack)."""
         body = await _body(request, cairn.config.max_batch_bytes)
-        receipt = await sync_to_thread(ingest.push, cairn, body)
+        client = request.client.host if request.client else "unknown"
+        receipt = await sync_to_thread(ingest.push, cairn, body, client)
         return Response(receipt, media_type=MSGPACK)
 
     @post("/pull", status_code=200)

@@ -269,14 +269,17 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
     if spec.group is None:
         row = entry.row
         in_conflict = sorted({c.path for c in view.conflicts})
+        # Every text cell is escaped, ids too: a record id is chosen by a device, and
+        # anything a device chose may be shaped as a formula (ingest checks ids, but rows
+        # stored before it did are exported as they are).
         yield [
-            row.record_id,
+            _text(row.record_id),
             str(row.form_version),
             _text(row.identifier or ""),
-            row.review_state,
+            _text(row.review_state),
             _cell(bool(row.retracted)),
-            " ".join(in_conflict),
-            " ".join(view.missing_required),
+            _text(" ".join(in_conflict)),
+            _text(" ".join(view.missing_required)),
             *_cells(spec, view.values),
         ]
         return
@@ -284,10 +287,10 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
         values = {n: f.value for n, f in item.fields.items()}
         flagged = sorted(n for n, f in item.fields.items() if f.conflict)
         yield [
-            view.id,
-            item.item_id,
+            _text(view.id),
+            _text(item.item_id),
             _cell(item.flagged),
-            " ".join(flagged),
+            _text(" ".join(flagged)),
             *_cells(spec, values),
         ]
 

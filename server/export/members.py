@@ -20,6 +20,7 @@ from server.export.spool import MemberWriter, Spool
 from server.store import admin as admin_rows
 from server.store import audit_log
 from server.store import sync_tables as st
+from sync import ids
 from sync.errors import CairnCryptoError
 from sync.keys import ServerKeys, key_id
 from sync.sealed import extract_signed_batch
@@ -55,6 +56,14 @@ class BatchEntry(msgspec.Struct, frozen=True, kw_only=True):
     op_count: int
     receipt: str  # base64 of the signed receipt sent to the device
     signed: bool  # whether batches/<id>.signed is present
+    # The member name without .sealed/.signed: batches/<batch_id>, or, for a batch whose
+    # id is not a UUID (stored before ids were checked), batches/sha256-<sealed_sha256>.
+    file: str = ""
+
+
+def batch_file(batch_id: str, sealed_sha256: str) -> str:
+    """The archive path (without suffix) of a batch: named only by server-checked values."""
+    return f"batches/{batch_id}" if ids.is_uuid(batch_id) else f"batches/sha256-{sealed_sha256}"
 
 
 def write_devices(spool: Spool, conn: sqlite3.Connection, project: str) -> int:
@@ -186,11 +195,12 @@ def write_batches(
     identities = keys.batch_identities()
     count = unopened = 0
     for batch in st.iter_batches(conn, project):
-        spool.add(f"batches/{batch.batch_id}.sealed", [batch.sealed])
+        name = batch_file(batch.batch_id, batch.sealed_sha256)
+        spool.add(f"{name}.sealed", [batch.sealed])
         signed: bytes | None = None
         try:
             signed = extract_signed_batch(batch.sealed, identities)
-            spool.add(f"batches/{batch.batch_id}.signed", [signed])
+            spool.add(f"{name}.signed", [signed])
         except CairnCryptoError as exc:
             # Should never happen (it was opened on arrival); keep the raw bytes, say so.
             progress(f"batch {batch.batch_id}: cannot decrypt ({exc}); raw bytes kept")
@@ -205,6 +215,7 @@ def write_batches(
             op_count=batch.op_count,
             receipt=base64.b64encode(batch.receipt).decode(),
             signed=signed is not None,
+            file=name,
         )
         index.write(_JSON.encode(entry) + b"\n")
         count += 1

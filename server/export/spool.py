@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 
 from server.export.manifest import FileEntry
+from server.export.names import member_problem
 from sync.age import Encryptor
 from sync.age.file import Recipient
 
@@ -141,6 +142,9 @@ class Spool:
         """Start a member; `finish(path)` when it is complete."""
         if path in self._files or path in self._open:
             raise ValueError(f"archive member {path!r} written twice")
+        problem = member_problem(f"{self.top}/{path}")
+        if problem is not None:  # names are built from checked values only: a bug if not
+            raise ValueError(problem)
         self._made += 1
         writer = MemberWriter(self._dir / f"{self._made:08d}")
         self._open[path] = writer

@@ -37,6 +37,7 @@ from server.export.manifest import (
     decode_manifest,
     parse_sha256sums,
 )
+from server.export.names import member_problem
 from sync.age import AnyIdentity, decrypt
 from sync.age.source import Readable
 from sync.errors import CairnCryptoError
@@ -149,6 +150,8 @@ def _devices(data: bytes, state: _State) -> None:
 
 def _signed(path: str, data: bytes, state: _State) -> None:
     batch_id = path.removeprefix("batches/").removesuffix(".signed")
+    if batch_id.startswith("sha256-"):
+        batch_id = ""  # named by its hash (an id stored before ids were checked)
     if state.devices is None:
         state.problem(f"{path}: comes before devices.json; its signature cannot be checked")
         return
@@ -157,7 +160,7 @@ def _signed(path: str, data: bytes, state: _State) -> None:
     except (CairnCryptoError, KeyError) as exc:
         state.problem(f"{path}: device signature does not verify: {exc}")
         return
-    if batch.header.batch_id != batch_id:
+    if batch_id and batch.header.batch_id != batch_id:
         state.problem(f"{path}: holds batch {batch.header.batch_id}, not {batch_id}")
         return
     state.report.batches_verified += 1
@@ -198,8 +201,19 @@ def _member(path: str, reader: _Hashing, state: _State) -> None:
 
 def _read_tar(stream: IO[bytes], state: _State, progress: Progress) -> None:
     top: str | None = None
+    seen: set[str] = set()
     with tarfile.open(fileobj=stream, mode="r|") as tar:
         for info in tar:
+            problem = member_problem(info.name)
+            if problem is not None:
+                state.problem(f"{problem}: tar -x and sha256sum -c would not take it as it is")
+                continue
+            if info.name.rstrip("/") in seen:
+                state.problem(
+                    f"{info.name!a}: two members have this name; one overwrites the other"
+                )
+                continue
+            seen.add(info.name.rstrip("/"))
             if info.isdir():
                 top = top or info.name.rstrip("/")
                 continue

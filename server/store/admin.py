@@ -143,6 +143,18 @@ def get_device(conn: sqlite3.Connection, device_id: str) -> DeviceRow | None:
     return None if row is None else _device(row)
 
 
+def device_with_keys(
+    conn: sqlite3.Connection, signing_public: bytes, encryption_recipient: str
+) -> DeviceRow | None:
+    """A device (of any project, revoked or not) enrolled with either of these keys."""
+    row = conn.execute(
+        f"SELECT {_DEVICE_COLS} FROM devices WHERE signing_public = ? OR encryption_recipient = ?"
+        " LIMIT 1",
+        (signing_public, encryption_recipient),
+    ).fetchone()
+    return None if row is None else _device(row)
+
+
 def list_devices(conn: sqlite3.Connection, project: str | None = None) -> list[DeviceRow]:
     """Devices, optionally of one project, in enrollment order."""
     if project is None:

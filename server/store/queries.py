@@ -164,7 +164,7 @@ def records_by_id(
 def op_history(conn: sqlite3.Connection, record_id: str) -> list[OpHistoryRow]:
     """Every stored op of one record, in arrival (cursor) order."""
     rows = conn.execute(
-        "SELECT cursor, batch_id, received_at_ms, clock_suspect, op FROM ops"
+        "SELECT pcursor, batch_id, received_at_ms, clock_suspect, op FROM ops"
         " WHERE record_id = ? ORDER BY cursor",
         (record_id,),
     )

@@ -158,6 +158,25 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX identifiers_key ON identifiers(project, form_id, name, key);
     DELETE FROM meta WHERE key = 'record_state_format';
     """,
+    # 3: what a project's users see counts only that project (issue 23). `pcursor` numbers
+    # each project's ops 1, 2, 3 ... (pulls, `since`, history, records' updated_cursor);
+    # `number` numbers each project's quarantine. Rows already stored keep their global
+    # numbers (a device's stored pull cursor stays valid); new ones continue per project.
+    # Quarantine rows without a project are the server-level quarantine of batches that
+    # no enrolled device signed, kept with the sending `client` address for its rate limit.
+    """
+    DROP TRIGGER ops_append_only_update;
+    ALTER TABLE ops ADD COLUMN pcursor INTEGER;
+    UPDATE ops SET pcursor = cursor;
+    CREATE UNIQUE INDEX ops_project_pcursor ON ops(project, pcursor);
+    CREATE TRIGGER ops_append_only_update BEFORE UPDATE ON ops
+        BEGIN SELECT RAISE(ABORT, 'ops are immutable'); END;
+    ALTER TABLE quarantine ADD COLUMN number INTEGER;
+    ALTER TABLE quarantine ADD COLUMN client TEXT;
+    UPDATE quarantine SET number = id WHERE project IS NOT NULL;
+    CREATE UNIQUE INDEX quarantine_number ON quarantine(project, number);
+    CREATE INDEX quarantine_stray ON quarantine(client, received_at_ms) WHERE project IS NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -83,7 +83,11 @@ class IdentifierRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class QuarantineRow(msgspec.Struct, frozen=True, kw_only=True):
-    """Something refused, kept with the reason: nothing a device sent is ever dropped."""
+    """Something refused, kept with the reason: nothing a device sent is ever dropped.
+
+    `id` is the number its viewer sees: the project's own number in a project's listing,
+    the server-wide row id in the server-level listing (`project=None`).
+    """
 
     id: int
     project: str | None
@@ -168,12 +172,21 @@ def existing_ops(
 
 
 def insert_ops(conn: sqlite3.Connection, ops: Sequence[OpRow]) -> tuple[int, int]:
-    """Append ops; return the (first, last) cursor they were given."""
-    (before,) = conn.execute("SELECT COALESCE(MAX(cursor), 0) FROM ops").fetchone()
+    """Append ops of one project; return the (first, last) project cursor they were given.
+
+    Cursors count each project's ops on their own (`pcursor`), so nothing a project's
+    users see moves with another project's activity.
+    """
+    projects = {o.project for o in ops}
+    if len(projects) != 1:
+        raise ValueError("insert_ops stores the ops of exactly one project at a time")
+    (before,) = conn.execute(
+        "SELECT COALESCE(MAX(pcursor), 0) FROM ops WHERE project = ?", (ops[0].project,)
+    ).fetchone()
     conn.executemany(
         "INSERT INTO ops (project, record_id, actor, counter, kind, hlc, batch_id,"
-        " received_at_ms, clock_suspect, op) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [msgspec.structs.astuple(o) for o in ops],
+        " received_at_ms, clock_suspect, op, pcursor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*msgspec.structs.astuple(o), before + i) for i, o in enumerate(ops, start=1)],
     )
     return before + 1, before + len(ops)
 
@@ -181,7 +194,7 @@ def insert_ops(conn: sqlite3.Connection, ops: Sequence[OpRow]) -> tuple[int, int
 def record_ops(conn: sqlite3.Connection, record_id: str) -> list[tuple[int, bytes, int, bool]]:
     """(cursor, op bytes, received_at_ms, clock_suspect) of one record, in arrival order."""
     rows = conn.execute(
-        "SELECT cursor, op, received_at_ms, clock_suspect FROM ops WHERE record_id = ?"
+        "SELECT pcursor, op, received_at_ms, clock_suspect FROM ops WHERE record_id = ?"
         " ORDER BY cursor",
         (record_id,),
     )
@@ -191,13 +204,20 @@ def record_ops(conn: sqlite3.Connection, record_id: str) -> list[tuple[int, byte
 def iter_ops(
     conn: sqlite3.Connection, project: str | None, after: int, limit: int | None = None
 ) -> Iterator[tuple[int, str, bytes, bool]]:
-    """(cursor, record_id, op bytes, clock_suspect) after a cursor, in cursor order."""
-    sql = "SELECT cursor, record_id, op, clock_suspect FROM ops WHERE cursor > ?"
-    params: list[object] = [after]
-    if project is not None:
-        sql += " AND project = ?"
-        params.append(project)
-    sql += " ORDER BY cursor"
+    """(cursor, record_id, op bytes, clock_suspect) after a cursor, in cursor order.
+
+    With a project, cursors are that project's own (`pcursor`); without, the global order.
+    """
+    if project is None:
+        sql = "SELECT cursor, record_id, op, clock_suspect FROM ops WHERE cursor > ?"
+        params: list[object] = [after]
+        sql += " ORDER BY cursor"
+    else:
+        sql = (
+            "SELECT pcursor, record_id, op, clock_suspect FROM ops"
+            " WHERE project = ? AND pcursor > ? ORDER BY pcursor"
+        )
+        params = [project, after]
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -205,9 +225,14 @@ def iter_ops(
         yield r[0], r[1], r[2], bool(r[3])
 
 
-def max_cursor(conn: sqlite3.Connection) -> int:
-    """The newest op cursor (0 when there are no ops)."""
-    (value,) = conn.execute("SELECT COALESCE(MAX(cursor), 0) FROM ops").fetchone()
+def max_cursor(conn: sqlite3.Connection, project: str | None = None) -> int:
+    """The newest op cursor of a project (or the newest of any), 0 when there are none."""
+    if project is None:
+        (value,) = conn.execute("SELECT COALESCE(MAX(pcursor), 0) FROM ops").fetchone()
+    else:
+        (value,) = conn.execute(
+            "SELECT COALESCE(MAX(pcursor), 0) FROM ops WHERE project = ?", (project,)
+        ).fetchone()
     return int(value)
 
 
@@ -369,26 +394,50 @@ def insert_quarantine(
     reason: str,
     received_at_ms: int,
     payload: bytes,
+    client: str | None = None,
 ) -> int:
-    """Keep something refused, with the reason; return its quarantine id."""
+    """Keep something refused, with the reason; return its number (per project, or the
+    server-wide row id for the server-level quarantine, `project=None`)."""
+    number = None
+    if project is not None:
+        (top,) = conn.execute(
+            "SELECT COALESCE(MAX(number), 0) FROM quarantine WHERE project = ?", (project,)
+        ).fetchone()
+        number = int(top) + 1
     cur = conn.execute(
         "INSERT INTO quarantine (project, device_id, batch_id, kind, code, reason,"
-        " received_at_ms, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (project, device_id, batch_id, kind, code, reason, received_at_ms, payload),
+        " received_at_ms, payload, number, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (project, device_id, batch_id, kind, code, reason, received_at_ms, payload, number, client),
     )
-    return int(cur.lastrowid or 0)
+    return number if number is not None else int(cur.lastrowid or 0)
+
+
+def stray_usage(conn: sqlite3.Connection, client: str, since_ms: int) -> tuple[int, int]:
+    """(entries from `client` since a time, payload bytes held in all) of the server-level
+    quarantine."""
+    (recent,) = conn.execute(
+        "SELECT COUNT(*) FROM quarantine WHERE project IS NULL AND client = ?"
+        " AND received_at_ms >= ?",
+        (client, since_ms),
+    ).fetchone()
+    (held,) = conn.execute(
+        "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE project IS NULL"
+    ).fetchone()
+    return int(recent), int(held)
 
 
 def list_quarantine(
     conn: sqlite3.Connection, project: str | None, after: int = 0, limit: int = 100
 ) -> list[QuarantineRow]:
-    """Quarantined items after an id, oldest first."""
-    sql = f"SELECT {', '.join(_QUARANTINE_COLS)} FROM quarantine WHERE id > ?"
+    """Quarantined items after an id, oldest first (`project=None`: every item, by row id)."""
+    key = "id" if project is None else "number"
+    cols = ", ".join(key if c == "id" else c for c in _QUARANTINE_COLS)
+    sql = f"SELECT {cols} FROM quarantine WHERE {key} > ?"
     params: list[object] = [after]
     if project is not None:
         sql += " AND project = ?"
         params.append(project)
-    sql += " ORDER BY id LIMIT ?"
+    sql += f" ORDER BY {key} LIMIT ?"
     params.append(limit)
     return [
         QuarantineRow(**dict(zip(_QUARANTINE_COLS, r, strict=True)))
@@ -417,7 +466,7 @@ def ops_by_record(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, byt
     """Every stored op as (cursor, project, record id, op bytes, clock suspect), record by
     record (each record's ops in cursor order)."""
     rows = conn.execute(
-        "SELECT cursor, project, record_id, op, clock_suspect FROM ops ORDER BY record_id, cursor"
+        "SELECT pcursor, project, record_id, op, clock_suspect FROM ops ORDER BY record_id, cursor"
     )
     for r in rows:
         yield r[0], r[1], r[2], r[3], bool(r[4])

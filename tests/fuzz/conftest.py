@@ -8,12 +8,14 @@ Every case is drawn from a seeded `random.Random`, so a failure names a reproduc
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from server.app import create_app
+from server.config import load_config
 from server.datadir import DataDir
 from server.store import sync_tables as st
 from server.verify import verify
@@ -22,9 +24,19 @@ from sync.client import Device
 from sync.keys import ServerKeys
 from sync.record import Record
 from tests.examples import GRAVE
-from tests.server.conftest import admin_headers, client, data, make_device
+from tests.server.conftest import BASE, admin_headers, data, make_device
 
 __all__ = ["admin_headers", "client", "data", "make_device"]
+
+
+@pytest.fixture
+def client(data: DataDir) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """The app over `data`, without the per-address limit on refused batches: a fuzz run
+    sends thousands from one address on purpose (the limit has its own tests)."""
+    app = create_app(load_config(data.path, stray_per_minute=10**9), data)
+    with TestClient(app, base_url=BASE) as test_client:
+        yield test_client
+
 
 FUZZ_CASES = int(os.environ.get("CAIRN_FUZZ_CASES", "40"))
 _RECORD = msgspec.msgpack.Decoder(Record)

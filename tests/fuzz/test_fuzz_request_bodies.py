@@ -22,6 +22,7 @@ from server.datadir import DataDir
 from server.store import admin as rows
 from sync import wire
 from sync.client import Device
+from sync.keys import DeviceKeys
 from tests.fuzz.conftest import FUZZ_CASES, assert_server_sound, consolidated
 from tests.fuzz.test_fuzz_sealed_batches import _bit_flips
 from tests.server.conftest import PROJECT
@@ -159,10 +160,11 @@ def test_malformed_device_requests_get_4xx_and_change_nothing(
     keys = field_data.keys()
     if route == "enroll":
         used = admin.issue_enroll_code(data.store, PROJECT, 3600, "test").code
+        fresh = DeviceKeys.generate().public()  # a device key enrolls once
         request: msgspec.Struct = wire.EnrollRequest(
             code=used,
-            signing_public=keys.public().signing_public,
-            encryption_recipient=keys.public().encryption_recipient,
+            signing_public=fresh.signing_public,
+            encryption_recipient=fresh.encryption_recipient,
         )
         assert client.post("/v1/device/enroll", content=wire.encode(request)).status_code == 201
     else:

@@ -21,9 +21,9 @@ from server.export.archive import ExportSource, export_to_file, prepare_archive
 from server.store import audit_log
 from sync import ops
 from sync.age import generate_hybrid, generate_x25519, write_identity_file
-from sync.client import Device
+from sync.client import Device, uuid7
 from sync.errors import CairnCryptoError
-from sync.sealed import verify_batch_signature
+from sync.sealed import seal_batch, verify_batch_signature
 
 PROJECT = "AZ-DASHALTI"
 POINT = {"lat": 40.1, "lon": 46.9, "h_acc_m": 2.0}
@@ -268,6 +268,18 @@ def test_archive_keeps_every_refused_batch_and_op_with_the_reason(
     base = dev._base("018f0000-0000-7000-8000-000000000001", "site_grave@1", None)
     dev._commit(ops.Create(fields={"datum_point": {"lat": 123.0, "lon": 1.0}}, **base))
     dev.push()
+    # A batch the device signed whose body is not a list of ops: refused, and its own.
+    unreadable = seal_batch(
+        b"\xc1",
+        device_id=dev.device_id,
+        batch_id=uuid7(),
+        seq=2,
+        device_signing_key=dev.keys().signing_key,
+        server_recipient=dev.store.get_str("batch_recipient") or "",
+        server_key_id=dev.store.get_str("batch_key_id") or "",
+    )
+    assert client.post("/v1/device/batches", content=unreadable).status_code == 422
+    # A batch that does not open (tampered) is no device's: it stays out of the archive.
     dev.new("site_grave", GRAVE)
     dev.seal_pending()
     tampered = bytearray(dev.store.pending_batches()[0].sealed)
@@ -280,7 +292,8 @@ def test_archive_keeps_every_refused_batch_and_op_with_the_reason(
     assert (entries[0]["kind"], entries[0]["code"]) == ("op", "invalid_values")
     assert "datum_point" in entries[0]["reason"]
     assert entries[1]["kind"] == "batch" and entries[1]["device_id"] == dev.device_id
-    assert (top / entries[1]["file"]).read_bytes() == bytes(tampered)
+    assert (entries[1]["id"], entries[1]["code"]) == (2, "malformed_body")
+    assert (top / entries[1]["file"]).read_bytes() == unreadable
     for entry in entries:
         kept = (top / entry["file"]).read_bytes()
         assert (len(kept), hashlib.sha256(kept).hexdigest()) == (entry["size"], entry["sha256"])

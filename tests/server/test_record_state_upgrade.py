@@ -85,6 +85,12 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
             PRIMARY KEY (record_id, name)
         );
         INSERT OR REPLACE INTO meta VALUES ('record_state_format', '3');
+        DROP INDEX ops_project_pcursor;
+        ALTER TABLE ops DROP COLUMN pcursor;
+        DROP INDEX quarantine_number;
+        DROP INDEX quarantine_stray;
+        ALTER TABLE quarantine DROP COLUMN number;
+        ALTER TABLE quarantine DROP COLUMN client;
         PRAGMA user_version = 1;
         """
     )

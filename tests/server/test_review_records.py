@@ -11,7 +11,9 @@ from litestar.testing import TestClient
 from server.controllers import review_models as m
 from server.datadir import DataDir
 from server.store import sync_tables as st
+from sync.client import uuid7
 from sync.ops import GpsFix, Patch
+from sync.sealed import seal_batch
 from tests.server.conftest import PROJECT
 from tests.server.review_fixtures import MakeDevice, concurrent_depths, grave, supervisor
 
@@ -290,11 +292,17 @@ def test_quarantine_shows_reasons_and_hashes_never_raw_batch_bytes(
     make_device: MakeDevice,
 ) -> None:
     dev = make_device("team-a")
-    dev.new("site_grave", grave())
-    dev.seal_pending()
-    sealed = bytearray(dev.store.pending_batches()[0].sealed)
-    sealed[-40] ^= 0x01
-    assert client.post("/v1/device/batches", content=bytes(sealed)).status_code == 422
+    # Signed by the device, but the body is no list of ops: refused, kept as the device's.
+    sealed = seal_batch(
+        b"\xc1",
+        device_id=dev.device_id,
+        batch_id=uuid7(),
+        seq=1,
+        device_signing_key=dev.keys().signing_key,
+        server_recipient=dev.store.get_str("batch_recipient") or "",
+        server_key_id=dev.store.get_str("batch_key_id") or "",
+    )
+    assert client.post("/v1/device/batches", content=sealed).status_code == 422
     resp = client.get(f"/v1/projects/{PROJECT}/quarantine", headers=supervisor(data))
     assert resp.status_code == 200
     got = msgspec.json.decode(resp.content, type=m.QuarantinePageResponse)

@@ -204,3 +204,44 @@ def test_wrong_key_or_a_flipped_byte_is_an_age_failure(
     blob[len(blob) // 2] ^= 1
     archive.write_bytes(bytes(blob))
     assert _verify(archive, identity)[0].startswith("age: ")
+
+
+def _add_members(archive: Path, identity: AnyIdentity, names: list[str]) -> None:
+    """Re-write the archive's tar with extra members under raw names (top not prefixed)."""
+    plain = decrypt_bytes(archive.read_bytes(), [identity])
+    out = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(plain), mode="r:") as src,
+        tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        top = src.getmembers()[0].name
+        for member in src.getmembers():
+            raw = src.extractfile(member) if member.isfile() else None
+            tar.addfile(member, raw)
+        for name in names:
+            info = tarfile.TarInfo(name.replace("TOP", top))
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    archive.write_bytes(encrypt_bytes(out.getvalue(), [identity.recipient()]))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("TOP/batches/../../../../outside/x.sealed", "'..' part"),
+        ("/etc/cairn-x", "absolute name"),
+        ("TOP/batches/" + "B" * 300 + ".sealed", "over 255 bytes"),
+        ("TOP/" + "b/" * 600 + "x", "over 1024 bytes"),
+        ("TOP/batches/a\nb.sealed", "control character"),
+        ("TOP/records.jsonl", "two members have this name"),
+    ],
+)
+def test_verify_refuses_member_names_tar_and_sha256sum_would_not_take(
+    data: DataDir, pushed: None, tmp_path: Path, name: str, expected: str
+) -> None:
+    identity = generate_x25519()
+    archive = _export(data, tmp_path, identity)
+    assert _verify(archive, identity) == []
+    _add_members(archive, identity, [name])
+    problems = _verify(archive, identity)
+    assert any(expected in p for p in problems), problems

@@ -100,6 +100,10 @@ class ConsolePages(Controller):
                 retry_after_s=retry,
             )
         token = str(data.get("token", "")).strip()
+        if not token:
+            nonce = request.cookies.get(LOGIN_COOKIE) or _nonce()
+            problem = "paste your token (it starts with cairn_) to sign in"
+            return page(request, "login.html", nonce=nonce, problem=problem, status_code=400)
         try:
             principal = auth.authenticate(context(request).store.reader(), f"Bearer {token}")
         except Unauthorized as exc:

@@ -73,3 +73,13 @@ def test_a_sign_in_form_without_its_check_is_refused(
     answer = client.post("/login", data={"token": token}, follow_redirects=False)
     assert answer.status_code == 400 and "stale" in answer.text
     assert "cairn_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_an_empty_token_is_asked_for_again_in_the_consoles_words(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    page = client.get("/login")
+    nonce = page.text.split('name="nonce" value="')[1].split('"')[0]
+    answer = client.post("/login", data={"nonce": nonce, "token": "  "})
+    assert answer.status_code == 400 and "paste your token" in answer.text
+    assert "Authorization" not in answer.text  # an HTTP header means nothing to a person

@@ -12,6 +12,7 @@ import sqlite3
 import msgspec
 
 from server import auth
+from server.audit.chain import SERVER, project_chain
 from server.clock import now_ms
 from server.errors import BadRequest, Conflict, NotFound
 from server.store import Store, audit_log
@@ -63,8 +64,16 @@ def create_project(store: Store, code: str, name: str, actor: str) -> rows.Proje
             raise Conflict(f"project {code!r} already exists", code="project_exists")
         project = rows.insert_project(conn, code, name.strip(), now)
         audit_log.append(
-            conn, at_ms=now, kind="project.create", actor=actor, subject=code, data={"name": name}
+            conn,
+            chain=SERVER,
+            at_ms=now,
+            kind="project.create",
+            actor=actor,
+            subject=code,
+            data={"name": name},
         )
+        keys = audit_log.keys_in_force(conn)
+        audit_log.open_chain(conn, project_chain(code), at_ms=now, actor=actor, keys=keys)
     return project
 
 
@@ -83,6 +92,7 @@ def issue_enroll_code(store: Store, project: str, expires_s: int, actor: str) ->
         rows.insert_enroll_code(conn, code_hash, project, now, expires)
         audit_log.append(
             conn,
+            chain=project_chain(project),
             at_ms=now,
             kind="enroll.code",
             actor=actor,
@@ -119,8 +129,9 @@ def issue_token(
                 revoked_at_ms=None,
             ),
         )
-        audit_log.append(
+        audit_log.append_to_project(
             conn,
+            project,
             at_ms=now,
             kind="token.issue",
             actor=actor,
@@ -149,6 +160,7 @@ def revoke_device(store: Store, device_id: str, actor: str) -> rows.DeviceRow:
             raise Conflict(f"device {device_id!r} is already revoked", code="already_revoked")
         audit_log.append(
             conn,
+            chain=project_chain(device.project),
             at_ms=now,
             kind="device.revoke",
             actor=actor,
@@ -169,8 +181,14 @@ def revoke_token(store: Store, token_id: str, actor: str) -> rows.TokenRow:
             raise NotFound(f"no token {token_id!r}")
         if not rows.revoke_token(conn, token_id, now):
             raise Conflict(f"token {token_id!r} is already revoked", code="already_revoked")
-        audit_log.append(
-            conn, at_ms=now, kind="token.revoke", actor=actor, subject=token_id, data={}
+        audit_log.append_to_project(
+            conn,
+            token.project,
+            at_ms=now,
+            kind="token.revoke",
+            actor=actor,
+            subject=token_id,
+            data={"project": token.project},
         )
         revoked = rows.get_token(conn, token_id)
     assert revoked is not None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from forms.library import FormLibrary, builtin_library
 from server.admin import IssuedToken, issue_token
+from server.audit.chain import SERVER
 from server.clock import now_ms
 from server.errors import DataDirError
 from server.export.spool import sweep_stale_spools
@@ -120,8 +121,10 @@ def _initialise(path: Path) -> DataDir:
     now = now_ms()
     with store.write() as conn:
         refresh_record_states(conn, builtin_library(), now)  # no records: stamps the layout
+        audit_log.open_missing_chains(conn, at_ms=now, keys=keys.public().key_ids())
         audit_log.append(
             conn,
+            chain=SERVER,
             at_ms=now,
             kind="server.init",
             actor="server",
@@ -216,6 +219,12 @@ def open_data_dir(
     if not current:
         with store.write() as conn:
             rebuilt = refresh_record_states(conn, forms, now_ms(), progress)
+    with store.snapshot() as conn:
+        unopened = audit_log.missing_chains(conn)
+    if unopened:
+        # Upgraded from the single format-1 chain: each chain anchors its frozen head.
+        with store.write() as conn:
+            audit_log.open_missing_chains(conn, at_ms=now_ms(), keys=keys.public().key_ids())
     return DataDir(
         path=path,
         instance_id=str(marker["instance_id"]),

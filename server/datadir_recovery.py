@@ -12,13 +12,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from server.audit.chain import SERVER
 from server.datadir import DATABASE, INITIALISING, KEYS, MARKER, READY, read_marker, write_marker
 from server.errors import DataDirError
 from server.store import Store, audit_log
 from sync import durable
 
 # What a first start records; a database holding anything else is never discarded.
-_FIRST_START_KINDS = {"server.init", "token.issue"}
+_FIRST_START_KINDS = {"chain.open", "server.init", "token.issue"}
 
 
 def _marker_state(path: Path) -> str | None:
@@ -48,7 +49,11 @@ def restore_marker(path: Path) -> str:
         )
     store = Store(path / DATABASE)
     try:
-        init = next(audit_log.of_kinds(store.reader(), ("server.init",)), None)
+        conn = store.reader()
+        # The server chain's, or the frozen format-1 log's in a directory from before it.
+        init = next(audit_log.of_kinds(conn, SERVER, ("server.init",)), None) or next(
+            audit_log.legacy_of_kinds(conn, ("server.init",)), None
+        )
     finally:
         store.close()
     if init is None:
@@ -72,7 +77,10 @@ def discard_first_start(path: Path) -> list[str]:
     if (path / DATABASE).is_file():
         store = Store(path / DATABASE)
         try:
-            kinds = {e.kind for e in audit_log.entries(store.reader())}
+            conn = store.reader()
+            kinds = {e.kind for e in audit_log.legacy_entries(conn)}
+            for name in audit_log.chains(conn):
+                kinds.update(e.kind for e in audit_log.entries(conn, name))
         finally:
             store.close()
         if kinds - _FIRST_START_KINDS:

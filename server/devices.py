@@ -8,6 +8,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from server import auth
+from server.audit.chain import project_chain
 from server.clock import now_ms
 from server.context import ServerContext
 from server.errors import BadRequest, Conflict, Forbidden, Gone, Unauthorized
@@ -83,6 +84,7 @@ def enroll(ctx: ServerContext, request: wire.EnrollRequest) -> wire.EnrollRespon
         rows.use_enroll_code(conn, digest, device_id, now)
         audit_log.append(
             conn,
+            chain=project_chain(code.project),
             at_ms=now,
             kind="device.enroll",
             actor=f"device:{device_id}",

@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from server.audit.chain import project_chain
 from server.clock import now_ms
 from server.context import ServerContext
 from server.errors import (
@@ -95,8 +96,9 @@ def _quarantine_batch(
             received_at_ms=now,
             payload=raw,
         )
-        audit_log.append(
+        audit_log.append_to_project(
             conn,
+            project,
             at_ms=now,
             kind="batch.quarantine",
             actor=f"device:{device.device_id}",
@@ -315,6 +317,7 @@ def _store_batch(
         missing = [n for n in range(1, max(seqs) + 1) if n not in seqs][:MAX_MISSING_LISTED]
         entry = audit_log.append(
             conn,
+            chain=project_chain(device.project),
             at_ms=now,
             kind="batch.accept",
             actor=f"device:{device.device_id}",
@@ -335,6 +338,7 @@ def _store_batch(
                 sealed_sha256=digest,
                 received_at=now,
                 audit_head=entry.hash,
+                audit_seq=entry.seq,
                 missing_seqs=missing,
                 refused=_refusals(refused, accepted, ruled, decoded),
                 accepted_ops=len(rows),

@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from server.audit import AuditEntry
+from server.audit.chain import SERVER, ChainEntry
+from server.audit.legacy import AuditEntry
 from server.clock import now_ms
 from server.errors import DataDirError
 from server.store import Store, audit_log
@@ -32,6 +33,9 @@ from sync.errors import CairnCryptoError
 from sync.keys import BatchKey, ServerKeys, batch_key_file, load_batch_key, save_batch_key
 
 KEY_KINDS = ("server.init", "keys.rotate")
+# A key change as the frozen format-1 log or the server chain recorded it (both have the
+# kind, subject, data and at_ms read here).
+KeyEvent = AuditEntry | ChainEntry
 
 
 @contextmanager
@@ -57,24 +61,34 @@ def rotate_batch_key(store: Store, keys_dir: Path, actor: str, hybrid: bool = Tr
         new = keys.rotate(hybrid=hybrid)
         save_batch_key(keys_dir, new)
         with store.write() as conn:
-            audit_log.append(
+            # Every project's chain records it too: its batches are sealed under these keys.
+            audit_log.append_everywhere(
                 conn,
                 at_ms=now_ms(),
                 kind="keys.rotate",
                 actor=actor,
                 subject=new.key_id,
-                data={"retired": retired, "recipient": new.recipient, "hybrid": hybrid},
+                data={
+                    "retired": retired,
+                    "recipient": new.recipient,
+                    "hybrid": hybrid,
+                    "keys": keys.public().key_ids(),
+                },
             )
         keys.save_manifest(keys_dir)
     return keys
 
 
-def key_events(conn: sqlite3.Connection) -> list[AuditEntry]:
-    """Every audit entry that changed the server keys, oldest first."""
-    return list(audit_log.of_kinds(conn, KEY_KINDS))
+def key_events(conn: sqlite3.Connection) -> list[KeyEvent]:
+    """Every audit entry that changed the server keys, oldest first: those of the frozen
+    format-1 log (data directories from before per-project chains), then the server
+    chain's (project chains hold copies of the rotations; they are not read here)."""
+    events: list[KeyEvent] = list(audit_log.legacy_of_kinds(conn, KEY_KINDS))
+    events.extend(audit_log.of_kinds(conn, SERVER, KEY_KINDS))
+    return events
 
 
-def _recorded(events: list[AuditEntry]) -> tuple[str | None, list[str]]:
+def _recorded(events: list[KeyEvent]) -> tuple[str | None, list[str]]:
     """(signing key id, batch key ids in the order the audit log made them current)."""
     if not events or events[0].kind != "server.init":
         return None, [e.subject for e in events]
@@ -83,7 +97,7 @@ def _recorded(events: list[AuditEntry]) -> tuple[str | None, list[str]]:
     return str(init.get("signing")), batch
 
 
-def key_problems(events: list[AuditEntry], keys: ServerKeys) -> list[str]:
+def key_problems(events: list[KeyEvent], keys: ServerKeys) -> list[str]:
     """Where the keys on disk and the audit log's key changes disagree."""
     signing, batch = _recorded(events)
     if signing is None:
@@ -113,7 +127,7 @@ def key_problems(events: list[AuditEntry], keys: ServerKeys) -> list[str]:
     return problems
 
 
-def _pending(events: list[AuditEntry], keys: ServerKeys) -> AuditEntry | None:
+def _pending(events: list[KeyEvent], keys: ServerKeys) -> KeyEvent | None:
     """The last rotation, if it committed but keys.json does not show it yet."""
     last = events[-1] if events else None
     if last is None or last.kind != "keys.rotate":
@@ -153,7 +167,7 @@ def complete_key_changes(
     return keys
 
 
-def _staged(keys_dir: Path, pending: AuditEntry) -> BatchKey:
+def _staged(keys_dir: Path, pending: KeyEvent) -> BatchKey:
     try:
         return load_batch_key(keys_dir, pending.subject, pending.at_ms)
     except (OSError, ValueError, CairnCryptoError) as exc:

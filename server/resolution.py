@@ -22,6 +22,7 @@ from forms.completeness import missing_required
 from forms.laws import rules_of
 from forms.schema import FormDef, RepeatGroup, only_errors
 from forms.validate import validate, validate_item
+from server.audit.chain import project_chain
 from server.auth import Principal
 from server.clock import now_ms
 from server.context import ServerContext
@@ -275,6 +276,7 @@ def resolve(
         cursor, after = _store(ctx, conn, row, op, now)
         audit_log.append(
             conn,
+            chain=project_chain(row.project),
             at_ms=now,
             kind="record.resolve",
             actor=principal.actor,
@@ -368,6 +370,7 @@ def review(
         cursor, after = _store(ctx, conn, row, op, now)
         audit_log.append(
             conn,
+            chain=project_chain(row.project),
             at_ms=now,
             kind="record.review",
             actor=principal.actor,

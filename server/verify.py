@@ -2,7 +2,8 @@
 
 Four checks, each reported separately:
 
-1. the audit log's hash chain links from the first entry to the head;
+1. every audit chain (the server's, each project's, and the frozen format-1 log) links
+   from its first entry to its head, and each anchors the format-1 head it opened on;
 2. the server keys are the ones the audit log's key changes made (`server.key_changes`):
    no current or retired batch key without its `server.init` / `keys.rotate` entry;
 3. every raw sealed batch still decrypts with our keys, its SHA-256 matches the one in its
@@ -16,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import msgspec
 
 from forms.library import FormLibrary
-from server.audit import verify_chain
+from server.audit import chain, legacy
+from server.audit.chain import OPEN
 from server.key_changes import key_events, key_problems
 from server.materialize import rebuild_into
 from server.store import Store, audit_log
@@ -37,6 +39,8 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     """What `cairn verify` found."""
 
     audit_entries: int = 0
+    audit_chains: int = 0
+    legacy_audit_entries: int = 0
     batches: int = 0
     ops: int = 0
     records: int = 0
@@ -66,10 +70,36 @@ _TABLES = {
 
 
 def _check_audit(conn: sqlite3.Connection, report: VerifyReport) -> None:
-    entries = list(audit_log.entries(conn))
-    report.audit_entries = len(entries)
-    for problem in verify_chain(entries):
-        report.problems.append(f"audit entry {problem.seq}: {problem.message}")
+    for problem in legacy.verify_chain(audit_log.legacy_entries(conn)):
+        report.problems.append(f"format-1 audit entry {problem.seq}: {problem.message}")
+    legacy_seq, legacy_head = audit_log.legacy_head_of(conn)
+    report.legacy_audit_entries = legacy_seq
+    for name in audit_log.missing_chains(conn):
+        report.problems.append(f"audit chain {name}: never opened")
+    for name in audit_log.chains(conn):
+        report.audit_chains += 1
+        for problem in chain.verify_chain(
+            _anchored(conn, name, legacy_seq, legacy_head, report), name
+        ):
+            report.problems.append(f"audit chain {name} entry {problem.seq}: {problem.message}")
+
+
+def _anchored(
+    conn: sqlite3.Connection, name: str, legacy_seq: int, legacy_head: str, report: VerifyReport
+) -> Iterator[chain.ChainEntry]:
+    """A chain's entries, counted, checking that its opening anchors the format-1 head."""
+    for entry in audit_log.entries(conn, name):
+        report.audit_entries += 1
+        anchor = entry.data.get("legacy") if entry.kind == OPEN else None
+        if isinstance(anchor, dict) and (anchor.get("seq"), anchor.get("head")) != (
+            legacy_seq,
+            legacy_head,
+        ):
+            report.problems.append(
+                f"audit chain {name}: anchors format-1 entry {anchor.get('seq')} "
+                f"{anchor.get('head')}, but that log ends at {legacy_seq} {legacy_head}"
+            )
+        yield entry
 
 
 def _check_keys(conn: sqlite3.Connection, keys: ServerKeys, report: VerifyReport) -> None:
@@ -161,7 +191,7 @@ def verify(
     report = VerifyReport()
     say = progress or (lambda _msg: None)
     with store.snapshot() as conn:
-        say("checking the audit chain")
+        say("checking the audit chains")
         _check_audit(conn, report)
         say("checking the server keys against their audit entries")
         _check_keys(conn, keys, report)

@@ -49,6 +49,9 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     refused: list[RefusedOp] = []
     accepted_ops: int = 0
     server_key_id: str = ""
+    # Which entry of the project's audit chain `audit_head` is (0: a receipt from before
+    # per-project chains, whose head is the single server-wide chain's).
+    audit_seq: int = 0
 
 
 class SignedReceipt(msgspec.Struct, frozen=True, kw_only=True):

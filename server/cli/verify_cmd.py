@@ -1,4 +1,4 @@
-"""`cairn verify`: check the audit chain, every stored batch, and rebuild the records."""
+"""`cairn verify`: check the audit chains, every stored batch, and rebuild the records."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from server.verify import verify
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `verify` command."""
     parser = sub.add_parser(
-        "verify", help="check the audit chain and batch signatures; rebuild and compare"
+        "verify", help="check the audit chains and batch signatures; rebuild and compare"
     )
     add_data_option(parser)
     parser.set_defaults(func=_verify)
@@ -32,7 +32,10 @@ def _verify(args: argparse.Namespace) -> int:
         report = verify(
             data.store, data.keys, data.forms, lambda msg: print(f"... {msg}", file=sys.stderr)
         )
-    print(f"audit log: {report.audit_entries} entries")
+    print(
+        f"audit log: {report.audit_entries} entries in {report.audit_chains} chains"
+        f" (+ {report.legacy_audit_entries} in the frozen format-1 log)"
+    )
     print(f"raw batches: {report.batches} re-verified")
     print(f"ops: {report.ops}; records rebuilt and compared: {report.records}")
     if report.ok:

@@ -25,6 +25,7 @@ from types import TracebackType
 
 from forms.library import FormLibrary
 from server import minisign
+from server.audit.chain import project_chain
 from server.clock import now_ms
 from server.datadir import MARKER
 from server.errors import NotFound
@@ -140,7 +141,7 @@ def _spool_snapshot(
     counts["ops"] = op_count
     counts.update(members.write_batches(spool, conn, source.keys, project, progress))
     counts["quarantined"] = members.write_quarantine(spool, conn, project, progress)
-    audit_count, audit_range = members.write_audit(spool, conn)
+    audit_count, audit_range = members.write_audit(spool, conn, project)
     counts["audit_entries"] = audit_count
     counts["forms"] = members.write_forms(spool, source.forms, forms_used)
     paths = [e.path for e in spool.entries()]
@@ -214,7 +215,15 @@ def _audit(
         "ops": counts.get("ops", 0),
     }
     with store.write() as conn:
-        audit_log.append(conn, at_ms=at_ms, kind="export", actor=actor, subject=project, data=data)
+        audit_log.append(
+            conn,
+            chain=project_chain(project),
+            at_ms=at_ms,
+            kind="export",
+            actor=actor,
+            subject=project,
+            data=data,
+        )
 
 
 def export_to_file(

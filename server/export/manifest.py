@@ -41,11 +41,12 @@ class Range(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AuditRange(msgspec.Struct, frozen=True, kw_only=True):
-    """The audit entries included, and the head hash of the chain at export time."""
+    """The entries of the project's audit chain included, and its head at export time."""
 
     first: int
     last: int
     head: str
+    chain: str = ""  # "project:CODE"; empty in archives from before per-project chains
 
 
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):

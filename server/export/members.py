@@ -14,6 +14,9 @@ from collections.abc import Callable
 import msgspec
 
 from forms.library import FormLibrary, parse_form_ref
+from server.audit import legacy
+from server.audit.chain import GENESIS, OPEN, project_chain
+from server.audit.chain import line as chain_line
 from server.export import formats
 from server.export.manifest import AuditRange, Range
 from server.export.spool import MemberWriter, Spool
@@ -27,6 +30,8 @@ from sync.sealed import extract_signed_batch
 
 Progress = Callable[[str], None]
 README = "README.txt"
+AUDIT = "audit.jsonl"
+AUDIT_V1 = "audit-v1.jsonl"
 EVERY = 10_000
 _JSON = msgspec.json.Encoder(order="sorted")
 _OP = msgspec.msgpack.Decoder()
@@ -273,17 +278,28 @@ def write_quarantine(
     return count
 
 
-def write_audit(spool: Spool, conn: sqlite3.Connection) -> tuple[int, AuditRange]:
-    """audit.jsonl: the whole hash chain (it only verifies whole, from its first entry)."""
-    writer = spool.open("audit.jsonl")
-    count, first, last, head = 0, 0, 0, "0" * 64
-    for entry in audit_log.entries(conn):
-        writer.write(_JSON.encode(entry) + b"\n")
-        first = first or entry.seq
+def write_audit(spool: Spool, conn: sqlite3.Connection, project: str) -> tuple[int, AuditRange]:
+    """audit.jsonl: the project's chain; audit-v1.jsonl: the format-1 log it anchors, reduced.
+
+    Nothing of another project is written: its format-1 entries travel as runs of bare
+    hashes (server.audit.legacy.reduce), and the project chain holds only this project.
+    """
+    name = project_chain(project)
+    writer = spool.open(AUDIT)
+    count, last, head, anchored = 0, 0, GENESIS, False
+    for entry in audit_log.entries(conn, name):
+        writer.write(chain_line(entry) + b"\n")
+        anchored = anchored or (entry.kind == OPEN and entry.data.get("legacy") is not None)
         last, head = entry.seq, entry.hash
         count += 1
-    spool.finish("audit.jsonl")
-    return count, AuditRange(first=first, last=last, head=head)
+    spool.finish(AUDIT)
+    if anchored:
+        devices = {d.device_id: d.project for d in admin_rows.list_devices(conn)}
+        legacy_writer = spool.open(AUDIT_V1)
+        for item in legacy.reduce(audit_log.legacy_entries(conn), project, devices.get):
+            legacy_writer.write(_JSON.encode(item) + b"\n")
+        spool.finish(AUDIT_V1)
+    return count, AuditRange(first=1 if count else 0, last=last, head=head, chain=name)
 
 
 def write_forms(spool: Spool, forms: FormLibrary, used: set[tuple[str, int]]) -> int:
@@ -312,7 +328,8 @@ Check it (standard tools: age, minisign, sha256sum; Debian packages of the same 
 Compare cairn.pub with the server key you obtained separately: whoever re-encrypts an
 archive can also replace cairn.pub, so the signature only proves origin against a key
 you already trust. `cairn archive verify FILE --identity KEY --pubkey KEY.pub` does all
-of this, checks the audit chain and re-verifies every device signature.
+of this, checks the audit chain (docs/audit.md tells how to re-hash it in any language)
+and re-verifies every device signature.
 
 Files:
   manifest.json       every file with size and SHA-256, counts, op and audit ranges
@@ -328,6 +345,8 @@ Files:
   quarantine/ID.bin   each refused batch or op exactly as received (never dropped)
   quarantine.jsonl    what was refused, when, from which device, and why
   devices.json        device public keys (check a .signed blob with its device's key)
-  audit.jsonl         the server's hash-chained audit log
+  audit.jsonl         this project's hash-chained audit log (RFC 8785 entries)
+  audit-v1.jsonl      (older data) the server's earlier single log, reduced to this
+                      project: other projects' entries appear as bare hashes only
   forms/*.json        the form definitions the records use
 """

@@ -2,7 +2,9 @@
 
 The age file is decrypted in a thread into a pipe while the tar is read from the other
 end (`tarfile` stream mode "r|"), so memory stays flat. Each member is hashed as it
-passes; the audit log's chain is checked line by line (`server.audit.verify_chain`);
+passes; the project's audit chain is checked line by line (`server.audit.chain`), with
+the reduced format-1 log it anchors (`server.audit.legacy`), and must name no other
+project and announce every batch key the batches were sealed under;
 each `batches/ID.signed` blob is re-verified with its device's Ed25519 key from
 `devices.json` (`sync.sealed.verify_batch_signature`). At the end: every hash against
 `manifest.json` and `SHA256SUMS`, and the manifest's minisign signature against the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 import tarfile
 import threading
@@ -25,7 +28,8 @@ from typing import IO
 import msgspec
 
 from server import minisign
-from server.audit import AuditEntry, verify_chain
+from server.audit import chain, legacy
+from server.audit.chain import ChainEntry, project_chain
 from server.export.manifest import (
     MANIFEST,
     PUBLIC_KEY,
@@ -37,6 +41,7 @@ from server.export.manifest import (
     decode_manifest,
     parse_sha256sums,
 )
+from server.export.members import AUDIT, AUDIT_V1, BatchEntry
 from server.export.names import member_problem
 from sync.age import AnyIdentity, decrypt
 from sync.age.source import Readable
@@ -46,7 +51,10 @@ from sync.sealed import BATCH_SIGNED_MAGIC, BatchHeader, verify_batch_signature
 Progress = Callable[[str], None]
 _SMALL = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY, SUMS, "devices.json"})
 _SMALL_LIMIT = 64 * 1024 * 1024
-_AUDIT = msgspec.json.Decoder(AuditEntry)
+_AUDIT = msgspec.json.Decoder(ChainEntry)
+_LEGACY = msgspec.json.Decoder(legacy.LegacyLine)
+_BATCH = msgspec.json.Decoder(BatchEntry)
+_KEY_KINDS = frozenset({chain.OPEN, "server.init", "keys.rotate"})
 _HEADER = msgspec.msgpack.Decoder(BatchHeader)
 _DEVICES = msgspec.json.Decoder(list[dict[str, object]])
 
@@ -114,27 +122,82 @@ class _State:
         self.small: dict[str, bytes] = {}
         self.devices: dict[str, bytes] | None = None
         self.audit_head = ""
+        self.audit_chain = ""
+        self.anchor: object = None
+        self.legacy_end: tuple[int, str] | None = None
+        self.announced_keys: set[str] = set()
+        self.batch_keys: set[str] = set()
+        self.named_projects: set[str] = set()
 
     def problem(self, text: str) -> None:
         self.report.problems.append(text)
 
 
 def _audit(reader: _Hashing, state: _State) -> None:
-    def parsed() -> Iterator[AuditEntry]:
+    def parsed() -> Iterator[ChainEntry]:
         for number, line in enumerate(reader.lines(), 1):
             if not line.strip():
                 continue
             try:
                 entry = _AUDIT.decode(line)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 state.problem(f"audit.jsonl line {number}: not an audit entry ({exc})")
                 continue
             state.report.audit_entries += 1
             state.audit_head = entry.hash
+            state.audit_chain = state.audit_chain or entry.chain
+            _note_entry(entry, state)
             yield entry
 
-    for issue in verify_chain(parsed()):
+    entries = parsed()
+    first = next(entries, None)
+    if first is None:
+        state.problem("audit.jsonl holds no entry")
+        return
+    for issue in chain.verify_chain(itertools.chain([first], entries), first.chain):
         state.problem(f"audit entry {issue.seq}: {issue.message}")
+
+
+def _note_entry(entry: ChainEntry, state: _State) -> None:
+    """Collect what the end checks need: the anchor, the keys, any other project named."""
+    if entry.kind == chain.OPEN and entry.seq == 1:
+        state.anchor = entry.data.get("legacy")
+    keys = entry.data.get("keys") if entry.kind in _KEY_KINDS else None
+    if isinstance(keys, dict):
+        for name in ("batch", "retired"):
+            found = keys.get(name)
+            state.announced_keys.update([found] if isinstance(found, str) else found or [])
+    named = entry.data.get("project")
+    if named is not None:
+        state.named_projects.add(str(named))
+
+
+def _audit_v1(reader: _Hashing, state: _State) -> None:
+    def parsed() -> Iterator[legacy.LegacyLine]:
+        for number, line in enumerate(reader.lines(), 1):
+            if not line.strip():
+                continue
+            try:
+                yield _LEGACY.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                state.problem(f"audit-v1.jsonl line {number}: not a format-1 line ({exc})")
+
+    devices = state.devices or {}
+    project = state.audit_chain.removeprefix("project:")
+    problems, state.legacy_end = legacy.verify_lines(
+        parsed(), project, lambda device_id: project if device_id in devices else None
+    )
+    for issue in problems:
+        state.problem(f"audit-v1.jsonl entry {issue.seq}: {issue.message}")
+
+
+def _batch_keys(reader: _Hashing, state: _State) -> None:
+    for number, line in enumerate(reader.lines(), 1):
+        if line.strip():
+            try:
+                state.batch_keys.add(_BATCH.decode(line).key_id)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                state.problem(f"batches.jsonl line {number}: unreadable ({exc})")
 
 
 def _devices(data: bytes, state: _State) -> None:
@@ -182,8 +245,12 @@ def _device_key(data: bytes, devices: dict[str, bytes]) -> bytes:
 
 
 def _member(path: str, reader: _Hashing, state: _State) -> None:
-    if path == "audit.jsonl":
+    if path == AUDIT:
         _audit(reader, state)
+    elif path == AUDIT_V1:
+        _audit_v1(reader, state)
+    elif path == "batches.jsonl":
+        _batch_keys(reader, state)
     elif path in _SMALL or (path.startswith("batches/") and path.endswith(".signed")):
         data = reader.read(_SMALL_LIMIT + 1)
         if len(data) > _SMALL_LIMIT:
@@ -297,9 +364,34 @@ def _check_manifest(state: _State, pinned: str | None) -> None:
         state.problem(
             f"audit log head {state.audit_head or '-'} is not the manifest's {manifest.audit.head}"
         )
+    _check_chain_scope(state, manifest)
     expected = manifest.counts.get("batches", 0) - manifest.counts.get("batches_unopened", 0)
     if report.batches_verified != expected:
         state.problem(f"{report.batches_verified} device signatures verified, {expected} expected")
+
+
+def _check_chain_scope(state: _State, manifest: Manifest) -> None:
+    """The chain is the project's, names no other project, anchors what audit-v1 holds,
+    and announced every batch key the batches name."""
+    own = project_chain(manifest.project)
+    if state.audit_chain and state.audit_chain != own:
+        state.problem(f"audit.jsonl is the chain {state.audit_chain!r}, not {own!r}")
+    for other in sorted(state.named_projects - {manifest.project}):
+        state.problem(f"audit.jsonl names another project: {other!r}")
+    anchor = state.anchor
+    if isinstance(anchor, dict):
+        if state.legacy_end is None:
+            state.problem("the chain anchors a format-1 log, but audit-v1.jsonl is missing")
+        elif state.legacy_end != (anchor.get("seq"), anchor.get("head")):
+            seq, head = state.legacy_end
+            state.problem(
+                f"audit-v1.jsonl ends at entry {seq} {head}, but the chain anchors entry "
+                f"{anchor.get('seq')} {anchor.get('head')}"
+            )
+    elif state.legacy_end is not None:
+        state.problem("audit-v1.jsonl is present, but the chain anchors no format-1 log")
+    for key in sorted(state.batch_keys - state.announced_keys):
+        state.problem(f"batches.jsonl: batch key {key} is not announced in the audit chain")
 
 
 def _check_signature(state: _State, manifest: bytes, pinned: str | None) -> None:

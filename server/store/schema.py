@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
-# Append-only tables: batches, ops, quarantine, audit. Materialized (rebuildable from ops):
-# records, conflicts, identifiers, record_points/record_rtree.
+# Append-only tables: batches, ops, quarantine, audit, audit_chain. Materialized (rebuildable
+# from ops): records, conflicts, identifiers, record_points/record_rtree.
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
     """
@@ -176,6 +176,25 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE quarantine SET number = id WHERE project IS NOT NULL;
     CREATE UNIQUE INDEX quarantine_number ON quarantine(project, number);
     CREATE INDEX quarantine_stray ON quarantine(client, received_at_ms) WHERE project IS NULL;
+    """,
+    # 4: one audit chain per project and one for the server, entries in RFC 8785 JSON
+    # (server.audit.chain). The format-1 `audit` table is kept as it is, frozen: opening
+    # the data directory opens each chain with an entry anchoring its head.
+    """
+    CREATE TABLE audit_chain (
+        chain TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (chain, seq)
+    );
+    CREATE TRIGGER audit_chain_append_only_update BEFORE UPDATE ON audit_chain
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_chain_append_only_delete BEFORE DELETE ON audit_chain
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_frozen BEFORE INSERT ON audit
+        BEGIN SELECT RAISE(ABORT, 'the format-1 audit log is frozen; append to audit_chain'); END;
     """,
 )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from server import admin, auth
-from server.audit import verify_chain
+from server.audit.chain import SERVER, project_chain, verify_chain
 from server.errors import BadRequest, Conflict, NotFound, Unauthorized
 from server.store import Store, audit_log
 from server.store import admin as rows
@@ -21,14 +21,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def _kinds(store: Store) -> list[str]:
-    return [e.kind for e in audit_log.entries(store.reader())]
+def _kinds(store: Store, chain: str = SERVER) -> list[str]:
+    return [e.kind for e in audit_log.entries(store.reader(), chain)]
 
 
 def test_project_creation_is_audited(store: Store) -> None:
     admin.create_project(store, "AZ-DASHALTI", "Dashalti", "cli:admin")
     assert rows.get_project(store.reader(), "AZ-DASHALTI") is not None
-    assert _kinds(store) == ["project.create"]
+    assert _kinds(store) == ["chain.open", "project.create"]
+    assert _kinds(store, project_chain("AZ-DASHALTI")) == ["chain.open"]
 
 
 @pytest.mark.parametrize("code", ["a", "lower", "HAS SPACE", "X" * 40, ""])
@@ -43,7 +44,7 @@ def test_duplicate_project_is_a_conflict_and_changes_nothing(store: Store) -> No
     with pytest.raises(Conflict):
         admin.create_project(store, "P1", "second", "cli:admin")
     assert [p.name for p in rows.list_projects(store.reader())] == ["first"]
-    assert _kinds(store) == ["project.create"]
+    assert _kinds(store) == ["chain.open", "project.create"]
 
 
 def test_tokens_are_stored_only_as_hashes_and_authenticate(store: Store) -> None:
@@ -79,8 +80,10 @@ def test_enroll_code_is_hashed_and_audited(store: Store) -> None:
         store.reader(), auth.hash_secret(auth.normalize_code(issued.code))
     )
     assert stored is not None and stored.project == "P1"
-    assert _kinds(store) == ["project.create", "enroll.code"]
-    assert verify_chain(audit_log.entries(store.reader())) == []
+    assert _kinds(store) == ["chain.open", "project.create"]
+    assert _kinds(store, project_chain("P1")) == ["chain.open", "enroll.code"]
+    p1 = project_chain("P1")
+    assert verify_chain(audit_log.entries(store.reader(), p1), p1) == []
 
 
 def test_codes_survive_being_typed_in_lower_case_without_dashes() -> None:

@@ -161,7 +161,7 @@ def test_only_a_pinned_key_catches_a_re_signed_archive_with_a_swapped_cairn_pub(
         ),
         (
             lambda f: f.update(
-                {"audit.jsonl": f["audit.jsonl"].replace(b"project.create", b"project.crate")}
+                {"audit.jsonl": f["audit.jsonl"].replace(b"device.enroll", b"device.enrol!")}
             ),
             "content does not match its hash",
         ),

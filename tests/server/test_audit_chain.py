@@ -1,62 +1,148 @@
-"""The audit log is a hash chain: any edit, removal or reordering is detected."""
+"""The audit chains are hash chains: any edit, removal or reordering is detected."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 import pytest
+import rfc8785
 
-from server.audit import GENESIS, verify_chain
+from server.audit.chain import (
+    GENESIS,
+    MAX_SAFE_INT,
+    SERVER,
+    ChainEntry,
+    hash_input,
+    jcs_safe,
+    project_chain,
+    verify_chain,
+)
 from server.store import Store, audit_log
+
+CHAIN = project_chain("P1")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "cairn.db")
     yield s
     s.close()
 
 
-def _fill(store: Store, n: int) -> None:
+def _fill(store: Store, n: int, chain: str = CHAIN) -> list[ChainEntry]:
     with store.write() as conn:
+        audit_log.open_chain(conn, chain, at_ms=999, actor="tester", keys=None)
         for i in range(n):
             audit_log.append(
-                conn, at_ms=1000 + i, kind="test", actor="tester", subject=f"s{i}", data={"i": i}
+                conn,
+                chain=chain,
+                at_ms=1000 + i,
+                kind="test",
+                actor="tester",
+                subject=f"s{i}",
+                data={"i": i},
             )
+    return list(audit_log.entries(store.reader(), chain))
 
 
 def test_chain_of_appended_entries_verifies(store: Store) -> None:
-    _fill(store, 5)
-    entries = list(audit_log.entries(store.reader()))
-    assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
-    assert entries[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
-    assert verify_chain(entries) == []
-    assert audit_log.head(store.reader()) == (5, entries[-1].hash)
+    entries = _fill(store, 5)
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert entries[0].kind == "chain.open" and entries[0].prev == GENESIS
+    assert all(b.prev == a.hash for a, b in itertools.pairwise(entries))
+    assert verify_chain(entries, CHAIN) == []
+    assert audit_log.head(store.reader(), CHAIN) == (6, entries[-1].hash)
+
+
+def test_the_hash_is_sha256_of_the_rfc8785_entry_without_its_hash(store: Store) -> None:
+    entry = _fill(store, 1)[1]
+    plain = msgspec.to_builtins(entry)
+    del plain["hash"]
+    assert hash_input(entry) == rfc8785.dumps(plain)
+    assert hash_input(entry).startswith(b'{"actor":"tester","at_ms":1000,"chain":"project:P1"')
+    assert hashlib.sha256(rfc8785.dumps(plain)).hexdigest() == entry.hash
+    # What is stored is the entry's canonical line, exactly.
+    (text,) = (
+        store.reader()
+        .execute("SELECT entry FROM audit_chain WHERE chain = ? AND seq = 2", (CHAIN,))
+        .fetchone()
+    )
+    assert text.encode() == rfc8785.dumps(msgspec.to_builtins(entry))
+
+
+def test_chains_are_independent(store: Store) -> None:
+    a = _fill(store, 2, project_chain("A1"))
+    b = _fill(store, 3, project_chain("B1"))
+    assert [e.seq for e in a] == [1, 2, 3] and [e.seq for e in b] == [1, 2, 3, 4]
+    assert verify_chain(a, project_chain("A1")) == []
+    # An entry of another chain does not verify as part of this one.
+    problems = verify_chain([a[0], b[1]], project_chain("A1"))
+    assert {p.message.split(" ")[0] for p in problems} >= {"belongs", "does"}
 
 
 def test_edited_entry_is_detected(store: Store) -> None:
-    _fill(store, 4)
-    entries = list(audit_log.entries(store.reader()))
-    forged = msgspec.structs.replace(entries[1], data={"i": 99})
-    problems = verify_chain([entries[0], forged, *entries[2:]])
-    assert [p.seq for p in problems] == [2]
+    entries = _fill(store, 4)
+    forged = msgspec.structs.replace(entries[2], data={"i": 99})
+    problems = verify_chain([*entries[:2], forged, *entries[3:]], CHAIN)
+    assert [p.seq for p in problems] == [3]
 
 
 def test_removed_or_reordered_entries_are_detected(store: Store) -> None:
-    _fill(store, 4)
-    entries = list(audit_log.entries(store.reader()))
-    assert verify_chain([entries[0], *entries[2:]]) != []
-    assert verify_chain([entries[1], entries[0], *entries[2:]]) != []
+    entries = _fill(store, 4)
+    assert verify_chain([entries[0], *entries[2:]], CHAIN) != []
+    assert verify_chain([entries[0], entries[2], entries[1], *entries[3:]], CHAIN) != []
+    assert verify_chain(entries[1:], CHAIN) != []  # no chain.open: a tail is not a chain
+
+
+def test_every_chain_starts_with_its_chain_open_entry(store: Store) -> None:
+    with store.write() as conn:
+        audit_log.append(conn, chain=SERVER, at_ms=1, kind="x", actor="a", subject="s")
+    entries = list(audit_log.entries(store.reader(), SERVER))
+    assert [(e.seq, e.kind, e.actor) for e in entries] == [
+        (1, "chain.open", "server"),
+        (2, "x", "a"),
+    ]
+    assert entries[0].data == {"legacy": None, "keys": None}  # nothing older to anchor
+    assert verify_chain(entries, SERVER) == []
+
+
+def test_values_outside_the_json_number_domain_are_kept_as_text(store: Store) -> None:
+    """A device may send any integer; JCS numbers are doubles, so big ones travel as text."""
+    big = MAX_SAFE_INT + 2
+    assert jcs_safe({"v": [big, 1.5, float("inf"), True, None]}) == {
+        "v": [str(big), 1.5, "inf", True, None]
+    }
+    with store.write() as conn:
+        audit_log.open_chain(conn, CHAIN, at_ms=1, actor="t", keys=None)
+        entry = audit_log.append(
+            conn, chain=CHAIN, at_ms=2, kind="t", actor="t", subject="s", data={"value": big}
+        )
+    assert entry.data == {"value": str(big)}
+    assert verify_chain(audit_log.entries(store.reader(), CHAIN), CHAIN) == []
 
 
 def test_database_refuses_to_update_or_delete_audit_entries(store: Store) -> None:
     _fill(store, 2)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.write() as conn:
-        conn.execute("UPDATE audit SET subject = 'x' WHERE seq = 1")
+        conn.execute("UPDATE audit_chain SET hash = 'x' WHERE seq = 1")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.write() as conn:
-        conn.execute("DELETE FROM audit WHERE seq = 2")
-    assert verify_chain(audit_log.entries(store.reader())) == []
+        conn.execute("DELETE FROM audit_chain WHERE seq = 2")
+    with pytest.raises(sqlite3.IntegrityError, match="frozen"), store.write() as conn:
+        conn.execute(
+            "INSERT INTO audit VALUES (1, 1, 'k', 'a', 's', '{}', ?, ?)", (GENESIS, GENESIS)
+        )
+    assert verify_chain(audit_log.entries(store.reader(), CHAIN), CHAIN) == []
+
+
+def test_every_stored_line_parses_back_to_the_same_hash(store: Store) -> None:
+    _fill(store, 3)
+    for (text,) in store.reader().execute("SELECT entry FROM audit_chain"):
+        plain = json.loads(text)
+        digest = plain.pop("hash")
+        assert hashlib.sha256(rfc8785.dumps(plain)).hexdigest() == digest

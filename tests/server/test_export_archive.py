@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from server.audit.chain import project_chain
 from server.datadir import DataDir
 from server.errors import BadRequest
 from server.export.archive import ExportSource, export_to_file, prepare_archive
@@ -194,13 +195,14 @@ def _verifies(signed: bytes, public: bytes) -> bool:
 def test_export_is_audited_with_the_hash_of_the_manifest_it_signed(
     data: DataDir, project: dict[str, str], tmp_path: Path
 ) -> None:
-    before = audit_log.head(data.store.reader())[0]
+    chain = project_chain(PROJECT)
+    before = audit_log.head(data.store.reader(), chain)[0]
     identity = generate_x25519()
     source = ExportSource(data.store, data.keys, data.forms, data.path)
     manifest, _ = export_to_file(
         source, PROJECT, [str(identity.recipient())], tmp_path / "a.age", actor="admin:test"
     )
-    entries = list(audit_log.entries(data.store.reader(), after=before))
+    entries = list(audit_log.entries(data.store.reader(), chain, after=before))
     assert [(e.kind, e.actor, e.subject) for e in entries] == [("export", "admin:test", PROJECT)]
     assert manifest.audit.last == before  # the snapshot predates its own audit entry
     assert len(entries[0].data["manifest_sha256"]) == 64
@@ -221,12 +223,12 @@ def test_unusable_recipients_are_refused_before_any_work(
     data: DataDir, tmp_path: Path, recipients: list[str], code: str
 ) -> None:
     source = ExportSource(data.store, data.keys, data.forms, data.path)
-    before = audit_log.head(data.store.reader())
+    before = audit_log.head(data.store.reader(), project_chain(PROJECT))
     with pytest.raises(BadRequest) as caught:
         export_to_file(source, PROJECT, recipients, tmp_path / "a.age", actor="admin:test")
     assert caught.value.code.startswith(code)
     assert not (tmp_path / "a.age").exists()
-    assert audit_log.head(data.store.reader()) == before
+    assert audit_log.head(data.store.reader(), project_chain(PROJECT)) == before
     assert not list(data.path.glob(".export-*"))
 
 

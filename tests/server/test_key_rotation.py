@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from litestar.testing import TestClient
 
+from server.audit.chain import SERVER, project_chain
 from server.datadir import DataDir
 from server.store import audit_log
 from server.store import sync_tables as st
 from sync.client import Device
 from sync.keys import ServerKeys
 from tests.examples import GRAVE
+from tests.server.conftest import PROJECT
 
 MakeDevice = Callable[[str], Device]
 
@@ -41,7 +43,9 @@ def test_rotation_keeps_late_batches_and_devices_move_to_the_new_key(
     early.push()
     keys_used = {b.key_id for b in st.iter_batches(data.store.reader())}
     assert keys_used == {old_key, body["batch_key_id"]}
-    assert "keys.rotate" in [e.kind for e in audit_log.entries(data.store.reader())]
+    for chain in (SERVER, project_chain(PROJECT)):  # the project's chain records it too
+        rotations = [e for e in audit_log.entries(data.store.reader(), chain)]
+        assert [e.subject for e in rotations if e.kind == "keys.rotate"] == [body["batch_key_id"]]
 
 
 def test_only_admins_rotate_keys(client: TestClient) -> None:  # type: ignore[type-arg]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from litestar.testing import TestClient
 
+from server.audit.chain import project_chain
 from server.datadir import DataDir
 from server.store import audit_log
 from server.store import sync_tables as st
@@ -15,6 +16,7 @@ from sync import canonical, ops
 from sync.client import Device, Refused
 from sync.receipt import verify_receipt
 from tests.examples import GRAVE
+from tests.server.conftest import PROJECT
 
 MakeDevice = Callable[[str], Device]
 
@@ -40,7 +42,8 @@ def test_push_stores_batch_ops_and_record_and_returns_a_signed_receipt(
     batch = next(st.iter_batches(data.store.reader()))
     receipt = verify_receipt(batch.receipt, data.keys.public().signing_public)
     assert receipt.sealed_sha256 == hashlib.sha256(batch.sealed).hexdigest()
-    assert receipt.audit_head == audit_log.head(data.store.reader())[1]
+    head = audit_log.head(data.store.reader(), project_chain(PROJECT))
+    assert (receipt.audit_seq, receipt.audit_head) == head  # the project's chain head
     assert dev.status()["ops"]["pending"] == 0
 
 
@@ -54,12 +57,12 @@ def test_replayed_batch_gets_the_same_receipt_and_changes_nothing(
     dev.push()
     batch = next(st.iter_batches(data.store.reader()))
     before = _snapshot(data)
-    audit_before = audit_log.head(data.store.reader())
+    audit_before = audit_log.head(data.store.reader(), project_chain(PROJECT))
     again = client.post("/v1/device/batches", content=batch.sealed)
     assert again.status_code == 200
     assert again.content == batch.receipt
     assert _snapshot(data) == before
-    assert audit_log.head(data.store.reader()) == audit_before
+    assert audit_log.head(data.store.reader(), project_chain(PROJECT)) == audit_before
 
 
 def test_tampered_batch_is_refused_quarantined_and_changes_nothing(

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from server.audit.chain import project_chain
 from server.controllers import review_models as m
 from server.datadir import DataDir
 from server.materialize import decode_record
@@ -15,6 +16,7 @@ from server.store import audit_log
 from server.store import sync_tables as st
 from server.verify import verify
 from sync import canonical
+from tests.server.conftest import PROJECT
 from tests.server.review_fixtures import MakeDevice, concurrent_depths, grave, supervisor
 
 
@@ -23,7 +25,7 @@ def _snapshot(data: DataDir) -> tuple[object, ...]:
     return (
         conn.execute("SELECT record_id, state, review_state FROM records").fetchall(),
         conn.execute("SELECT COUNT(*) FROM ops").fetchone(),
-        audit_log.head(conn),
+        audit_log.head(conn, project_chain(PROJECT)),
     )
 
 
@@ -67,7 +69,7 @@ def test_resolution_reaches_both_devices_and_closes_the_conflict_there(
         local = device.record(record_id)
         assert not local.fields["max_depth_m"].conflict
         assert canonical.record_bytes(local) == canonical.record_bytes(server)
-    entry = list(audit_log.entries(data.store.reader()))[-1]
+    entry = list(audit_log.entries(data.store.reader(), project_chain(PROJECT)))[-1]
     assert entry.kind == "record.resolve" and entry.subject == record_id
     assert entry.data["chosen"] == f"{chosen.actor}:{chosen.counter}"
     # Supervisor ops belong to no batch; the rebuild from the ops still matches.
@@ -216,9 +218,8 @@ def test_review_states_follow_the_allowed_transitions(
         assert resp.status_code == 201, resp.text
     done = msgspec.json.decode(resp.content, type=m.AppliedResponse)
     assert done.record.summary.review_state == final
-    assert [e.kind for e in audit_log.entries(data.store.reader())].count("record.review") == len(
-        states
-    )
+    kinds = [e.kind for e in audit_log.entries(data.store.reader(), project_chain(PROJECT))]
+    assert kinds.count("record.review") == len(states)
     dev.pull()
     assert dev.record(record_id).review.value == final
 

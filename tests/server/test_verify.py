@@ -11,6 +11,7 @@ from server.cli import main
 from server.datadir import DataDir
 from server.verify import verify
 from sync.client import Device
+from tests.server.conftest import PROJECT
 
 MakeDevice = Callable[[str], Device]
 
@@ -53,10 +54,16 @@ def test_a_changed_raw_batch_is_caught(synced: DataDir) -> None:
 
 def test_an_edited_audit_entry_is_caught(synced: DataDir) -> None:
     conn = _raw(synced)
-    conn.execute("DROP TRIGGER audit_append_only_update")
-    conn.execute("UPDATE audit SET subject = 'forged' WHERE seq = 2")
+    conn.execute("DROP TRIGGER audit_chain_append_only_update")
+    conn.execute(
+        'UPDATE audit_chain SET entry = replace(entry, \'"actor":"\', \'"actor":"forged \')'
+        " WHERE chain = ? AND seq = 2",
+        (f"project:{PROJECT}",),
+    )
     report = verify(synced.store, synced.keys, synced.forms)
-    assert any(p.startswith("audit entry 2") for p in report.problems)
+    assert report.problems == [
+        f"audit chain project:{PROJECT} entry 2: content does not match its hash (edited?)"
+    ]
 
 
 def test_a_deleted_materialized_row_is_caught(synced: DataDir) -> None:

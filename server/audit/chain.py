@@ -1,0 +1,143 @@
+"""Audit chains, format 2: one hash chain per project and one for the server.
+
+An entry is a JSON object {v, chain, seq, at_ms, kind, actor, subject, data, prev} and
+its hash is SHA-256 over the entry's RFC 8785 (JSON Canonicalization Scheme) encoding:
+
+    hash(n) = hex(SHA-256(JCS(entry n without "hash")))      prev(1) = 64 zeros
+
+with `prev` the hash of the entry before it in the same chain. JCS fixes key order,
+number and string formatting, so any language can re-hash an entry from the written
+spec (docs/audit.md). Entry 1 of every chain is a "chain.open" entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import rfc8785
+
+FORMAT = 2
+GENESIS = "0" * 64
+SERVER = "server"
+OPEN = "chain.open"
+# JCS numbers are IEEE 754 doubles: integers beyond this lose digits (RFC 8785 §3.2.2.3).
+MAX_SAFE_INT = 2**53 - 1
+
+
+def project_chain(project: str) -> str:
+    """The name of a project's chain."""
+    return f"project:{project}"
+
+
+class ChainEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of a format-2 chain, as stored and as written in archives."""
+
+    v: int
+    chain: str
+    seq: int
+    at_ms: int
+    kind: str
+    actor: str
+    subject: str
+    data: dict[str, Any]
+    prev: str
+    hash: str
+
+
+class ChainProblem(msgspec.Struct, frozen=True):
+    """Where and why a chain does not verify."""
+
+    seq: int
+    message: str
+
+
+def jcs_safe(value: Any) -> Any:
+    """`value` as plain JSON inside JCS's domain: big ints and non-finite floats become text."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) <= MAX_SAFE_INT else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, dict):
+        return {str(k): jcs_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jcs_safe(v) for v in value]
+    return jcs_safe(msgspec.to_builtins(value))
+
+
+def _body(entry: ChainEntry | dict[str, Any]) -> dict[str, Any]:
+    plain = msgspec.to_builtins(entry) if isinstance(entry, ChainEntry) else dict(entry)
+    plain.pop("hash", None)
+    return plain
+
+
+def hash_input(entry: ChainEntry | dict[str, Any]) -> bytes:
+    """The exact bytes an entry's hash covers: JCS of the entry without its "hash"."""
+    return rfc8785.dumps(_body(entry))
+
+
+def entry_hash(entry: ChainEntry | dict[str, Any]) -> str:
+    """The hex SHA-256 of an entry's hash input."""
+    return hashlib.sha256(hash_input(entry)).hexdigest()
+
+
+def make_entry(
+    *,
+    chain: str,
+    seq: int,
+    prev: str,
+    at_ms: int,
+    kind: str,
+    actor: str,
+    subject: str,
+    data: dict[str, Any],
+) -> ChainEntry:
+    """A new entry with its hash; `data` is made JCS-safe first."""
+    body = {
+        "v": FORMAT,
+        "chain": chain,
+        "seq": seq,
+        "at_ms": at_ms,
+        "kind": kind,
+        "actor": actor,
+        "subject": subject,
+        "data": jcs_safe(data),
+        "prev": prev,
+    }
+    return ChainEntry(**body, hash=entry_hash(body))
+
+
+def line(entry: ChainEntry) -> bytes:
+    """One archive line: the JCS of the whole entry, hash included."""
+    return rfc8785.dumps(msgspec.to_builtins(entry))
+
+
+def verify_chain(entries: Iterable[ChainEntry], chain: str) -> list[ChainProblem]:
+    """Check format, chain name, sequence, links and hashes of a chain from entry 1."""
+    problems: list[ChainProblem] = []
+    prev, expected = GENESIS, 1
+    for e in entries:
+        if e.v != FORMAT:
+            problems.append(ChainProblem(e.seq, f"format {e.v}, expected {FORMAT}"))
+        if e.chain != chain:
+            problems.append(ChainProblem(e.seq, f"belongs to chain {e.chain!r}, not {chain!r}"))
+        if e.seq != expected:
+            problems.append(ChainProblem(e.seq, f"expected entry {expected}, found {e.seq}"))
+        if e.seq == 1 and e.kind != OPEN:
+            problems.append(ChainProblem(e.seq, f"the first entry must be {OPEN!r}"))
+        if e.prev != prev:
+            problems.append(ChainProblem(e.seq, "does not link to the entry before it"))
+        try:
+            actual = entry_hash(e)
+        except rfc8785.CanonicalizationError as exc:
+            problems.append(ChainProblem(e.seq, f"not canonicalizable JSON ({exc})"))
+        else:
+            if actual != e.hash:
+                problems.append(ChainProblem(e.seq, "content does not match its hash (edited?)"))
+        prev, expected = e.hash, e.seq + 1
+    return problems

@@ -88,7 +88,8 @@ def _export(args: argparse.Namespace) -> int:
         )
     counts = ", ".join(f"{k} {v}" for k, v in manifest.counts.items())
     print(f"wrote {out} ({size} bytes): {counts}")
-    print(f"audit head at export: {manifest.audit.head}")
+    audit = manifest.audit
+    print(f"audit head at export: {audit.head} ({audit.chain}, entry {audit.last})")
     return 0
 
 

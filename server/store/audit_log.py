@@ -118,6 +118,11 @@ def project_codes(conn: sqlite3.Connection) -> list[str]:
     return [str(r[0]) for r in conn.execute("SELECT code FROM projects ORDER BY code")]
 
 
+def heads(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
+    """Every chain's (seq, hash) head."""
+    return {name: head(conn, name) for name in chains(conn)}
+
+
 def chains(conn: sqlite3.Connection) -> list[str]:
     """Every chain that has entries, the server chain first."""
     names = [str(r[0]) for r in conn.execute("SELECT DISTINCT chain FROM audit_chain")]

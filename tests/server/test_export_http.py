@@ -10,6 +10,7 @@ from collections.abc import Callable
 from litestar.testing import TestClient
 
 from server import admin
+from server.audit.chain import project_chain
 from server.datadir import DataDir
 from server.store import audit_log
 from sync.age import decrypt_bytes, generate_hybrid, generate_x25519
@@ -56,7 +57,7 @@ def test_admin_gets_a_streamed_age_file_that_decrypts_to_the_signed_archive(
             assert records is not None
             assert json.loads(records.readline())["id"] == record_id
         assert {"manifest.json", "manifest.json.minisig", "cairn.pub", "SHA256SUMS"} <= names
-    last = list(audit_log.entries(data.store.reader()))[-1]
+    last = list(audit_log.entries(data.store.reader(), project_chain(PROJECT)))[-1]
     assert (last.kind, last.subject) == ("export", PROJECT)
     assert last.data["manifest_sha256"] == response.headers["x-cairn-manifest-sha256"]
     assert not list(data.path.glob(".export-*"))  # the spooled plaintext is gone

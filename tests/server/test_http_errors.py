@@ -41,12 +41,12 @@ def test_bad_project_requests_name_the_problem_and_store_nothing(
     status: int,
     error: str,
 ) -> None:
-    before = audit_log.head(data.store.reader())
+    before = audit_log.heads(data.store.reader())
     headers = {**admin_headers, "Content-Type": "application/json"}
     answer = client.post("/v1/projects", content=body, headers=headers)
     assert answer.status_code == status
     assert answer.json()["error"] == error and answer.json()["message"]
-    assert audit_log.head(data.store.reader()) == before
+    assert audit_log.heads(data.store.reader()) == before
 
 
 def test_unknown_routes_and_methods_answer_in_the_same_shape(

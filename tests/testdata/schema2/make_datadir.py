@@ -1,0 +1,134 @@
+"""Make datadir.tar.gz: a data directory written by the release before per-project audit
+chains (schema 2, one server-wide format-1 audit log), with two projects on one server.
+
+It must run against THAT release's code, not this one's (it was run with commit a534a23):
+
+    git archive a534a23 | tar -x -C /tmp/old
+    cd /path/to/cairn && PYTHONPATH=/tmp/old uv run python \\
+        tests/testdata/schema2/make_datadir.py tests/testdata/schema2/datadir.tar.gz
+
+markers.json inside lists every string of project AZ-EDILLI (record, device, batch and
+token ids, the review comment, the resolution's value and reason) that an export of
+AZ-DASHALTI must never contain.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from server import admin
+from server.app import create_app
+from server.config import load_config
+from server.datadir import open_data_dir
+from server.export.archive import ExportSource, export_to_file
+from sync.age import generate_x25519
+from sync.client import Device
+from tests.examples import GRAVE
+from tests.server.conftest import BASE, AppTransport
+
+DSH, EDL = "AZ-DASHALTI", "AZ-EDILLI"
+COMMENT = "witness name Aysel Quliyeva saw the trucks at night"
+VALUE = "Sealed order EDL-4411-RESOLVED"
+REASON = "prosecutor's copy of the EDL order checked"
+
+
+def build(home: Path) -> Path:
+    """Two projects on one server, both busy; return the data directory (closed)."""
+    data = open_data_dir(home / "cairn-data", create=True)
+    admin.create_project(data.store, DSH, "Dashalti", "cli:admin")
+    admin.create_project(data.store, EDL, "Edilli", "cli:admin")
+    edl_token = admin.issue_token(data.store, "supervisor", EDL, "cli:admin", "EDL lead")
+    admin.issue_token(data.store, "supervisor", DSH, "cli:admin", "DSH lead")
+    app = create_app(load_config(data.path), data)
+    with TestClient(app, base_url=BASE) as client:
+        transport = AppTransport(client)
+
+        def device(project: str, name: str) -> Device:
+            code = admin.issue_enroll_code(data.store, project, 3600, "cli:admin").code
+            made = Device(home / name, transport=transport, sleep=lambda _s: None)
+            made.enroll(BASE, code, label=name)
+            return made
+
+        dsh = device(DSH, "dsh-team")
+        dsh.new("site_grave", GRAVE)
+        dsh.push()
+        edl_a, edl_b = device(EDL, "edl-team-a"), device(EDL, "edl-team-b")
+        grave = edl_a.new(
+            "site_grave", {**GRAVE, "site_code": "EDL-07", "legal_authority_ref": "EDL-A"}
+        )
+        edl_a.push()
+        edl_b.pull()
+        edl_a.edit(grave, {"legal_authority_ref": "Order EDL-4411-A"})
+        edl_b.edit(grave, {"legal_authority_ref": "Order EDL-4411-B"})
+        edl_a.push()
+        edl_b.push()
+        headers = {"Authorization": f"Bearer {edl_token.token}"}
+        resolved = client.post(
+            f"/v1/records/{grave}/resolutions",
+            headers=headers,
+            json={
+                "conflict": "field",
+                "path": "legal_authority_ref",
+                "value": VALUE,
+                "reason": REASON,
+            },
+        )
+        assert resolved.status_code == 201, resolved.text
+        reviewed = client.post(
+            f"/v1/records/{grave}/review",
+            headers=headers,
+            json={"state": "has_issues", "comment": COMMENT},
+        )
+        assert reviewed.status_code == 201, reviewed.text
+        bad = client.post("/v1/device/batches", content=b"CAIRN-SEALED-BATCH/1\n\0\0\0\1x")
+        assert bad.status_code >= 400
+        admin.rotate_batch_key(data.store, data.keys_dir, "cli:admin")
+        dsh.pull()
+        dsh.new("site_grave", {**GRAVE, "site_code": "DSH-02"})
+        dsh.push()  # sealed to the rotated key
+        edl_batches = [
+            str(r[0])
+            for r in data.store.reader().execute(
+                "SELECT batch_id FROM batches WHERE project = ?", (EDL,)
+            )
+        ]
+        markers = {
+            "comment": COMMENT,
+            "value": VALUE,
+            "reason": REASON,
+            "edl_record": grave,
+            "edl_devices": [edl_a.device_id, edl_b.device_id],
+            "edl_batches": edl_batches,
+            "edl_token": edl_token.token_id,
+            "edl_labels": ["EDL lead", "edl-team-a", "edl-team-b"],
+            "edl_project": EDL,
+        }
+        for made in (dsh, edl_a, edl_b):
+            made.close()
+        source = ExportSource(data.store, data.keys, data.forms, data.path)
+        recipient = str(generate_x25519().recipient())
+        export_to_file(source, DSH, [recipient], home / "x.age", actor="cli:admin")
+    (data.path / "markers.json").write_text(json.dumps(markers, indent=2) + "\n")
+    return data.path
+
+
+def main(out: Path) -> None:
+    """Build with the old release and pack the directory as `out`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build(Path(tmp))
+        with sqlite3.connect(path / "cairn.db") as conn:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+        assert version == 2, f"run this with the release before schema 3, not {version}"
+        with tarfile.open(out, "w:gz") as tar:
+            tar.add(path, arcname="cairn-data")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

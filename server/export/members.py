@@ -331,6 +331,10 @@ you already trust. `cairn archive verify FILE --identity KEY --pubkey KEY.pub` d
 of this, checks the audit chain (docs/audit.md tells how to re-hash it in any language)
 and re-verifies every device signature.
 
+audit.jsonl, by hand: each line is a JSON object; its "hash" is the hex SHA-256 of the
+RFC 8785 (JCS) canonical JSON of that object without "hash", and its "prev" is the hash
+of the line before (64 zeros on line 1). The last hash is manifest.json's audit.head.
+
 Files:
   manifest.json       every file with size and SHA-256, counts, op and audit ranges
   records.jsonl       one consolidated record per line: values, provenance, conflicts

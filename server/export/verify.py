@@ -53,6 +53,7 @@ _SMALL = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY, SUMS, "devices.json"})
 _SMALL_LIMIT = 64 * 1024 * 1024
 _AUDIT = msgspec.json.Decoder(ChainEntry)
 _LEGACY = msgspec.json.Decoder(legacy.LegacyLine)
+_AUDIT_V1 = msgspec.json.Decoder(legacy.AuditEntry)
 _BATCH = msgspec.json.Decoder(BatchEntry)
 _KEY_KINDS = frozenset({chain.OPEN, "server.init", "keys.rotate"})
 _HEADER = msgspec.msgpack.Decoder(BatchHeader)
@@ -70,6 +71,8 @@ class ArchiveReport(msgspec.Struct, kw_only=True):
     files: int = 0
     audit_entries: int = 0
     audit_head: str = ""
+    audit_chain: str = ""
+    audit_format: int = chain.FORMAT
     batches_verified: int = 0
     problems: list[str] = msgspec.field(default_factory=list)
 
@@ -77,6 +80,11 @@ class ArchiveReport(msgspec.Struct, kw_only=True):
     def ok(self) -> bool:
         """True when nothing is wrong."""
         return not self.problems
+
+    def _audit_scope(self) -> str:
+        if self.audit_format == legacy.FORMAT:
+            return " (format 1: made before per-project chains, the whole server log)"
+        return f" of chain {self.audit_chain}" if self.audit_chain else ""
 
     def lines(self) -> list[str]:
         """The report, one readable line per check."""
@@ -86,7 +94,8 @@ class ArchiveReport(msgspec.Struct, kw_only=True):
             f" by {self.exported_by or '?'}",
             f"files hashed: {self.files}",
             f"manifest signature: {self.signed_by or '-'} ({key})",
-            f"audit log: {self.audit_entries} entries, head {self.audit_head or '-'}",
+            f"audit log: {self.audit_entries} entries{self._audit_scope()}, "
+            f"head {self.audit_head or '-'}",
             f"device signatures re-verified: {self.batches_verified} batches",
         ]
 
@@ -134,10 +143,24 @@ class _State:
 
 
 def _audit(reader: _Hashing, state: _State) -> None:
+    lines = ((n, line) for n, line in enumerate(reader.lines(), 1) if line.strip())
+    first = next(lines, None)
+    if first is None:
+        state.problem("audit.jsonl holds no entry")
+        return
+    try:
+        _AUDIT.decode(first[1])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        try:
+            _AUDIT_V1.decode(first[1])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass
+        else:  # an archive made before per-project chains: the whole server log
+            _audit_format_1(itertools.chain([first], lines), state)
+            return
+
     def parsed() -> Iterator[ChainEntry]:
-        for number, line in enumerate(reader.lines(), 1):
-            if not line.strip():
-                continue
+        for number, line in itertools.chain([first], lines):
             try:
                 entry = _AUDIT.decode(line)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -150,11 +173,28 @@ def _audit(reader: _Hashing, state: _State) -> None:
             yield entry
 
     entries = parsed()
-    first = next(entries, None)
-    if first is None:
-        state.problem("audit.jsonl holds no entry")
-        return
-    for issue in chain.verify_chain(itertools.chain([first], entries), first.chain):
+    head = next(entries, None)
+    if head is not None:
+        for issue in chain.verify_chain(itertools.chain([head], entries), head.chain):
+            state.problem(f"audit entry {issue.seq}: {issue.message}")
+
+
+def _audit_format_1(lines: Iterator[tuple[int, bytes]], state: _State) -> None:
+    """audit.jsonl of an older archive: the server's single format-1 log, checked whole."""
+    state.report.audit_format = legacy.FORMAT
+
+    def parsed() -> Iterator[legacy.AuditEntry]:
+        for number, line in lines:
+            try:
+                entry = _AUDIT_V1.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                state.problem(f"audit.jsonl line {number}: not an audit entry ({exc})")
+                continue
+            state.report.audit_entries += 1
+            state.audit_head = entry.hash
+            yield entry
+
+    for issue in legacy.verify_chain(parsed()):
         state.problem(f"audit entry {issue.seq}: {issue.message}")
 
 
@@ -359,7 +399,7 @@ def _check_manifest(state: _State, pinned: str | None) -> None:
     report.exported_by = manifest.exported_by
     _check_signature(state, data, pinned)
     _check_hashes(state, manifest)
-    report.audit_head = state.audit_head
+    report.audit_head, report.audit_chain = state.audit_head, state.audit_chain
     if state.audit_head != manifest.audit.head:
         state.problem(
             f"audit log head {state.audit_head or '-'} is not the manifest's {manifest.audit.head}"
@@ -373,6 +413,13 @@ def _check_manifest(state: _State, pinned: str | None) -> None:
 def _check_chain_scope(state: _State, manifest: Manifest) -> None:
     """The chain is the project's, names no other project, anchors what audit-v1 holds,
     and announced every batch key the batches name."""
+    if state.report.audit_format == legacy.FORMAT:
+        if manifest.audit.chain:
+            state.problem(
+                f"the manifest names chain {manifest.audit.chain!r}, but audit.jsonl "
+                "is a format-1 log"
+            )
+        return  # an older archive: its log is the server's, checked whole above
     own = project_chain(manifest.project)
     if state.audit_chain and state.audit_chain != own:
         state.problem(f"audit.jsonl is the chain {state.audit_chain!r}, not {own!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from server.audit.chain import (
     ChainEntry,
     hash_input,
     jcs_safe,
+    make_entry,
     project_chain,
     verify_chain,
 )
@@ -146,3 +148,49 @@ def test_every_stored_line_parses_back_to_the_same_hash(store: Store) -> None:
         plain = json.loads(text)
         digest = plain.pop("hash")
         assert hashlib.sha256(rfc8785.dumps(plain)).hexdigest() == digest
+
+
+DOC = Path(__file__).parents[2] / "docs" / "audit.md"
+
+
+def _doc_examples() -> dict[str, tuple[bytes, str]]:
+    """{name: (hash input, stated hash)} of each ```jcs block in docs/audit.md."""
+    text = DOC.read_text(encoding="utf-8")
+    found = re.findall(r"```jcs (\S+)\n(.*?)\n```\n\nhash `([0-9a-f]{64})`", text, re.S)
+    return {name: (body.encode(), digest) for name, body, digest in found}
+
+
+def test_the_worked_examples_in_docs_are_what_cairn_writes() -> None:
+    examples = _doc_examples()
+    assert set(examples) == {"example-entry-1", "example-entry-2"}
+    first = make_entry(
+        chain=CHAIN,
+        seq=1,
+        prev=GENESIS,
+        at_ms=1700000000000,
+        kind="chain.open",
+        actor="server",
+        subject="P1",
+        data={"legacy": None, "keys": None},
+    )
+    second = make_entry(
+        chain=CHAIN,
+        seq=2,
+        prev=first.hash,
+        at_ms=1700000060000,
+        kind="record.review",
+        actor="supervisor:0a1b2c3d4e5f",
+        subject="01a23b6e-d00b-7be9-be97-654d90d6f605",
+        data={
+            "project": "P1",
+            "to": "has_issues",
+            "comment": 'Şahid: "B017"\n',
+            "depth_m": 2.50,
+            "cursor": 3,
+        },
+    )
+    for entry, name in ((first, "example-entry-1"), (second, "example-entry-2")):
+        body, stated = examples[name]
+        assert hash_input(entry) == body
+        assert hashlib.sha256(body).hexdigest() == stated == entry.hash
+    assert verify_chain([first, second], CHAIN) == []

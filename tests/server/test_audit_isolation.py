@@ -218,3 +218,14 @@ def test_a_reduced_format_1_log_that_was_edited_or_names_edl_fails(tmp_path: Pat
 
 def _fields(line: legacy.LegacyLine) -> dict[str, Any]:
     return {f: getattr(line, f) for f in line.__struct_fields__}
+
+
+def test_an_archive_made_before_the_change_still_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tarfile.open(TESTDATA / "schema2" / "datadir.tar.gz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    old, key = tmp_path / "old-dsh.age", tmp_path / "old-dsh.key"
+    assert main(["archive", "verify", str(old), "-i", str(key)]) == 0
+    printed = capsys.readouterr().out
+    assert "format 1: made before per-project chains" in printed and "OK" in printed

@@ -7,9 +7,10 @@ It must run against THAT release's code, not this one's (it was run with commit 
     cd /path/to/cairn && PYTHONPATH=/tmp/old uv run python \\
         tests/testdata/schema2/make_datadir.py tests/testdata/schema2/datadir.tar.gz
 
-markers.json inside lists every string of project AZ-EDILLI (record, device, batch and
-token ids, the review comment, the resolution's value and reason) that an export of
-AZ-DASHALTI must never contain.
+old-dsh.age (with its identity old-dsh.key) is an archive of AZ-DASHALTI that release
+exported: it must keep verifying. cairn-data/markers.json lists every string of project
+AZ-EDILLI (record, device, batch and token ids, the review comment, the resolution's
+value and reason) that an export of AZ-DASHALTI must never contain.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from server.app import create_app
 from server.config import load_config
 from server.datadir import open_data_dir
 from server.export.archive import ExportSource, export_to_file
-from sync.age import generate_x25519
+from sync.age import generate_x25519, write_identity_file
 from sync.client import Device
 from tests.examples import GRAVE
 from tests.server.conftest import BASE, AppTransport
@@ -113,8 +114,11 @@ def build(home: Path) -> Path:
         for made in (dsh, edl_a, edl_b):
             made.close()
         source = ExportSource(data.store, data.keys, data.forms, data.path)
-        recipient = str(generate_x25519().recipient())
-        export_to_file(source, DSH, [recipient], home / "x.age", actor="cli:admin")
+        identity = generate_x25519()
+        write_identity_file(home / "old-dsh.key", identity)
+        recipient = str(identity.recipient())
+        export_to_file(source, DSH, [recipient], home / "old-dsh.age", actor="cli:admin")
+    data.store.close()  # checkpoints the WAL: cairn.db alone holds everything
     (data.path / "markers.json").write_text(json.dumps(markers, indent=2) + "\n")
     return data.path
 
@@ -123,11 +127,14 @@ def main(out: Path) -> None:
     """Build with the old release and pack the directory as `out`."""
     with tempfile.TemporaryDirectory() as tmp:
         path = build(Path(tmp))
-        with sqlite3.connect(path / "cairn.db") as conn:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
+        conn = sqlite3.connect(path / "cairn.db")
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        conn.close()
         assert version == 2, f"run this with the release before schema 3, not {version}"
         with tarfile.open(out, "w:gz") as tar:
             tar.add(path, arcname="cairn-data")
+            for name in ("old-dsh.age", "old-dsh.key"):  # an archive that release made
+                tar.add(path.parent / name, arcname=name)
 
 
 if __name__ == "__main__":

@@ -56,13 +56,15 @@ class ChainProblem(msgspec.Struct, frozen=True):
 
 
 def jcs_safe(value: Any) -> Any:
-    """`value` as plain JSON inside JCS's domain: big ints and non-finite floats become text."""
+    """`value` as plain JSON inside JCS's domain: numbers beyond ±(2^53 - 1) and non-finite
+    floats become their text (a float that large is integral, and would read back in
+    Python as an int no double can hold exactly)."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int):
         return value if abs(value) <= MAX_SAFE_INT else str(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
+        return value if math.isfinite(value) and abs(value) <= MAX_SAFE_INT else repr(value)
     if isinstance(value, dict):
         return {str(k): jcs_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -86,7 +88,12 @@ def entry_hash(entry: ChainEntry | dict[str, Any]) -> str:
     return hashlib.sha256(hash_input(entry)).hexdigest()
 
 
-def make_entry(
+def make_entry(**fields: Any) -> ChainEntry:
+    """A new entry with its hash (the fields of `sealed_entry`)."""
+    return sealed_entry(**fields)[0]
+
+
+def sealed_entry(
     *,
     chain: str,
     seq: int,
@@ -96,8 +103,8 @@ def make_entry(
     actor: str,
     subject: str,
     data: dict[str, Any],
-) -> ChainEntry:
-    """A new entry with its hash; `data` is made JCS-safe first."""
+) -> tuple[ChainEntry, bytes]:
+    """A new entry and the exact bytes its hash covers; `data` is made JCS-safe first."""
     body = {
         "v": FORMAT,
         "chain": chain,
@@ -109,7 +116,8 @@ def make_entry(
         "data": jcs_safe(data),
         "prev": prev,
     }
-    return ChainEntry(**body, hash=entry_hash(body))
+    canonical = rfc8785.dumps(body)
+    return ChainEntry(**body, hash=hashlib.sha256(canonical).hexdigest()), canonical
 
 
 def line(entry: ChainEntry) -> bytes:

@@ -15,13 +15,12 @@ from server.audit.chain import (
     OPEN,
     SERVER,
     ChainEntry,
-    line,
-    make_entry,
     project_chain,
+    sealed_entry,
 )
 from server.audit.legacy import AuditEntry
 
-_ENTRY = msgspec.json.Decoder(ChainEntry)
+_PLAIN = msgspec.json.Decoder(dict[str, Any])
 # Server-chain entries whose data["keys"] lists the server's keys after them.
 KEY_KINDS = (OPEN, "server.init", "keys.rotate")
 
@@ -54,7 +53,7 @@ def append(
         opened = open_chain(conn, chain, at_ms=at_ms, actor="server", keys=keys_in_force(conn))
         assert opened is not None
         seq, prev = opened.seq, opened.hash
-    entry = make_entry(
+    entry, canonical = sealed_entry(
         chain=chain,
         seq=seq + 1,
         prev=prev,
@@ -66,7 +65,7 @@ def append(
     )
     conn.execute(
         "INSERT INTO audit_chain (chain, seq, kind, entry, hash) VALUES (?, ?, ?, ?, ?)",
-        (chain, entry.seq, kind, line(entry).decode(), entry.hash),
+        (chain, entry.seq, kind, canonical.decode(), entry.hash),
     )
     return entry
 
@@ -132,10 +131,16 @@ def chains(conn: sqlite3.Connection) -> list[str]:
 def entries(conn: sqlite3.Connection, chain: str, after: int = 0) -> Iterator[ChainEntry]:
     """A chain's entries with seq > after, in order."""
     rows = conn.execute(
-        "SELECT entry FROM audit_chain WHERE chain = ? AND seq > ? ORDER BY seq", (chain, after)
+        "SELECT entry, hash FROM audit_chain WHERE chain = ? AND seq > ? ORDER BY seq",
+        (chain, after),
     )
-    for (text,) in rows:
-        yield _ENTRY.decode(text)
+    for text, digest in rows:
+        yield _entry(text, digest)
+
+
+def _entry(text: str, digest: str) -> ChainEntry:
+    """A stored entry: its hash input (JCS without "hash") and its hash."""
+    return msgspec.convert({**_PLAIN.decode(text), "hash": digest}, ChainEntry)
 
 
 def of_kinds(conn: sqlite3.Connection, chain: str, kinds: tuple[str, ...]) -> Iterator[ChainEntry]:
@@ -167,7 +172,7 @@ def keys_in_force(conn: sqlite3.Connection) -> Any:
         " ORDER BY seq DESC LIMIT 1",
         (SERVER, *KEY_KINDS),
     ).fetchone()
-    return None if row is None else _ENTRY.decode(row[0]).data.get("keys")
+    return None if row is None else _PLAIN.decode(row[0])["data"].get("keys")
 
 
 def open_chain(

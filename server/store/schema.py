@@ -185,7 +185,7 @@ MIGRATIONS: tuple[str, ...] = (
         chain TEXT NOT NULL,
         seq INTEGER NOT NULL,
         kind TEXT NOT NULL,
-        entry TEXT NOT NULL,
+        entry TEXT NOT NULL,  -- the exact bytes the hash covers: JCS of the entry without hash
         hash TEXT NOT NULL,
         PRIMARY KEY (chain, seq)
     );

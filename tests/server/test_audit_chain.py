@@ -9,10 +9,13 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.audit.chain import (
     GENESIS,
@@ -21,6 +24,7 @@ from server.audit.chain import (
     ChainEntry,
     hash_input,
     jcs_safe,
+    line,
     make_entry,
     project_chain,
     verify_chain,
@@ -69,13 +73,14 @@ def test_the_hash_is_sha256_of_the_rfc8785_entry_without_its_hash(store: Store) 
     assert hash_input(entry) == rfc8785.dumps(plain)
     assert hash_input(entry).startswith(b'{"actor":"tester","at_ms":1000,"chain":"project:P1"')
     assert hashlib.sha256(rfc8785.dumps(plain)).hexdigest() == entry.hash
-    # What is stored is the entry's canonical line, exactly.
+    # What is stored is the hash input, exactly; an archive line adds the hash.
     (text,) = (
         store.reader()
         .execute("SELECT entry FROM audit_chain WHERE chain = ? AND seq = 2", (CHAIN,))
         .fetchone()
     )
-    assert text.encode() == rfc8785.dumps(msgspec.to_builtins(entry))
+    assert text.encode() == hash_input(entry)
+    assert line(entry) == rfc8785.dumps({**plain, "hash": entry.hash})
 
 
 def test_chains_are_independent(store: Store) -> None:
@@ -117,8 +122,8 @@ def test_every_chain_starts_with_its_chain_open_entry(store: Store) -> None:
 def test_values_outside_the_json_number_domain_are_kept_as_text(store: Store) -> None:
     """A device may send any integer; JCS numbers are doubles, so big ones travel as text."""
     big = MAX_SAFE_INT + 2
-    assert jcs_safe({"v": [big, 1.5, float("inf"), True, None]}) == {
-        "v": [str(big), 1.5, "inf", True, None]
+    assert jcs_safe({"v": [big, 1.5, float("inf"), 2.0**53, True, None]}) == {
+        "v": [str(big), 1.5, "inf", "9007199254740992.0", True, None]
     }
     with store.write() as conn:
         audit_log.open_chain(conn, CHAIN, at_ms=1, actor="t", keys=None)
@@ -144,10 +149,8 @@ def test_database_refuses_to_update_or_delete_audit_entries(store: Store) -> Non
 
 def test_every_stored_line_parses_back_to_the_same_hash(store: Store) -> None:
     _fill(store, 3)
-    for (text,) in store.reader().execute("SELECT entry FROM audit_chain"):
-        plain = json.loads(text)
-        digest = plain.pop("hash")
-        assert hashlib.sha256(rfc8785.dumps(plain)).hexdigest() == digest
+    for text, digest in store.reader().execute("SELECT entry, hash FROM audit_chain"):
+        assert hashlib.sha256(rfc8785.dumps(json.loads(text))).hexdigest() == digest
 
 
 DOC = Path(__file__).parents[2] / "docs" / "audit.md"
@@ -194,3 +197,39 @@ def test_the_worked_examples_in_docs_are_what_cairn_writes() -> None:
         assert hash_input(entry) == body
         assert hashlib.sha256(body).hexdigest() == stated == entry.hash
     assert verify_chain([first, second], CHAIN) == []
+
+
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(alphabet=st.characters(exclude_categories=["Cs"])),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(exclude_categories=["Cs"])), inner, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=_JSONISH)
+def test_any_value_a_device_may_send_re_hashes_after_storage(
+    tmp_path_factory: Any, value: Any
+) -> None:
+    """Stored, read back and re-canonicalized, any data gives the same hash (floats,
+    astral characters, big integers and NaN included)."""
+    store = Store(tmp_path_factory.mktemp("p") / "cairn.db")
+    try:
+        with store.write() as conn:
+            audit_log.append(
+                conn, chain=CHAIN, at_ms=1, kind="t", actor="a", subject="s", data={"v": value}
+            )
+        entries = list(audit_log.entries(store.reader(), CHAIN))
+    finally:
+        store.close()
+    assert verify_chain(entries, CHAIN) == []
+    json.dumps(entries[1].data, allow_nan=False)  # plain JSON: no NaN or infinity left

@@ -91,6 +91,8 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
         DROP INDEX quarantine_stray;
         ALTER TABLE quarantine DROP COLUMN number;
         ALTER TABLE quarantine DROP COLUMN client;
+        DROP TABLE audit_chain;
+        DROP TRIGGER audit_frozen;
         PRAGMA user_version = 1;
         """
     )

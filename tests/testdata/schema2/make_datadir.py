@@ -1,9 +1,10 @@
 """Make datadir.tar.gz: a data directory written by the release before per-project audit
 chains (schema 2, one server-wide format-1 audit log), with two projects on one server.
 
-It must run against THAT release's code, not this one's (it was run with commit a534a23):
+It must run against THAT release's code, not this one's (it was run with commit 5eee985,
+the last before schema 3; an older one made by a534a23 passed the same tests):
 
-    git archive a534a23 | tar -x -C /tmp/old
+    git archive 5eee985 | tar -x -C /tmp/old
     cd /path/to/cairn && PYTHONPATH=/tmp/old uv run python \\
         tests/testdata/schema2/make_datadir.py tests/testdata/schema2/datadir.tar.gz
 

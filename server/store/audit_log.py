@@ -147,11 +147,11 @@ def of_kinds(conn: sqlite3.Connection, chain: str, kinds: tuple[str, ...]) -> It
     """A chain's entries of the given kinds, in order (e.g. every key change)."""
     marks = ", ".join("?" * len(kinds))
     rows = conn.execute(
-        f"SELECT entry FROM audit_chain WHERE chain = ? AND kind IN ({marks}) ORDER BY seq",
+        f"SELECT entry, hash FROM audit_chain WHERE chain = ? AND kind IN ({marks}) ORDER BY seq",
         (chain, *kinds),
     )
-    for (text,) in rows:
-        yield _ENTRY.decode(text)
+    for text, digest in rows:
+        yield _entry(text, digest)
 
 
 def legacy_of_kinds(conn: sqlite3.Connection, kinds: tuple[str, ...]) -> Iterator[AuditEntry]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from server import admin, key_changes
+from server.audit.chain import SERVER
 from server.cli import main
 from server.datadir import DataDir, open_data_dir
 from server.errors import DataDirError
@@ -137,7 +138,7 @@ def test_a_rotation_cut_after_its_audit_entry_is_completed_on_the_next_open(
         key_changes.rotate_batch_key(store, path / "keys", "test")
     monkeypatch.undo()
     assert ServerKeys.load(path / "keys").current.key_id == old  # keys.json untouched
-    [*_, entry] = audit_log.of_kinds(store.reader(), ("keys.rotate",))
+    [*_, entry] = audit_log.of_kinds(store.reader(), SERVER, ("keys.rotate",))
     store.close()
     reopened = open_data_dir(path, create=False)
     try:

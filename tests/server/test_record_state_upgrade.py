@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from server import materialize
+from server.audit import legacy
+from server.audit.chain import GENESIS
 from server.cli import main
 from server.datadir import DataDir, open_data_dir
 from server.materialize import decode_record
@@ -97,6 +99,13 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
         """
     )
     conn.executemany("INSERT INTO identifiers VALUES (?, ?, ?, ?, ?, ?)", old_rows)
+    # Schema 1 kept one format-1 audit log; its server.init recorded the keys.
+    keys = synced.keys.public().key_ids()
+    digest = legacy.entry_hash(GENESIS, 1, 1000, "server.init", "server", "i", {"keys": keys})
+    conn.execute(
+        "INSERT INTO audit VALUES (1, 1000, 'server.init', 'server', 'i', ?, ?, ?)",
+        (legacy.canonical_json({"keys": keys}).decode(), GENESIS, digest),
+    )
     conn.close()
     synced.store.close()
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from server.audit.chain import project_chain
+from server.audit.chain import SERVER, project_chain
 from server.clock import now_ms
 from server.context import ServerContext
 from server.errors import (
@@ -96,9 +96,9 @@ def _quarantine_batch(
             received_at_ms=now,
             payload=raw,
         )
-        audit_log.append_to_project(
+        audit_log.append(
             conn,
-            project,
+            chain=project_chain(device.project),
             at_ms=now,
             kind="batch.quarantine",
             actor=f"device:{device.device_id}",
@@ -133,6 +133,7 @@ def _stray(ctx: ServerContext, raw: bytes, client: str, error: CairnServerError)
         )
         audit_log.append(
             conn,
+            chain=SERVER,  # signed by no device enrolled here: no project's
             at_ms=now,
             kind="batch.quarantine",
             actor="unknown",

@@ -1,6 +1,6 @@
 """Issue 19: an archive of one project carries nothing of another, and its audit chain
 re-hashes in another language; on a fresh data directory and on one made before the
-change (tests/testdata/schema2, written by the previous release)."""
+change (tests/testdata/before_chains, written by the previous release)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from server.store import audit_log
 from server.store import sync_tables as st
 from sync.age import decrypt_bytes, generate_x25519, write_identity_file
 from sync.receipt import verify_receipt
-from tests.testdata.schema2.make_datadir import DSH, EDL, build
+from tests.testdata.before_chains.make_datadir import DSH, EDL, build
 
 TESTDATA = Path(__file__).parent.parent / "testdata"
 NODE = shutil.which("node")
@@ -49,7 +49,7 @@ class Made:
 def made(request: pytest.FixtureRequest, tmp_path: Path) -> Made:
     if request.param == "fresh":
         return Made(build(tmp_path / "fresh"), upgraded=False)
-    with tarfile.open(TESTDATA / "schema2" / "datadir.tar.gz") as tar:
+    with tarfile.open(TESTDATA / "before_chains" / "datadir.tar.gz") as tar:
         tar.extractall(tmp_path, filter="data")
     upgraded = Made(tmp_path / "cairn-data", upgraded=True)
     # Life goes on after the upgrade, in both projects.
@@ -148,7 +148,7 @@ def _node(archive: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_upgrading_anchors_every_chain_to_the_frozen_head(tmp_path: Path) -> None:
-    with tarfile.open(TESTDATA / "schema2" / "datadir.tar.gz") as tar:
+    with tarfile.open(TESTDATA / "before_chains" / "datadir.tar.gz") as tar:
         tar.extractall(tmp_path, filter="data")
     data = open_data_dir(tmp_path / "cairn-data", create=False)
     try:
@@ -192,7 +192,7 @@ def st_devices(conn: Any) -> list[admin_rows.DeviceRow]:
 
 
 def test_a_reduced_format_1_log_that_was_edited_or_names_edl_fails(tmp_path: Path) -> None:
-    with tarfile.open(TESTDATA / "schema2" / "datadir.tar.gz") as tar:
+    with tarfile.open(TESTDATA / "before_chains" / "datadir.tar.gz") as tar:
         tar.extractall(tmp_path, filter="data")
     data = open_data_dir(tmp_path / "cairn-data", create=False)
     try:
@@ -223,7 +223,7 @@ def _fields(line: legacy.LegacyLine) -> dict[str, Any]:
 def test_an_archive_made_before_the_change_still_verifies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with tarfile.open(TESTDATA / "schema2" / "datadir.tar.gz") as tar:
+    with tarfile.open(TESTDATA / "before_chains" / "datadir.tar.gz") as tar:
         tar.extractall(tmp_path, filter="data")
     old, key = tmp_path / "old-dsh.age", tmp_path / "old-dsh.key"
     assert main(["archive", "verify", str(old), "-i", str(key)]) == 0

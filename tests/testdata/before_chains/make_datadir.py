@@ -1,12 +1,13 @@
 """Make datadir.tar.gz: a data directory written by the release before per-project audit
-chains (schema 2, one server-wide format-1 audit log), with two projects on one server.
+chains (schema 3, one server-wide format-1 audit log), with two projects on one server.
 
-It must run against THAT release's code, not this one's (it was run with commit fb0263c,
-the last before schema 3; ones made by a534a23 and 5eee985 passed the same tests):
+It must run against THAT release's code, not this one's (it was run with commit ef6f994,
+the last before schema 4; ones made by a534a23, 5eee985 and fb0263c, at schema 2, passed
+the same tests):
 
-    git archive fb0263c | tar -x -C /tmp/old
+    git archive ef6f994 | tar -x -C /tmp/old
     cd /path/to/cairn && PYTHONPATH=/tmp/old uv run python \\
-        tests/testdata/schema2/make_datadir.py tests/testdata/schema2/datadir.tar.gz
+        tests/testdata/before_chains/make_datadir.py tests/testdata/before_chains/datadir.tar.gz
 
 old-dsh.age (with its identity old-dsh.key) is an archive of AZ-DASHALTI that release
 exported: it must keep verifying. cairn-data/markers.json lists every string of project
@@ -141,7 +142,7 @@ def main(out: Path) -> None:
         conn = sqlite3.connect(path / "cairn.db")
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         conn.close()
-        assert version == 2, f"run this with the release before schema 3, not {version}"
+        assert version in (2, 3), f"run this with a release before schema 4, not {version}"
         with tarfile.open(out, "w:gz") as tar:
             tar.add(path, arcname="cairn-data")
             for name in ("old-dsh.age", "old-dsh.key"):  # an archive that release made

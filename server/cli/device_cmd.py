@@ -162,17 +162,23 @@ def _gps(text: str | None) -> GpsFix | None:
 
     if not text:
         return None
+    usage = "give LAT,LON,ACC: latitude and longitude in degrees, accuracy in metres"
+    parts = text.split(",")
+    if len(parts) != 3:
+        raise CommandError(f"--gps {text!r}: {usage}, e.g. --gps 40.1,46.9,3")
     try:
-        lat, lon, acc = (float(x) for x in text.split(","))
-        return msgspec.convert(
-            {"lat": lat, "lon": lon, "h_acc_m": acc, "fix_time": wall_clock_ms()},
-            GpsFix,
-        )
-    except (ValueError, msgspec.ValidationError) as exc:
-        raise CommandError(
-            f"--gps {text!r}: give LAT,LON,ACC in degrees and metres, "
-            f"latitude -90..90, longitude -180..180, accuracy >= 0 ({exc})"
-        ) from exc
+        lat, lon, acc = (float(x) for x in parts)
+    except ValueError:
+        raise CommandError(f"--gps {text!r}: {usage}; each must be a number") from None
+    for name, value, low, high in (
+        ("latitude", lat, -90.0, 90.0),
+        ("longitude", lon, -180.0, 180.0),
+        ("accuracy", acc, 0.0, float("inf")),
+    ):
+        if not low <= value <= high:  # also refuses nan
+            bound = f"between {low:g} and {high:g}" if high < float("inf") else "0 or more"
+            raise CommandError(f"--gps {text!r}: the {name} {value:g} must be {bound}")
+    return GpsFix(lat=lat, lon=lon, h_acc_m=acc, fix_time=wall_clock_ms())
 
 
 def _enroll(args: argparse.Namespace) -> int:

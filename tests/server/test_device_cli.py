@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,3 +124,38 @@ def test_push_without_a_server_fails_clearly_and_keeps_everything(run: Run) -> N
     assert status_out["ops"]["pending"] == 1
     assert status_out["batches_awaiting_receipt"] == 1
     assert run("show", record_id)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("gps", "message"),
+    [
+        ("200,1,5", "the latitude 200 must be between -90 and 90"),
+        ("40,181,5", "the longitude 181 must be between -180 and 180"),
+        ("40,46,-1", "the accuracy -1 must be 0 or more"),
+        ("40,46", "give LAT,LON,ACC: latitude"),
+        (
+            "40,east,3",
+            "give LAT,LON,ACC: latitude and longitude in degrees, accuracy in metres; each must be a number",
+        ),
+    ],
+)
+def test_gps_mistakes_are_named_in_the_users_words(run: Run, gps: str, message: str) -> None:
+    status, _, err = run("new", "site_grave", *NEW_GRAVE[:-2], "--gps", gps)
+    assert status == 2
+    assert f"--gps {gps!r}: {message}" in err
+    assert "Expected" not in err and "$." not in err  # no decoder's words
+
+
+def test_show_into_a_reader_that_leaves_ends_quietly(run: Run, home: Path) -> None:
+    record_id = run("new", "site_grave", *NEW_GRAVE)[1].strip()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "device", "show", record_id, "--home", str(home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` that has read what it wanted, before we write
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""

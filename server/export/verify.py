@@ -88,12 +88,15 @@ class ArchiveReport(msgspec.Struct, kw_only=True):
 
     def lines(self) -> list[str]:
         """The report, one readable line per check."""
-        key = "pinned key" if self.pinned else "enclosed cairn.pub only (not pinned: --pubkey)"
+        if self.pinned:
+            key = "checked with the pinned key" if self.signed_by else "FAILED: see below"
+        else:
+            key = "checked with the enclosed cairn.pub only; pin a key with --pubkey"
         return [
             f"project: {self.project or '?'}, exported {self.exported_at or '?'}"
             f" by {self.exported_by or '?'}",
             f"files hashed: {self.files}",
-            f"manifest signature: {self.signed_by or '-'} ({key})",
+            f"manifest signature: {self.signed_by or 'not verified'} ({key})",
             f"audit log: {self.audit_entries} entries{self._audit_scope()}, "
             f"head {self.audit_head or '-'}",
             f"device signatures re-verified: {self.batches_verified} batches",
@@ -445,6 +448,9 @@ def _check_signature(state: _State, manifest: bytes, pinned: str | None) -> None
     enclosed = state.small.get(PUBLIC_KEY, b"").decode("utf-8", "replace")
     signature = state.small.get(SIGNATURE, b"").decode("utf-8", "replace")
     keys = [("cairn.pub", enclosed)] + ([("the pinned key", pinned)] if pinned else [])
+    # The report names a signer only once every key asked for has verified it.
+    state.report.pinned = bool(pinned)
+    signed_by = ""
     for name, key in keys:
         try:
             comment = minisign.verify(key, manifest, signature)
@@ -454,9 +460,9 @@ def _check_signature(state: _State, manifest: bytes, pinned: str | None) -> None
                 "manifest was changed after the server signed it, or signed by another key"
             )
             return
-        state.report.signed_by = comment
+        signed_by = comment
+    state.report.signed_by = signed_by
     if pinned:
-        state.report.pinned = True
         try:
             same = minisign.parse_public_key_file(enclosed) == minisign.parse_public_key_file(
                 pinned

@@ -245,3 +245,26 @@ def test_verify_refuses_member_names_tar_and_sha256sum_would_not_take(
     _add_members(archive, identity, [name])
     problems = _verify(archive, identity)
     assert any(expected in p for p in problems), problems
+
+
+def test_cli_verify_with_a_wrong_pinned_key_does_not_also_claim_it_was_not_pinned(
+    data: DataDir, pushed: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    identity = generate_x25519()
+    key = tmp_path / "key.txt"
+    write_identity_file(key, identity)
+    archive = _export(data, tmp_path, identity)
+    wrong = tmp_path / "wrong.pub"
+    wrong.write_text(minisign.public_key_file(Ed25519PrivateKey.generate().public_key()))
+    args = ["archive", "verify", str(archive), "--identity", str(key)]
+    assert main([*args, "--pubkey", str(wrong)]) == 1
+    out = capsys.readouterr().out
+    assert "manifest signature: not verified (FAILED: see below)" in out
+    assert "does not verify with the pinned key" in out
+    assert "not pinned" not in out and "enclosed cairn.pub only" not in out
+    assert main([*args, "--pubkey", str(_server_pub(data, tmp_path))]) == 0
+    assert "(checked with the pinned key)" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "checked with the enclosed cairn.pub only; pin a key with --pubkey" in (
+        capsys.readouterr().out
+    )

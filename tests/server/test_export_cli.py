@@ -78,7 +78,7 @@ def test_cli_export_then_verify(
     pinned = tmp_path / "server.pub"
     pinned.write_text(capsys.readouterr().out)
     assert main(["archive", "verify", str(out), "-i", str(key), "--pubkey", str(pinned)]) == 0
-    assert "(pinned key)" in capsys.readouterr().out
+    assert "(checked with the pinned key)" in capsys.readouterr().out
     assert main([*argv[:-2], "-r", "age1nope", "--out", str(tmp_path / "b.age")]) == 2
     assert "recipient 1" in capsys.readouterr().err
     assert not (tmp_path / "b.age").exists()

@@ -17,6 +17,7 @@ from server.clock import now_ms
 from server.errors import BadRequest, Conflict, NotFound
 from server.store import Store, audit_log
 from server.store import admin as rows
+from server.store import sync_tables as st
 
 # Matched whole with fullmatch: `$` would also match before a final newline ("DSH\n").
 PROJECT_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
@@ -170,6 +171,20 @@ def revoke_device(store: Store, device_id: str, actor: str) -> rows.DeviceRow:
         revoked = rows.get_device(conn, device_id)
     assert revoked is not None
     return revoked
+
+
+SERVER_URL_KEY = "server_url"
+
+
+def record_server_url(store: Store, url: str) -> None:
+    """Remember where `cairn serve` last listened, for the commands that name the server."""
+    with store.write() as conn:
+        st.set_meta(conn, SERVER_URL_KEY, url)
+
+
+def recorded_server_url(store: Store) -> str | None:
+    """The URL `cairn serve` last listened on, if it ever ran on this data directory."""
+    return st.get_meta(store.reader(), SERVER_URL_KEY)
 
 
 def revoke_token(store: Store, token_id: str, actor: str) -> rows.TokenRow:

@@ -2,24 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import os
 
 from litestar.di import NamedDependency
 
 from forms.library import FormLibrary
 from server.config import Config
 from server.store import Store
-from sync.keys import ServerKeys
+from sync.errors import CairnCryptoError
+from sync.keys import MANIFEST_FILE, ServerKeys
+
+log = logging.getLogger("cairn.server")
 
 
-@dataclass
 class ServerContext:
     """The running server's shared state (the store serialises writes itself)."""
 
-    config: Config
-    store: Store
-    keys: ServerKeys
-    forms: FormLibrary
+    def __init__(
+        self, *, config: Config, store: Store, keys: ServerKeys, forms: FormLibrary
+    ) -> None:
+        self.config: Config = config
+        self.store: Store = store
+        self.forms: FormLibrary = forms
+        self.keys_loaded: ServerKeys = keys
+        self._stamp = self._keys_stamp()
+
+    @property
+    def keys(self) -> ServerKeys:
+        """The server keys; re-read when keys.json changed (`cairn admin rotate-keys`)."""
+        stamp = self._keys_stamp()
+        if stamp != self._stamp:
+            try:
+                self.keys_loaded = ServerKeys.load(self.config.data_dir / "keys")
+            except (OSError, ValueError, KeyError, CairnCryptoError) as exc:
+                # Caught half-way through a rotation's writes: keep the keys we have.
+                log.warning("server keys changed but could not be re-read yet: %s", exc)
+            else:
+                self._stamp = stamp
+        return self.keys_loaded
+
+    @keys.setter
+    def keys(self, keys: ServerKeys) -> None:
+        self.keys_loaded = keys
+        self._stamp = self._keys_stamp()
+
+    def _keys_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.config.data_dir / "keys" / MANIFEST_FILE)
+        except OSError:
+            return None  # keys that live only in memory (tests, benchmarks)
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 # Handler parameter types: Litestar injects these by name (see create_app's dependencies).

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import threading
 import time
 import uuid
@@ -178,12 +179,17 @@ class Device:
         return self._client
 
     def enroll(self, url: str, code: str, label: str = "") -> wire.EnrollResponse:
-        """Make keys, enroll with a one-time code, and keep the server's public keys."""
+        """Make keys, enroll with a one-time code, and keep the server's public keys.
+
+        Keys made here are removed again when the enrollment fails, so a failed attempt
+        leaves nothing behind and the same command can simply be run again.
+        """
         if self.store.get("device_id") is not None:
             raise ClientError(f"{self.home} is already enrolled as {self.device_id}")
         keys_dir = self.home / "keys"
-        keys = DeviceKeys.load(keys_dir) if keys_dir.exists() else DeviceKeys.generate()
-        if not keys_dir.exists():
+        made_keys = not keys_dir.exists()
+        keys = DeviceKeys.generate() if made_keys else DeviceKeys.load(keys_dir)
+        if made_keys:
             keys.save(keys_dir)
         request = wire.EnrollRequest(
             code=code,
@@ -191,7 +197,22 @@ class Device:
             encryption_recipient=keys.public().encryption_recipient,
             label=label,
         )
-        response = self._post(url.rstrip("/"), "/v1/device/enroll", wire.encode(request))
+        try:
+            response = self._post(
+                url.rstrip("/"), "/v1/device/enroll", wire.encode(request), attempts=2
+            )
+        except Unreachable as exc:
+            if made_keys:
+                shutil.rmtree(keys_dir, ignore_errors=True)
+            raise Unreachable(
+                f"{exc.args[0]}; this device is not enrolled. Check the URL and that "
+                "'cairn serve' runs there, then run the same command again (the code stays "
+                "valid until it is used or expires)"
+            ) from exc
+        except ClientError:
+            if made_keys:
+                shutil.rmtree(keys_dir, ignore_errors=True)
+            raise
         answer = wire.ENROLL_RESPONSE.decode(response)
         with self.store.transaction() as conn:
             for key, value in (
@@ -385,11 +406,18 @@ class Device:
 
     # -- sync ---------------------------------------------------------------------------
 
-    def _post(self, base: str | None, path: str, body: bytes) -> bytes:
-        """POST with retries and backoff on network errors and 5xx; 4xx raise Refused."""
+    def _post(self, base: str | None, path: str, body: bytes, attempts: int = 0) -> bytes:
+        """POST with retries and backoff on network errors and 5xx; 4xx raise Refused.
+
+        A 429 or 503 with `Retry-After` waits as long as the server asks (capped) before
+        the next attempt; otherwise waits double from 0.5 s. Unreachable's message says
+        only what happened; callers add what it means for their data.
+        """
         delay = 0.5
         last: Exception | None = None
-        for attempt in range(self.retries):
+        attempts = attempts or self.retries
+        for attempt in range(attempts):
+            wait = delay
             try:
                 response = self._http(base).post(path, content=body)
             except httpx.TransportError as exc:
@@ -400,19 +428,14 @@ class Device:
                 if response.status_code < 500 and response.status_code != 429:
                     raise Refused(_server_message(response))
                 last = Refused(_server_message(response))
-            if attempt < self.retries - 1:
-                self._sleep(delay)
+                wait = _retry_after(response, delay)
+            if attempt < attempts - 1:
+                self._sleep(wait)
                 delay *= 2
         if isinstance(last, Refused):
             # The server answered, but could not take the data (full disk, overload, a bug).
-            raise Unreachable(
-                f"the server could not take it: {last}; nothing was lost: what is not yet "
-                "receipted stays on this device, try again later"
-            )
-        raise Unreachable(
-            f"could not reach the server ({last}); nothing was lost: what is not yet "
-            "receipted stays on this device, try again later"
-        )
+            raise Unreachable(f"the server could not take it: {last}")
+        raise Unreachable(f"could not reach the server ({last})")
 
     def seal_pending(self) -> None:
         """Seal every pending op into batches now (push does it too); sealed bytes are kept."""
@@ -451,7 +474,13 @@ class Device:
         newest = -1
         sent_ops = 0
         for done, batch in enumerate(batches, start=1):
-            answer = self._post(None, "/v1/device/batches", batch.sealed)
+            try:
+                answer = self._post(None, "/v1/device/batches", batch.sealed)
+            except Unreachable as exc:
+                raise Unreachable(
+                    f"{exc.args[0]}; nothing was lost: what is not yet receipted stays on this "
+                    "device, try again later"
+                ) from exc
             receipt = self._verify_receipt(answer, batch.batch_id, batch.sealed, server_public)
             marks = self._refusals(batch, receipt)
             with self.store.transaction() as conn:
@@ -533,9 +562,15 @@ class Device:
 
         def fetch(after: int) -> tuple[wire.PullPage, int]:
             request = wire.PullRequest(device_id=device_id, cursor=after, limit=PULL_LIMIT)
-            sealed = self._post(
-                server_url, "/v1/device/pull", wire.encode(request.sign(keys.signing_key))
-            )
+            try:
+                sealed = self._post(
+                    server_url, "/v1/device/pull", wire.encode(request.sign(keys.signing_key))
+                )
+            except Unreachable as exc:
+                raise Unreachable(
+                    f"{exc.args[0]}; what was pulled before is kept on this device, pull "
+                    "again later"
+                ) from exc
             try:
                 body = open_pull(
                     sealed,
@@ -673,6 +708,21 @@ def _server_message(response: httpx.Response) -> str:
         return f"{body.get('message', response.text)} [{response.status_code} {body.get('error')}]"
     except ValueError:
         return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+MAX_RETRY_AFTER_S = 300.0
+
+
+def _retry_after(response: httpx.Response, default: float) -> float:
+    """The wait a 429/503 answer asks for in `Retry-After` (seconds, capped), else `default`."""
+    text = response.headers.get("retry-after", "").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        return default  # absent, or an HTTP date: Cairn never sends one
+    if not seconds >= 0:  # negative or nan
+        return default
+    return min(seconds, MAX_RETRY_AFTER_S)
 
 
 def home_from_env(option: str | None) -> Path:

@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="DURATION",
         help="how long the code stays valid, e.g. 30m, 24h, 7d (default 24h)",
     )
+    enroll.add_argument(
+        "--url",
+        metavar="URL",
+        help="the server's address as devices reach it (default: where 'cairn serve' last "
+        "listened on this data directory)",
+    )
     enroll.set_defaults(func=_enroll)
 
     token = group.add_parser("token", help="print a new supervisor or admin token")
@@ -97,12 +103,17 @@ def _project_list(args: argparse.Namespace) -> int:
 def _enroll(args: argparse.Namespace) -> int:
     with data_dir(args) as data:
         issued = admin.issue_enroll_code(data.store, args.project, args.expires, ACTOR)
+        url = args.url or admin.recorded_server_url(data.store)
     print(issued.code)
     print(
         f"one-time enrollment code for project {issued.project}, "
-        f"valid until {format_ms(issued.expires_at_ms)}; on the device run: "
-        f"cairn device enroll URL {issued.code}"
+        f"valid until {format_ms(issued.expires_at_ms)}; on the device run:"
     )
+    if url is None:
+        print(f"  cairn device enroll http://SERVER:8000 {issued.code}")
+        print("  (the address of 'cairn serve'; it has not run on this data directory yet)")
+    else:
+        print(f"  cairn device enroll {url} {issued.code}")
     return 0
 
 
@@ -147,7 +158,7 @@ def _rotate(args: argparse.Namespace) -> int:
     public = keys.public()
     print(f"new batch key {public.batch_key_id}: {public.batch_recipient[:24]}…")
     print(f"retired keys still decrypt late uploads: {', '.join(k.key_id for k in public.retired)}")
-    print("restart 'cairn serve' so it uses the new key; devices learn it on their next pull")
+    print("a running 'cairn serve' uses it at once; devices learn it on their next pull")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -182,8 +183,15 @@ def _gps(text: str | None) -> GpsFix | None:
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    with _device(args) as dev:
-        answer = dev.enroll(args.url, args.code, args.label)
+    home = device_client.home_from_env(args.home)
+    made_home = not home.exists()
+    try:
+        with _device(args) as dev:
+            answer = dev.enroll(args.url, args.code, args.label)
+    except BaseException:
+        if made_home:
+            shutil.rmtree(home, ignore_errors=True)  # a failed enrollment leaves nothing
+        raise
     print(f"enrolled as {answer.device_id} in project {answer.project}")
     print(f"server batch key {answer.batch_key_id} ({answer.batch_recipient[:12]}…)")
     return 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 
+from server import admin
 from server.cli.common import add_data_option, data_dir
 from server.config import load_config
 
@@ -63,32 +66,67 @@ def _proxy_addresses(text: str) -> str:
     return text
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the listening socket first, so a busy port is found before anything is made."""
+    from server.cli import CommandError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"port {port} on {host} is already in use (another 'cairn serve' or another "
+                "program); stop that one, or choose a free port with --port"
+            ) from None
+        raise CommandError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); check --host and --port"
+        ) from None
+    return sock
+
+
+def server_url(host: str, port: int) -> str:
+    """The URL devices use to reach a server listening on host:port."""
+    if host in {"0.0.0.0", "::", ""}:
+        host = socket.gethostname()  # every interface: name the machine, not 0.0.0.0
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
     from server.logs import uvicorn_log_config
 
-    with data_dir(args, create=True) as data:
-        config = load_config(data.path, host=args.host, port=args.port, tile_url=args.tile_url)
-        if data.first_admin_token is not None:
-            print(f"Created a new Cairn data directory at {data.path.resolve()}")
-            print("Admin token (shown only this once; Cairn keeps only its hash):")
-            print(f"  {data.first_admin_token.token}")
-        else:
-            print(f"Cairn data directory: {data.path.resolve()}")
-        print(
-            f"Listening on http://{args.host}:{args.port}  (console: /, API docs: /v1/schema)",
-            flush=True,
-        )
-        app = create_app(config, data)
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            log_config=uvicorn_log_config(),
-            proxy_headers=bool(args.forwarded_allow_ips),
-            forwarded_allow_ips=args.forwarded_allow_ips or None,
-        )
+    sock = _listen(args.host, args.port)
+    try:
+        with data_dir(args, create=True) as data:
+            config = load_config(
+                data.path, host=args.host, port=args.port, tile_url=args.tile_url
+            )
+            if data.first_admin_token is not None:
+                print(f"Created a new Cairn data directory at {data.path.resolve()}")
+                print("Admin token (shown only this once; Cairn keeps only its hash):")
+                print(f"  {data.first_admin_token.token}")
+            else:
+                print(f"Cairn data directory: {data.path.resolve()}")
+            url = server_url(args.host, args.port)
+            admin.record_server_url(data.store, url)
+            print(f"Listening on {url}  (console: /, API schema: /v1/schema)", flush=True)
+            app = create_app(config, data)
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    log_level=args.log_level,
+                    log_config=uvicorn_log_config(),
+                    proxy_headers=bool(args.forwarded_allow_ips),
+                    forwarded_allow_ips=args.forwarded_allow_ips or None,
+                )
+            )
+            server.run(sockets=[sock])
+    finally:
+        sock.close()
     return 0

@@ -135,7 +135,8 @@ def test_push_without_a_server_fails_clearly_and_keeps_everything(run: Run) -> N
         ("40,46", "give LAT,LON,ACC: latitude"),
         (
             "40,east,3",
-            "give LAT,LON,ACC: latitude and longitude in degrees, accuracy in metres; each must be a number",
+            "give LAT,LON,ACC: latitude and longitude in degrees, accuracy in metres; "
+            "each must be a number",
         ),
     ],
 )

@@ -45,7 +45,7 @@ class IssuedCode(msgspec.Struct, frozen=True, kw_only=True):
 def _require_project(conn: sqlite3.Connection, code: str) -> rows.ProjectRow:
     project = rows.get_project(conn, code)
     if project is None:
-        raise NotFound(f"no project {code!r}; create it with 'cairn admin project create {code}'")
+        raise NotFound(f"no project {code!r}; create it first", code="unknown_project")
     return project
 
 
@@ -58,7 +58,7 @@ def create_project(store: Store, code: str, name: str, actor: str) -> rows.Proje
             code="bad_project_code",
         )
     if not name.strip():
-        raise BadRequest("a project needs a name (--name)", code="bad_project_name")
+        raise BadRequest("a project needs a name", code="bad_project_name")
     now = now_ms()
     with store.write() as conn:
         if rows.get_project(conn, code) is not None:
@@ -110,9 +110,13 @@ def issue_token(
     if role not in ROLES:
         raise BadRequest(f"role must be one of {', '.join(ROLES)}", code="bad_role")
     if role == "supervisor" and not project:
-        raise BadRequest("a supervisor token needs --project CODE", code="project_required")
+        raise BadRequest(
+            "a supervisor token is bound to one project: name the project", code="project_required"
+        )
     if role == "admin" and project:
-        raise BadRequest("an admin token covers every project; drop --project", code="bad_scope")
+        raise BadRequest(
+            "an admin token covers every project: leave the project out", code="bad_scope"
+        )
     token, token_id, digest = auth.new_token()
     now = now_ms()
     with store.write() as conn:
@@ -156,7 +160,7 @@ def revoke_device(store: Store, device_id: str, actor: str) -> rows.DeviceRow:
     with store.write() as conn:
         device = rows.get_device(conn, device_id)
         if device is None:
-            raise NotFound(f"no device {device_id!r}; 'cairn admin devices' lists them")
+            raise NotFound(f"no device {device_id!r}", code="unknown_device")
         if not rows.revoke_device(conn, device_id, now):
             raise Conflict(f"device {device_id!r} is already revoked", code="already_revoked")
         audit_log.append(

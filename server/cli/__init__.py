@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from server.cli import admin_cmd, demo_cmd, device_cmd, export_cmd, forms_cmd, serve_cmd, verify_cmd
+from server.cli.common import cli_message
 from server.errors import CairnServerError
 from sync.client import ClientError
 
@@ -58,7 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"cairn: error: {exc}", file=sys.stderr)
         return exc.status
-    except (CairnServerError, ClientError) as exc:
+    except CairnServerError as exc:
+        print(f"cairn: error: {cli_message(exc)}", file=sys.stderr)
+        return 2
+    except ClientError as exc:
         print(f"cairn: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

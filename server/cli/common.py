@@ -27,6 +27,24 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# What a command-line user does about an error the library names by its code; the library's
+# own messages speak of the request, never of flags (they reach HTTP clients too).
+_CLI_HINTS = {
+    "bad_project_name": "give --name NAME",
+    "project_required": "give --project CODE",
+    "bad_scope": "drop --project",
+    "unknown_project": "'cairn admin project list' shows them; "
+    "'cairn admin project create CODE --name NAME' makes one",
+    "unknown_device": "'cairn admin devices' lists them",
+}
+
+
+def cli_message(exc: CairnServerError) -> str:
+    """A library error as a command-line user reads it: its message and what to type."""
+    hint = _CLI_HINTS.get(exc.code)
+    return f"{exc.message}; {hint}" if hint else exc.message
+
+
 def open_data(args: argparse.Namespace, *, create: bool = False) -> DataDir:
     """Open the data directory named by --data / $CAIRN_DATA, as a CommandError if unusable."""
     from server.cli import CommandError
@@ -35,7 +53,7 @@ def open_data(args: argparse.Namespace, *, create: bool = False) -> DataDir:
     try:
         return open_data_dir(path, create=create, progress=_say)
     except CairnServerError as exc:
-        raise CommandError(exc.message) from exc
+        raise CommandError(cli_message(exc)) from exc
 
 
 def _say(message: str) -> None:
@@ -59,7 +77,7 @@ def data_dir(
     try:
         yield data
     except CairnServerError as exc:
-        raise CommandError(exc.message) from exc
+        raise CommandError(cli_message(exc)) from exc
     finally:
         data.store.close()
 

@@ -37,7 +37,8 @@ class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
     """Ask for a new bearer token."""
 
     role: str
-    project: FromQuery[str | None] = None
+    # The project code a supervisor token is bound to (admins: none).
+    project: str | None = None
     label: str = ""
 
 

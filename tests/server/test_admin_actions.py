@@ -65,7 +65,7 @@ def test_missing_or_unknown_tokens_are_unauthorized(store: Store, header: str | 
 
 
 def test_supervisor_token_needs_an_existing_project(store: Store) -> None:
-    with pytest.raises(BadRequest, match="--project"):
+    with pytest.raises(BadRequest, match="bound to one project"):
         admin.issue_token(store, "supervisor", None, "cli:admin")
     with pytest.raises(NotFound, match="no project"):
         admin.issue_token(store, "supervisor", "NOPE", "cli:admin")

@@ -65,13 +65,16 @@ class ErrorDocumentingJsonPlugin(JsonRenderPlugin):
 
 
 def openapi_config(version: str) -> OpenAPIConfig:
-    """Litestar's default documentation set under /v1/schema, with the errors documented."""
-    default = OpenAPIConfig(title="Cairn", version=version, path="/v1/schema")
-    plugins = [p for p in default.render_plugins if not isinstance(p, JsonRenderPlugin)]
+    """The schema as JSON at /v1/schema and /v1/schema/openapi.json, with the errors documented.
+
+    Only the schema itself is served: Litestar's documentation pages (Redoc, Swagger…)
+    load their scripts from other hosts, which no page of Cairn may do, and with several
+    render plugins the root served whichever one Litestar picked first.
+    """
     return OpenAPIConfig(
         title="Cairn",
         version=version,
         description="Offline-first sync server for forensic field teams.",
         path="/v1/schema",
-        render_plugins=[*plugins, ErrorDocumentingJsonPlugin()],
+        render_plugins=[ErrorDocumentingJsonPlugin(path=["/", "/openapi.json"])],
     )

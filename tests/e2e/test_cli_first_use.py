@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
+
 from sync.client import Device
 from sync.keys import ServerKeys
 from tests.e2e.harness import PROJECT, ServerProcess, free_port, prepare
@@ -108,4 +111,25 @@ def test_rotate_keys_from_the_cli_takes_effect_without_a_restart(tmp_path: Path)
             other.close()
     finally:
         device.close()
+        server.stop()
+
+
+@pytest.mark.parametrize("first", ["/v1/schema", "/v1/schema/openapi.json"])
+def test_schema_url_serves_the_same_json_whichever_is_asked_first(
+    tmp_path: Path, first: str
+) -> None:
+    server = ServerProcess(tmp_path / "d")
+    server.start()
+    try:
+        answers = {}
+        for path in (first, *({"/v1/schema", "/v1/schema/openapi.json"} - {first})):
+            answer = httpx.get(server.url + path)
+            assert answer.status_code == 200
+            assert answer.headers["content-type"] == "application/vnd.oai.openapi+json"
+            answers[path] = answer.content
+        assert answers["/v1/schema"] == answers["/v1/schema/openapi.json"]
+        assert b"ErrorResponse" in answers["/v1/schema"]
+        assert b"cdn." not in answers["/v1/schema"]
+        assert httpx.get(server.url + "/v1/schema/redoc").status_code == 404
+    finally:
         server.stop()

@@ -77,8 +77,17 @@ def supervisor_actor(principal: Principal) -> str:
     return f"{ACTOR_PREFIX.get(principal.role, principal.role)}-{principal.token_id}"
 
 
+CONFLICT_KINDS = ("field", "item", "key", "retraction")
+
+
 def parse_path(kind: str, path: str, form: FormDef) -> Target:
     """The target a conflict path names, checked against its kind and the form (400)."""
+    if kind not in CONFLICT_KINDS:
+        raise BadRequest(
+            f"conflict {kind!r} is not a kind of conflict; give the kind GET /v1/records/{{id}} "
+            f"lists with it: {', '.join(CONFLICT_KINDS)}",
+            code="unknown_conflict_kind",
+        )
     item = _ITEM_PATH.match(path)
     if kind == "retraction" and path == "retracted":
         return Target()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -103,11 +103,33 @@ class ChosenValue(msgspec.Struct, frozen=True, kw_only=True):
 class ResolutionRequest(msgspec.Struct, frozen=True, kw_only=True):
     """Resolve the conflict at `path`: `choose` a live value or give a new `value`."""
 
-    conflict: str
-    path: str
-    reason: str = ""
-    choose: ChosenValue | None = None
-    value: Any = msgspec.UNSET
+    conflict: Annotated[
+        str,
+        msgspec.Meta(
+            description="the conflict's kind, as GET /v1/records/{id} lists it: "
+            "field, item, key or retraction",
+            examples=["field"],
+        ),
+    ]
+    path: Annotated[
+        str,
+        msgspec.Meta(
+            description="the conflict's path, as listed with it: FIELD, GROUP[ITEM].FIELD "
+            "(field), GROUP[ITEM] (item), GROUP{KEY} (key) or retracted (retraction)",
+            examples=["max_depth_m"],
+        ),
+    ]
+    reason: Annotated[
+        str, msgspec.Meta(description="why this resolution is right (required, audited)")
+    ]
+    choose: Annotated[
+        ChosenValue | None,
+        msgspec.Meta(description="the live value that stands, named by its op's dot"),
+    ] = None
+    value: Annotated[
+        Any,
+        msgspec.Meta(description="a new value instead of a live one (not with choose)"),
+    ] = msgspec.UNSET
 
 
 class ReviewRequest(msgspec.Struct, frozen=True, kw_only=True):

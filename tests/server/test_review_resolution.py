@@ -124,7 +124,7 @@ def test_supervisor_counter_never_resets_across_records(
 
 
 BAD_RESOLUTIONS: list[tuple[dict[str, Any], int, str]] = [
-    ({"conflict": "field", "path": "max_depth_m", "value": 2.0}, 400, "reason_required"),
+    ({"conflict": "field", "path": "max_depth_m", "value": 2.0}, 400, "bad_request"),
     ({"conflict": "field", "path": "max_depth_m", "value": 2.0, "reason": "  "}, 400,
      "reason_required"),
     ({"conflict": "field", "path": "max_depth_m", "reason": "r"}, 400, "bad_choice"),
@@ -133,6 +133,8 @@ BAD_RESOLUTIONS: list[tuple[dict[str, Any], int, str]] = [
     ({"conflict": "field", "path": "no_such_field", "value": 2.0, "reason": "r"}, 400,
      "unknown_path"),
     ({"conflict": "field", "path": "bad[path", "value": 2.0, "reason": "r"}, 400, "bad_path"),
+    ({"conflict": "bogus", "path": "max_depth_m", "value": 2.0, "reason": "r"}, 400,
+     "unknown_conflict_kind"),
     ({"conflict": "item", "path": "max_depth_m", "value": True, "reason": "r"}, 400, "bad_path"),
     ({"conflict": "retraction", "path": "retracted", "value": True, "reason": "r"}, 409,
      "conflict_not_open"),
@@ -343,3 +345,29 @@ def test_conflicts_route_lists_each_record_with_its_open_conflicts(
     assert [(r.record_id, [c.path for c in r.conflicts]) for r in got.items] == [
         (record_id, ["max_depth_m"])
     ]
+
+
+def test_an_unknown_conflict_kind_is_named_with_the_kinds_there_are(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    _, _, record_id = concurrent_depths(make_device)
+    body = {"conflict": "bogus", "path": "max_depth_m", "value": 2.0, "reason": "r"}
+    resp = client.post(f"/v1/records/{record_id}/resolutions", headers=supervisor(data), json=body)
+    assert resp.json()["message"] == (
+        "conflict 'bogus' is not a kind of conflict; give the kind GET /v1/records/{id} lists "
+        "with it: field, item, key, retraction"
+    )
+
+
+def test_the_schema_documents_the_resolution_body_and_requires_a_reason(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    schema = client.get("/v1/schema/openapi.json").json()["components"]["schemas"]
+    body = schema["ResolutionRequest"]
+    assert set(body["required"]) == {"conflict", "path", "reason"}
+    assert "default" not in body["properties"]["reason"]
+    for kind in ("field", "item", "key", "retraction"):
+        assert kind in body["properties"]["conflict"]["description"]
+    assert all(p.get("description") for p in body["properties"].values())

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -56,9 +56,15 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     extra = (
         exc.extra if isinstance(exc.extra, dict) else {"problems": exc.extra} if exc.extra else {}
     )
+    message = str(exc.detail)
+    if exc.status_code == 413:
+        # Only JSON routes reach here: the device routes check their own limits first.
+        limit = request.app.state.cairn.config.max_json_bytes
+        message = f"the request body is over this route's limit of {limit} bytes; send less"
+        extra = {"limit_bytes": limit}
     return Response(
         ErrorResponse(
-            error=code.get(exc.status_code, "http_error"), message=str(exc.detail), details=extra
+            error=code.get(exc.status_code, "http_error"), message=message, details=extra
         ),
         status_code=exc.status_code,
     )
@@ -130,12 +136,18 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     context = ServerContext(config=config, store=data.store, keys=data.keys, forms=data.forms)
     from server import __version__
 
+    # Two body limits, both configured: every JSON body (admin, review, export routes) is
+    # refused over max_json_bytes, unread; only the device routes may carry a sealed batch
+    # of up to max_batch_bytes (each device route checks its own limit, see its _body).
+    devices = Router(
+        "/", route_handlers=[DeviceController], request_max_body_size=(config.max_batch_bytes)
+    )
     return Litestar(
         route_handlers=[
             health,
             AdminController,
             KeysController,
-            DeviceController,
+            devices,
             ReviewController,
             ExportController,
             console_router(config.tile_url),
@@ -155,7 +167,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             RecursionError: _undecodable,
             Exception: _unexpected,
         },
-        request_max_body_size=config.max_batch_bytes,
+        request_max_body_size=config.max_json_bytes,
         openapi_config=openapi.openapi_config(__version__),
         on_shutdown=[lambda: data.store.close()],
     )

@@ -18,9 +18,11 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 8000
-    # Largest sealed batch a device may push; a 10,000-record batch is about 3 MB.
+    # Largest sealed batch a device may push (POST /v1/device/batches); a 10,000-record
+    # batch is about 3 MB.
     max_batch_bytes: int = 64 * 1024 * 1024
-    # Largest JSON body on the human endpoints.
+    # Largest body of every other route: the JSON of the admin, review and export routes,
+    # and a device's enrollment and pull requests.
     max_json_bytes: int = 1024 * 1024
     # Ops per sealed pull page.
     pull_page_ops: int = 5_000

@@ -69,15 +69,10 @@ def device_response(row: rows.DeviceRow) -> DeviceResponse:
     )
 
 
-# Human endpoints take small JSON bodies; anything larger is refused with 413 unread.
-JSON_BODY_LIMIT = 1024 * 1024
-
-
 class AdminController(Controller):
     """Administration; every route needs an admin token."""
 
     path = "/v1"
-    request_max_body_size = JSON_BODY_LIMIT
     tags = ["admin"]  # noqa: RUF012
 
     @post("/projects", status_code=201, sync_to_thread=True)
@@ -153,7 +148,6 @@ class KeysController(Controller):
     """Server key management; admins only."""
 
     path = "/v1/keys"
-    request_max_body_size = JSON_BODY_LIMIT
     tags = ["admin"]  # noqa: RUF012
 
     @post("/rotate", status_code=200, sync_to_thread=True)

@@ -265,3 +265,33 @@ def test_token_checks_leak_no_timing_about_how_much_of_a_guess_is_right(data: Da
     shift = _median_shift(near_t, far_t)
     assert abs(shift) < max(1_000, 0.05 * typical), (shift, typical)
     assert _median_shift(leaky_near, leaky_far) > max(1_000, 0.05 * typical)
+
+
+JSON_ROUTES = [
+    "/v1/projects",
+    "/v1/tokens",
+    "/v1/projects/AZ-DASHALTI/enroll-codes",
+    "/v1/keys/rotate",
+    "/v1/records/018f0000-0000-7000-8000-00000000dead/resolutions",
+    "/v1/records/018f0000-0000-7000-8000-00000000dead/review",
+    "/v1/projects/AZ-DASHALTI/exports",
+]
+
+
+@pytest.mark.parametrize("path", JSON_ROUTES)
+def test_every_json_route_has_the_one_configured_json_limit(data: DataDir, path: str) -> None:
+    assert data.first_admin_token is not None
+    headers = {"Authorization": f"Bearer {data.first_admin_token.token}"}
+    config = load_config(data.path, max_batch_bytes=256 * 1024, max_json_bytes=4096)
+    over = {"pad": "x" * 8192}  # over the JSON limit, far under the batch limit
+    with TestClient(create_app(config, data), base_url=BASE) as small:
+        answer = small.post(path, json=over, headers=headers)
+        assert answer.status_code == 413, answer.text
+        assert answer.json()["message"] == (
+            "the request body is over this route's limit of 4096 bytes; send less"
+        )
+        under = small.post(path, json={"pad": "x" * 3000}, headers=headers)
+        assert under.status_code != 413  # under the limit: judged on what it says
+    with TestClient(create_app(load_config(data.path), data), base_url=BASE) as default:
+        big = {"pad": "x" * (2 * 1024 * 1024)}  # over the default 1 MiB, under 64 MiB
+        assert default.post(path, json=big, headers=headers).status_code == 413

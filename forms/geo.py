@@ -1,6 +1,6 @@
 """Checkers for geopoints (with the GNSS metadata block), geotraces and geoshapes.
 
-A geopoint value is a dict, latitude first as in ODK (FORMS.md §2): `lat`, `lon` (WGS84
+A geopoint value is a dict, latitude first as in ODK (docs/forms.md §2): `lat`, `lon` (WGS84
 degrees) and optional `alt_m`, `alt_ref`, `h_acc_m`, `v_acc_m`, `fix_type`, `hdop`,
 `sats`, `fix_time_utc`, `source`, `is_mock` and local `x`, `y`, `z` in metres relative to
 the site datum. A geotrace is a list of two or more points; a geoshape a list of four or

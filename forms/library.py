@@ -1,6 +1,6 @@
 """Form libraries: load definition files, keep every version, look forms up by `id@version`.
 
-The seven built-in forms (FORMS.md §3) are TOML files under forms/definitions/, loaded and
+The seven built-in forms (docs/forms.md §3) are TOML files under forms/definitions/, loaded and
 checked at import by the same code that checks a project's own forms (`load_form_file`),
 so a broken bundled definition fails loudly at start, never at the first record. A
 library keeps every version it was given: records of older versions stay valid.

@@ -33,7 +33,7 @@ from forms.schema import (
     field_type,
 )
 
-# Keys every record carries outside its values (FORMS.md §3); fields may not reuse them.
+# Keys every record carries outside its values (docs/forms.md §3); fields may not reuse them.
 RECORD_KEYS: tuple[str, ...] = (
     "record_uuid",
     "form_id",

@@ -16,7 +16,7 @@ import msgspec
 Severity = Literal["error", "warning"]
 Scope = Literal["project", "site"]
 
-# ODK-style GNSS metadata carried by every geopoint value (FORMS.md §2).
+# ODK-style GNSS metadata carried by every geopoint value (docs/forms.md §2).
 ALT_REFS: tuple[str, ...] = ("ellipsoid", "sea_level")
 GNSS_SOURCES: tuple[str, ...] = ("phone", "gnss", "rtk", "total_station", "manual")
 # NMEA GGA fix quality 0-8, by name, in GGA order.

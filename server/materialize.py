@@ -35,7 +35,7 @@ RECORD_STATE_FORMAT = "5"
 _STATE_FORMAT_KEY = "record_state_format"
 
 # The namespace of identifiers declared unique across forms (`IdentifierRule.across_forms`:
-# seal numbers, FORMS.md §4): their rows share it instead of their form's id.
+# seal numbers, docs/forms.md §4): their rows share it instead of their form's id.
 ACROSS_FORMS = "*"
 # What applying an identifier template can raise on values it does not fit (a field with no
 # value yet, a format spec such as `{n:03d}` given text, an attribute or index that is not

@@ -223,7 +223,7 @@ def duplicates(
     return out
 
 
-# The Harris matrix lives in the excavation-context form's relationships group (FORMS.md F2).
+# The Harris matrix lives in the excavation-context form's relationships group (docs/forms.md F2).
 HARRIS_FORM = "excavation_context"
 HARRIS_SITE_FIELD = "site_code"
 

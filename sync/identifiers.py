@@ -6,7 +6,7 @@ a duplicate. Claims come from *every* live value of the identifier and scope fie
 not only the display winner: a record whose ``body_no`` is in conflict between ``B017``
 and ``B018`` claims both, so no duplicate hides behind a conflict, and that record is
 also reported as an :class:`IdentifierConflict`. Nothing is merged automatically
-(FORMS.md §4: "treat a duplicate as a conflict, never merge it automatically").
+(docs/forms.md §4: "treat a duplicate as a conflict, never merge it automatically").
 
 Choices, documented:
 

@@ -1,6 +1,6 @@
 """The Harris matrix of a site: stratigraphic relationships checked for cycles.
 
-FORMS.md F2: concurrent edits of a context's ``relationships`` merge as a set union (the
+docs/forms.md F2: concurrent edits of a context's ``relationships`` merge as a set union (the
 repeat group is an add-wins set), "then check the Harris matrix for cycles". Two teams
 can each record a plausible relationship offline whose union is impossible (context 3
 above 5, and 5 above 3); nothing is merged away, and this module finds the contradiction

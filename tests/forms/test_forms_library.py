@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import msgspec
@@ -34,7 +35,7 @@ def test_every_built_in_definition_file_loads_as_version_1(form_id: str) -> None
     form = load_form_file(DEFINITIONS / f"{form_id}.toml")
     assert (form.id, form.version) == (form_id, 1)
     assert builtin_library().get(form_id) == form
-    assert "FORMS.md" in form.notes
+    assert "docs/forms.md" in form.notes
 
 
 def test_the_library_holds_exactly_the_seven_forms() -> None:
@@ -207,3 +208,32 @@ def test_a_file_that_is_not_utf8_or_not_toml_is_a_definition_error(tmp_path: Pat
     with pytest.raises(FormDefinitionError, match=r"not valid TOML: .*line 2") as info:
         load_form_file(broken)
     assert info.value.problems[0].code == "bad_toml"
+
+
+
+ROOT = Path(__file__).parents[2]
+# The form reference, however it is cited (a FORMS.md at the top level was cited, not there).
+CITATION = re.compile(r"(?<![\w/.-])([\w/-]*forms\.md)(?: (§\d(?: F\d)?|F\d))?", re.I)
+
+
+def test_the_form_reference_cited_is_in_the_repository_with_each_section_cited() -> None:
+    texts = {f"{f} notes": builtin_library().get(f).notes for f in BUILT_IN}
+    for pattern in ("forms/**/*.py", "forms/**/*.toml", "sync/**/*.py", "server/**/*.py"):
+        texts |= {str(p.relative_to(ROOT)): p.read_text() for p in ROOT.glob(pattern)}
+    for p in (ROOT / "docs").glob("*.md"):
+        if p.name != "forms.md":  # its source list names other projects' files
+            texts[str(p.relative_to(ROOT))] = p.read_text()
+    headings = [h for h in (ROOT / "docs/forms.md").read_text().splitlines() if h[:1] == "#"]
+    sections = 0
+    for where, text in texts.items():
+        for match in CITATION.finditer(text):
+            name, section = match[1], match[2]
+            here = ROOT / Path(where).parent / name if where.startswith("docs/") else None
+            found = (ROOT / name).exists() or (here is not None and here.exists())
+            assert found, f"{where} cites {name}, which is not in the repository"
+            if section and name.endswith("forms.md"):
+                sections += 1
+                assert any(h.split()[1:2] == [section.split()[-1]] for h in headings), (
+                    f"{where} cites {name} {section}, a section it does not have"
+                )
+    assert sections >= 20

@@ -65,12 +65,19 @@ def assert_server_sound(
 
 @pytest.fixture
 def field_data(make_device: Callable[[str], Device]) -> Device:
-    """A device that pushed three graves (one edited twice): data the fuzz must not touch."""
+    """A device that pushed three graves (one edited twice, and its depth edited at once by
+    another team: an open conflict to resolve): data the fuzz must not touch."""
     device = make_device("fuzz-team")
     first = device.new("site_grave", GRAVE)
     device.new("site_grave", {**GRAVE, "site_code": "DSH-02", "grave_no": 2})
     device.new("site_grave", {**GRAVE, "site_code": "DSH-03", "grave_no": 3})
+    device.push()
+    other = make_device("fuzz-other")
+    other.pull()
     device.edit(first, {"max_depth_m": 2.5})
     device.edit(first, {"status": "closed"})
+    other.edit(first, {"max_depth_m": 2.7})
     device.push()
+    other.push()
+    device.pull()
     return device

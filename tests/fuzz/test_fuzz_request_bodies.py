@@ -20,7 +20,9 @@ from litestar.testing import TestClient
 from server import admin
 from server.datadir import DataDir
 from server.store import admin as rows
+from server.verify import verify
 from sync import wire
+from sync.age import generate_x25519
 from sync.client import Device
 from sync.keys import DeviceKeys
 from tests.fuzz.conftest import FUZZ_CASES, assert_server_sound, consolidated
@@ -32,7 +34,7 @@ from tests.server.conftest import PROJECT
 VALID: dict[str, dict[str, Any]] = {
     "/v1/projects": {"code": "AZ-FUZZ", "name": "Fuzz"},
     "/v1/projects/{code}/enroll-codes": {"expires_s": 60},
-    "/v1/tokens": {"role": "supervisor", "label": "fuzz"},
+    "/v1/tokens": {"role": "supervisor", "project": PROJECT, "label": "fuzz"},
     "/v1/keys/rotate": {"hybrid": False},
     "/v1/records/{record_id}/resolutions": {
         "conflict": "field",
@@ -41,7 +43,7 @@ VALID: dict[str, dict[str, Any]] = {
         "reason": "checked on site",
     },
     "/v1/records/{record_id}/review": {"state": "has_issues", "comment": "see photo log"},
-    "/v1/projects/{code}/exports": {"recipients": ["age1notarecipient"]},
+    "/v1/projects/{code}/exports": {"recipients": [str(generate_x25519().recipient())]},
 }
 _BIG = struct.pack(">I", (1 << 32) - 1)
 MALFORMED_JSON: list[bytes] = [
@@ -76,12 +78,22 @@ def _json_routes(client: TestClient) -> list[tuple[str, str]]:  # type: ignore[t
 
 def _url(path: str, device: Device) -> str:
     record_id = device.records()[0].id
-    url = path.format(code=PROJECT, record_id=record_id, device_id=device.device_id)
-    return url + (f"?project={PROJECT}" if path == "/v1/tokens" else "")
+    return path.format(code=PROJECT, record_id=record_id, device_id=device.device_id)
 
 
 def test_every_json_route_has_a_valid_example(client: TestClient) -> None:  # type: ignore[type-arg]
     assert {path for _, path in _json_routes(client)} == set(VALID)
+
+
+@pytest.mark.parametrize("path", sorted(VALID))
+def test_each_valid_example_is_accepted_so_mutations_start_from_a_valid_body(
+    client: TestClient,  # type: ignore[type-arg]
+    admin_headers: dict[str, str],
+    field_data: Device,
+    path: str,
+) -> None:
+    answer = client.post(_url(path, field_data), json=VALID[path], headers=admin_headers)
+    assert 200 <= answer.status_code < 300, (path, answer.text[:300])
 
 
 def _mutations(rng: random.Random, valid: dict[str, Any]) -> list[bytes]:
@@ -125,12 +137,23 @@ def test_type_mutated_json_bodies_never_get_a_5xx(
 ) -> None:
     rng = random.Random("json-mutations")
     headers = {**admin_headers, "Content-Type": "application/json"}
+    statuses: dict[int, int] = {}
     for method, path in _json_routes(client):
         url = _url(path, field_data)
         for body in _mutations(rng, VALID[path]):
+            before = consolidated(data)
             answer = client.request(method, url, content=body, headers=headers)
             assert answer.status_code < 500, (path, body[:80], answer.text[:200])
-    assert_server_sound(data, client, consolidated(data))
+            statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+            if answer.status_code >= 400:  # refused: nothing of it reached the records
+                assert consolidated(data) == before, (path, body[:80])
+    # Mutations of a valid body reach past the decoder: some are accepted, some refused
+    # by the rules behind it, not all by one 400.
+    assert any(200 <= s < 300 for s in statuses) and len(statuses) >= 3, statuses
+    # The records were compared request by request above; the server still answers and
+    # every stored op still rebuilds what is stored.
+    assert client.get("/v1/health").status_code == 200
+    assert verify(data.store, data.keys, data.forms).problems == []
 
 
 def _device_bodies(rng: random.Random, valid: bytes) -> list[bytes]:

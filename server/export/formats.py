@@ -12,7 +12,9 @@ them for its HTTP downloads; the archive writer spools their output into tar mem
   and `other_fields` keeps, as JSON, any value the form definition has no column for.
 - GeoJSON (RFC 7946): a FeatureCollection, positions longitude first. A geopoint is a
   Point (accuracy in `properties.accuracy_m`), a geoshape a Polygon, a geotrace a
-  LineString; fields of repeat-group items are included with their item id.
+  LineString; fields of repeat-group items are included with their item id. Every
+  feature carries the record's displayed scalar values as properties; a record with no
+  place of its own is one feature with a null geometry.
 """
 
 from __future__ import annotations
@@ -365,6 +367,8 @@ def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[st
             iv = item.fields.get(name)
             if iv is not None:
                 places.append((field, f"{group}.{name}", item.item_id, iv.value, iv.conflict))
+    base |= _filter_values(entry.view, base)
+    located = False
     for spec, path, item_id, value, conflict in places:
         geometry = _geometry(spec, value)
         if geometry is None:
@@ -372,7 +376,34 @@ def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[st
         shape, accuracy = geometry
         props = {**base, "field": path, "item_id": item_id, "accuracy_m": accuracy}
         props["conflict"] = conflict
+        located = True
         yield {"type": "Feature", "geometry": shape, "properties": props}
+    if not located:
+        # RFC 7946 §3.2: an unlocated feature has a null geometry. A record whose form has
+        # no place of its own (an excavation context) is still there to filter and join.
+        props = {**base, "field": None, "item_id": None, "accuracy_m": None, "conflict": False}
+        yield {"type": "Feature", "geometry": None, "properties": props}
+
+
+def _filter_values(view: RecordView, taken: dict[str, Any]) -> dict[str, Any]:
+    """The record's displayed scalar values, as flat properties a GIS user filters on.
+
+    Lists of choices become one comma-separated text; located and structured values
+    (points, shapes, files) and repeat groups are left out (they have their own
+    features or the JSON export). A name that clashes with a fixed property gets `value_`.
+    """
+    out: dict[str, Any] = {}
+    for name, field in view.fields.items():
+        value = field.value
+        if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+            value = ", ".join(str(v) for v in value)
+        if value is None or isinstance(value, str | int | float | bool):
+            key = f"value_{name}" if name in taken or name in _FEATURE_KEYS else name
+            out[key] = value
+    return out
+
+
+_FEATURE_KEYS = frozenset({"field", "item_id", "accuracy_m", "conflict"})
 
 
 GEOJSON_HEAD = b'{"type":"FeatureCollection","features":[\n'

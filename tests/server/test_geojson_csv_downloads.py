@@ -119,7 +119,9 @@ def test_geojson_is_rfc7946_longitude_first_with_accuracy_and_oriented_polygons(
         (site["g1"], "datum_point"),
         (site["g1"], "grave_outline"),
         (site["g2"], "datum_point"),
+        (site["log"], None),  # a daily log has no place: a null geometry, still listed
     }
+    assert by_key[(site["log"], None)]["geometry"] is None
     point = by_key[(site["g1"], "datum_point")]
     assert point["geometry"] == {"type": "Point", "coordinates": [46.9, 40.1]}
     assert point["properties"]["accuracy_m"] == 2.0
@@ -138,7 +140,7 @@ def test_an_independent_geojson_library_accepts_the_download(
     doc = geojson.loads(client.get(f"{BASE}/records.geojson", headers=supervisor(data)).text)
     assert isinstance(doc, geojson.FeatureCollection)
     assert doc.is_valid, doc.errors()
-    assert len(doc["features"]) == 3
+    assert len(doc["features"]) == 4
     for feature in doc["features"]:
         assert feature.is_valid, feature.errors()
 
@@ -239,3 +241,34 @@ def test_csv_needs_a_known_form_and_group(
 ) -> None:
     resp = client.get(f"{BASE}/records.csv", headers=supervisor(data), params=params)
     assert resp.status_code == 400 and resp.json()["error"] in {"bad_filter", "bad_bbox"}
+
+
+def test_geojson_features_carry_the_values_a_gis_user_filters_on_and_unplaced_records(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+) -> None:
+    dev = make_device("team-c")
+    g1 = dev.new("site_grave", grave(max_depth_m=1.5))
+    context = dev.new(
+        "excavation_context",
+        {
+            "context_no": 4,
+            "site_code": "DSH-01",
+            "grave_id": "DSH-01-G1",
+            "context_type": "fill",
+            "opened_by": "team-c",
+            "opened_on": "2026-05-03",
+        },
+    )
+    dev.push()
+    doc = check_rfc7946(client.get(f"{BASE}/records.geojson", headers=supervisor(data)).text)
+    by_record = {f["properties"]["record_id"]: f for f in doc["features"]}
+    props = by_record[g1]["properties"]
+    assert (props["site_code"], props["grave_no"], props["max_depth_m"]) == ("DSH-01", 1, 1.5)
+    assert props["grave_type"] == "mass" and props["field"] == "datum_point"
+    unplaced = by_record[context]
+    assert unplaced["geometry"] is None
+    assert unplaced["properties"]["context_no"] == 4
+    assert unplaced["properties"]["grave_id"] == "DSH-01-G1"
+    assert unplaced["properties"]["identifier"] is not None

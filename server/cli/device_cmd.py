@@ -13,11 +13,14 @@ from typing import Any
 import msgspec
 
 from forms.schema import FormDef
-from server.cli.render import render_record, value_from_text
+from server.cli.render import render_record, render_status, review_comment, value_from_text
+from server.materialize import primary_identifier
 from sync import client as device_client
 from sync.clock import wall_clock_ms
 from sync.conflicts import conflicts
 from sync.ops import GpsFix
+from sync.record import Record
+from sync.review import review_state
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -103,7 +106,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = action("pull", "fetch and merge what others recorded")
     p.set_defaults(func=_pull)
 
-    p = action("status", "pending ops, last receipt, server, clock offset")
+    p = action("status", "pending, delivered and refused ops, last receipt, server, clock")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_status)
 
 
@@ -125,6 +129,42 @@ def _device(args: argparse.Namespace) -> Iterator[device_client.Device]:
         raise CommandError(str(exc).strip("'\"")) from exc
     finally:
         dev.close()
+
+
+def _record(dev: device_client.Device, text: str) -> str:
+    """The record a user named: its id, a unique prefix of it, or its identifier (B017…)."""
+    from server.cli import CommandError
+
+    ids = dev.store.find_records(text)
+    if text in ids or len(ids) == 1:
+        return text if text in ids else ids[0]
+    wanted = text.strip().casefold()
+    named = []
+    for record in dev.records():
+        identifier = _identifier(dev, record)
+        if identifier is not None and identifier.strip().casefold() == wanted:
+            named.append((record.id, identifier))
+    if len(named) == 1:
+        return named[0][0]
+    if named or len(ids) > 1:
+        choices = named or [(i, _identifier(dev, dev.record(i)) or "-") for i in ids]
+        listed = "\n  ".join(f"{rid}  {ident}" for rid, ident in choices)
+        what = "is the identifier of" if named else "starts the id of"
+        raise CommandError(
+            f"{text!r} {what} {len(choices)} records; name one by more of its id:\n  {listed}"
+        )
+    raise CommandError(
+        f"no record {text!r} on this device (by id or identifier); 'cairn device list' "
+        "shows them"
+    )
+
+
+def _identifier(dev: device_client.Device, record: Record) -> str | None:
+    """The record's human identifier (grave, body, sample number), as the server shows it."""
+    try:
+        return primary_identifier(dev.form(record.form), record)
+    except LookupError:
+        return None
 
 
 def _parse_values(form: FormDef, group: str | None, args: argparse.Namespace) -> dict[str, Any]:
@@ -210,7 +250,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def _edit(args: argparse.Namespace) -> int:
     with _device(args) as dev:
-        rid, form = dev.form_of(args.record)
+        rid, form = dev.form_of(_record(dev, args.record))
         dev.edit(rid, _parse_values(form, None, args), _gps(args.gps))
     print(f"edited {rid}")
     return 0
@@ -220,7 +260,7 @@ def _item(args: argparse.Namespace) -> int:
     from server.cli import CommandError
 
     with _device(args) as dev:
-        rid, form = dev.form_of(args.record)
+        rid, form = dev.form_of(_record(dev, args.record))
         if args.item_action == "add":
             item_id = dev.add_item(
                 rid, args.group, _parse_values(form, args.group, args), _gps(args.gps)
@@ -239,8 +279,10 @@ def _item(args: argparse.Namespace) -> int:
 
 def _retract(args: argparse.Namespace) -> int:
     with _device(args) as dev:
-        dev.retract(args.record, args.reason)
-        rid = dev.resolve(args.record)
+        if not args.reason.strip():
+            raise device_client.ClientError("a retraction needs a reason (--reason)")
+        rid = _record(dev, args.record)
+        dev.retract(rid, args.reason)
     print(f"retracted {rid}")
     return 0
 
@@ -257,7 +299,9 @@ def _list(args: argparse.Namespace) -> int:
                 flags.append(f"{open_conflicts} conflict(s)")
             if record.refused:
                 flags.append(f"{len(record.refused)} refused op(s)")
-            print(f"{record.id}  {record.form:<24} {' '.join(flags)}")
+            ident = _identifier(dev, record) or "-"
+            state = review_state(record)
+            print(f"{record.id}  {ident:<20} {record.form:<22} {state:<10} {' '.join(flags)}")
         dropped = [r for r in dev.store.refused_ops() if r[4]]
     if not records:
         print("no records yet; create one with 'cairn device new FORM --set FIELD=VALUE'")
@@ -269,11 +313,13 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     with _device(args) as dev:
-        view = dev.view(args.record)
+        rid = _record(dev, args.record)
+        view = dev.view(rid)
         if args.json:
             sys.stdout.write(msgspec.json.encode(view).decode() + "\n")
         else:
-            print(render_record(view))
+            record = dev.record(rid)
+            print(render_record(view, _identifier(dev, record), review_comment(record)))
     return 0
 
 
@@ -312,5 +358,8 @@ def _pull(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     with _device(args) as dev:
         status = dev.status()
-    print(json.dumps(status, indent=2, sort_keys=True))
+    if args.json:
+        print(json.dumps(status, indent=2, sort_keys=True))
+    else:
+        print(render_status(status))
     return 0

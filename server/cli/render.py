@@ -12,6 +12,7 @@ from forms.schema import (
     IntegerField,
     SelectMultipleField,
 )
+from sync.record import Record
 from sync.view import RecordView
 
 _TRUE = {"true", "yes", "y", "1"}
@@ -57,9 +58,19 @@ def _short(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def render_record(view: RecordView) -> str:
+def review_comment(record: Record) -> str:
+    """The comment of the review that stands (a supervisor's, pulled), or ''."""
+    if not record.review.live:
+        return ""
+    return record.review.live[record.review.shown].note
+
+
+def render_record(view: RecordView, identifier: str | None = None, comment: str = "") -> str:
     """A record as readable text: fields, items, flags, every open conflict, refused ops."""
-    lines = [f"record {view.id}  ({view.form})  review: {view.review_state}"]
+    name = f"{identifier}  " if identifier else ""
+    lines = [f"record {name}{view.id}  ({view.form})  review: {view.review_state}"]
+    if comment:
+        lines.append(f"review comment: {comment}")
     if view.retracted:
         lines.append("RETRACTED")
     if view.retraction_flagged:
@@ -86,3 +97,34 @@ def render_record(view: RecordView) -> str:
         vals = ", ".join(f"{n}={_short(v)}" for n, v in r.values.items())
         lines.append(f"refused op {r.actor}:{r.counter} ({vals}): {r.message}")
     return "\n".join(lines)
+
+
+def render_status(status: dict[str, Any]) -> str:
+    """`cairn device status` as readable lines (the same facts as `--json`)."""
+    ops = status.get("ops") or {}
+    last = status.get("last_receipt")
+    offset = status.get("clock_offset_ms")
+    lines = [
+        f"device {status.get('device_id') or '-'} in project {status.get('project') or '-'}"
+        f", server {status.get('server') or '-'}",
+        "ops: " + ", ".join(f"{n} {kind}" for kind, n in ops.items()),
+        f"records on this device: {status.get('records', 0)}",
+        f"batches awaiting a receipt: {status.get('batches_awaiting_receipt', 0)}",
+        "last receipt: "
+        + ("none yet" if not last else f"batch {last['batch_id']} at {_when(last['at_ms'])}"),
+        f"pull cursor: {status.get('cursor') or 0}",
+        "clock offset to the server at last sync: "
+        + ("unknown" if offset is None else f"{int(offset) / 1000:+.1f} s"),
+    ]
+    refused = status.get("refused") or []
+    lines.append(f"refused by the server: {len(refused)} op(s)")
+    for r in refused:
+        kept = "kept as evidence on the server" if r.get("kept_by_server") else "not kept"
+        lines.append(f"  op {r['op']} of {r['record_id']} ({kept}): {r['reason']}")
+    return "\n".join(lines)
+
+
+def _when(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

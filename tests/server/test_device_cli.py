@@ -60,7 +60,7 @@ def test_record_edit_and_show_offline(run: Run) -> None:
     assert view["values"]["datum_point"]["lat"] == 40.1
     status, out, _ = run("list")
     assert record_id in out and "site_grave@1" in out
-    status, out, _ = run("status")
+    status, out, _ = run("status", "--json")
     assert json.loads(out)["ops"]["pending"] == 2
 
 
@@ -69,7 +69,7 @@ def test_invalid_values_are_refused_naming_the_field_and_nothing_is_stored(run: 
     status, _, err = run("new", "site_grave", *bad)
     assert status == 2
     assert "max_depth_m" in err and "nothing stored" in err
-    assert json.loads(run("status")[1])["ops"]["pending"] == 0
+    assert json.loads(run("status", "--json")[1])["ops"]["pending"] == 0
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_push_without_a_server_fails_clearly_and_keeps_everything(run: Run) -> N
     status, _, err = run("push", "--retries", "1")
     assert status == 2
     assert "could not reach the server" in err and "nothing was lost" in err
-    status_out = json.loads(run("status")[1])
+    status_out = json.loads(run("status", "--json")[1])
     assert status_out["ops"]["pending"] == 1
     assert status_out["batches_awaiting_receipt"] == 1
     assert run("show", record_id)[0] == 0

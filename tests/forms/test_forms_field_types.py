@@ -15,7 +15,7 @@ from forms.schema import (
     SelectOneField,
     TextField,
 )
-from forms.validate import compile_form, validate
+from forms.validate import _CACHE, _CACHE_LIMIT, compile_form, validate
 
 SURVEY = FormDef(
     id="survey",
@@ -69,8 +69,15 @@ def test_long_choice_lists_and_long_values_are_shortened_in_messages() -> None:
 
 def test_compiled_checkers_are_reused_and_the_cache_stays_bounded() -> None:
     assert compile_form(SURVEY) is compile_form(SURVEY)
-    for i in range(600):
-        compile_form(msgspec.structs.replace(SURVEY, version=i + 1))
+    # Every form is kept alive, so no id is reused and each one is a new cache entry.
+    forms = [msgspec.structs.replace(SURVEY, version=i + 1) for i in range(3 * _CACHE_LIMIT)]
+    sizes = []
+    for form in forms:
+        compiled = compile_form(form)
+        assert compiled.form is form  # never another form's checkers under a reused id
+        assert compile_form(form) is compiled  # reused while it stays in the cache
+        sizes.append(len(_CACHE))
+    assert max(sizes) == _CACHE_LIMIT  # it fills up to the limit and never beyond
     assert validate(SURVEY, {"label": "ok"}, partial=True) == []
 
 

@@ -371,18 +371,6 @@ def _point_ids(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str,
     return found
 
 
-def records_in_box(
-    conn: sqlite3.Connection, min_lat: float, min_lon: float, max_lat: float, max_lon: float
-) -> list[str]:
-    """Ids of records whose point lies in the box (via the R*Tree)."""
-    rows = conn.execute(
-        "SELECT p.record_id FROM record_rtree r JOIN record_points p USING (point_id)"
-        " WHERE r.min_lat >= ? AND r.max_lat <= ? AND r.min_lon >= ? AND r.max_lon <= ?",
-        (min_lat, max_lat, min_lon, max_lon),
-    )
-    return [r[0] for r in rows]
-
-
 def insert_quarantine(
     conn: sqlite3.Connection,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 import msgspec
@@ -10,13 +11,16 @@ from server import ingest
 from server.config import load_config
 from server.context import ServerContext
 from server.datadir import DataDir
+from server.store import queries
 from server.store import sync_tables as st
+from server.store.queries import RecordFilter
 from server.verify import verify
 from sync.client import Device, uuid7
 from sync.ops import Create, Dot, Op, Patch
 from sync.receipt import verify_receipt
 from sync.sealed import seal_batch
 from tests.examples import GRAVE
+from tests.server.conftest import PROJECT
 
 MakeDevice = Callable[[str], Device]
 ENCODE = msgspec.msgpack.Encoder()
@@ -77,8 +81,8 @@ def test_a_large_batch_is_stored_exactly_as_a_rebuild_from_its_ops(
     # The datum point is immutable: the edit is stored as evidence, refused, listed.
     assert _push(data, dev, 1, ENCODE.encode([*creates, edit])) == (301, [300])
     conn = data.store.reader()
-    assert st.records_in_box(conn, 41.4, 46.9, 41.6, 47.1) == []
-    assert len(st.records_in_box(conn, 39.9, 46.8, 40.4, 47.0)) == 300
+    assert _in_box(conn, (46.9, 41.4, 47.1, 41.6)) == []  # the refused move left no trace
+    assert len(_in_box(conn, (46.8, 39.9, 47.0, 40.4))) == 300
     report = verify(data.store, data.keys, data.forms)
     assert report.ok, report.problems
     assert report.records == 300
@@ -97,15 +101,28 @@ def test_a_malformed_op_inside_a_batch_is_refused_alone(
     assert verify(data.store, data.keys, data.forms).ok
 
 
-def test_the_spatial_index_follows_each_records_point(data: DataDir) -> None:
+def _in_box(conn: sqlite3.Connection, bbox: tuple[float, float, float, float]) -> list[str]:
+    """Record ids in a box (min_lon, min_lat, max_lon, max_lat), by the query `bbox=` runs."""
+    found = queries.records_by_id(conn, RecordFilter(project=PROJECT, bbox=bbox), None, 10_000)
+    return sorted(row.record_id for row in found)
+
+
+def test_the_spatial_index_follows_each_records_point(
+    data: DataDir, make_device: MakeDevice
+) -> None:
+    dev = make_device("team-a")
+    r1, r2, r3 = sorted(dev.new("site_grave", {**GRAVE, "grave_no": n}) for n in (1, 2, 3))
+    dev.push()
     with data.store.write() as conn:
-        st.set_points(conn, [("r1", 10.0, 20.0), ("r2", 30.0, 40.0), ("r3", None, None)])
+        st.set_points(conn, [(r1, 10.0, 20.0), (r2, 30.0, 40.0), (r3, None, None)])
     with data.store.write() as conn:
-        st.set_points(conn, [("r1", 11.0, 21.0), ("r2", None, None), ("r3", 12.0, 22.0)])
+        st.set_points(conn, [(r1, 11.0, 21.0), (r2, None, None), (r3, 12.0, 22.0)])
     conn = data.store.reader()
-    assert sorted(st.records_in_box(conn, 0, 0, 50, 50)) == ["r1", "r3"]
-    assert st.records_in_box(conn, 10.5, 20.5, 11.5, 21.5) == ["r1"]
-    assert st.records_in_box(conn, 29, 39, 31, 41) == []
+    assert _in_box(conn, (0, 0, 50, 50)) == [r1, r3]
+    assert _in_box(conn, (20.5, 10.5, 21.5, 11.5)) == [r1]
+    assert _in_box(conn, (39, 29, 41, 31)) == []  # r2's old point is gone
+    assert _in_box(conn, (170, 0, 25, 50)) == [r1, r3]  # a box across the antimeridian
+    assert _in_box(conn, (21.5, 0, 170, 50)) == [r3]
     (points,) = conn.execute("SELECT COUNT(*) FROM record_points").fetchone()
     (boxes,) = conn.execute("SELECT COUNT(*) FROM record_rtree").fetchone()
     assert (points, boxes) == (2, 2)

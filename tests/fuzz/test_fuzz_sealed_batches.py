@@ -163,17 +163,35 @@ def test_hostile_bodies_inside_signed_batches_store_no_op(
     rng = random.Random("hostile-body")
     before = consolidated(data)
     server_public = data.keys.public().signing_public
+    answers = {200: 0, 422: 0}
     for case in range(FUZZ_CASES):
         body = _hostile_body(rng)
         answer = client.post(
             "/v1/device/batches", content=_sealed_body(field_data, body, 100 + case)
         )
-        assert answer.status_code < 500, (case, body[:40], answer.text)
-        if answer.status_code == 200:
-            assert verify_receipt(answer.content, server_public).accepted_ops == 0
-        else:
-            assert 400 <= answer.status_code < 500 and answer.json()["error"]
+        items = _as_list(body)
+        if items is None:  # not a list of ops at all: the whole batch is refused and kept
+            assert (answer.status_code, answer.json()["error"]) == (422, "malformed_body"), (
+                case,
+                body[:40],
+                answer.text,
+            )
+        else:  # a list: a receipt that refuses every op on its own, by its index
+            assert answer.status_code == 200, (case, body[:40], answer.text)
+            receipt = verify_receipt(answer.content, server_public)
+            assert receipt.accepted_ops == 0
+            assert [r.index for r in receipt.refused] == list(range(items))
+        answers[answer.status_code] += 1
+    assert answers[200] and answers[422], answers  # both paths were exercised
     assert_server_sound(data, client, before)
+
+
+def _as_list(body: bytes) -> int | None:
+    """How many items the body holds when it is one msgpack array (the batch shape)."""
+    try:
+        return len(msgspec.msgpack.decode(body, type=list[msgspec.Raw]))
+    except (msgspec.DecodeError, RecursionError):
+        return None
 
 
 def _quarantined(data: DataDir) -> int:
@@ -181,14 +199,17 @@ def _quarantined(data: DataDir) -> int:
 
 
 @pytest.mark.parametrize(
-    "op",
+    ("op", "status"),
     [
-        pytest.param(b"\x81\xa4kind\xa2\xc3\xf2", id="invalid-utf8"),
-        pytest.param(b"\x81\xa1x" + b"\x91" * 100_000 + b"\xc0", id="deep-nesting"),
+        # A string that is not UTF-8 inside one op: the op alone is refused.
+        pytest.param(b"\x81\xa4kind\xa2\xc3\xf2", 200, id="invalid-utf8"),
+        # Nesting past the decoder's depth: the body is no list of ops, the batch is refused.
+        pytest.param(b"\x81\xa1x" + b"\x91" * 100_000 + b"\xc0", 422, id="deep-nesting"),
     ],
 )
-def test_an_undecodable_op_is_refused_on_its_own_and_kept(
+def test_an_undecodable_op_is_refused_and_kept(
     op: bytes,
+    status: int,
     data: DataDir,
     client: TestClient,  # type: ignore[type-arg]
     field_data: Device,
@@ -196,7 +217,12 @@ def test_an_undecodable_op_is_refused_on_its_own_and_kept(
     body = b"\x91" + op
     before = _quarantined(data)
     answer = client.post("/v1/device/batches", content=_sealed_body(field_data, body, 99))
-    assert answer.status_code == 200 or 400 <= answer.status_code < 500, answer.text
+    assert answer.status_code == status, answer.text
+    if status == 200:
+        receipt = verify_receipt(answer.content, data.keys.public().signing_public)
+        assert (receipt.accepted_ops, [r.index for r in receipt.refused]) == (0, [0])
+    else:
+        assert answer.json()["error"] == "malformed_body"
     assert _quarantined(data) == before + 1, "a refused op or batch must be kept in quarantine"
 
 

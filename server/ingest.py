@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from server import trace
 from server.audit.chain import SERVER, project_chain
 from server.clock import now_ms
 from server.context import ServerContext
@@ -272,9 +273,11 @@ def _store_batch(
     routing = opened.routing
     now = now_ms()
     with ctx.store.write() as conn:
+        trace.point("ingest.begin", routing.batch_id)
         # A concurrent push of the same batch may have won the race for the writer.
         again = st.get_batch(conn, routing.batch_id)
         if again is not None and again.sealed_sha256 == digest:
+            trace.point("ingest.replay", routing.batch_id)
             return again.receipt
         accepted, refused, records = _check_ops(ctx, conn, decoded, device)
         rows = [
@@ -363,6 +366,7 @@ def _store_batch(
             ),
         )
         admin_rows.touch_device(conn, device.device_id, routing.seq, now)
+    trace.point("ingest.commit", routing.batch_id)
     return receipt
 
 

@@ -29,9 +29,12 @@ def free_port() -> int:
 class ServerProcess:
     """`cairn serve` in a subprocess: start, kill -9, restart, on one data directory."""
 
-    def __init__(self, data: Path, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, data: Path, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None
+    ) -> None:
         self.data = data
         self.extra_args = extra_args
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[str] | None = None
@@ -56,7 +59,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         deadline = time.monotonic() + timeout
         lines: list[str] = []

@@ -9,8 +9,8 @@ write transaction begins and when it has committed (`server/trace.py`); the test
 as soon as the k-th transaction (k drawn per trial) has begun, then reads the trace. A
 batch begun with no commit line is the transaction the kill cut: no device may hold a
 receipt for it (a receipt is sent only after the commit line), and after the restart it
-is absent, or whole if the kill fell between its commit and the line. The trials that cut a transaction
-are counted, and at least one of a full run must.
+is absent, or whole if the kill fell between its commit and the line. The trials that cut
+a transaction are counted, and at least one of a full run must.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from sync.client import Device
 from sync.keys import ServerKeys
 from sync.record import Record
 from tests.examples import GRAVE
-from tests.server.conftest import BASE, admin_headers, data, make_device
+from tests.identifier_oracle import assert_identifier_rows_obey_the_law
+from tests.server.conftest import BASE, PROJECT, admin_headers, data, make_device
 
 __all__ = ["admin_headers", "client", "data", "make_device"]
 
@@ -61,6 +62,7 @@ def assert_server_sound(
     # The keys on disk, as `cairn verify` reads them (a fuzzed rotation replaced the app's).
     keys = ServerKeys.load(data.keys_dir)
     assert verify(data.store, keys, data.forms).problems == []
+    assert_identifier_rows_obey_the_law(data, PROJECT)
 
 
 @pytest.fixture

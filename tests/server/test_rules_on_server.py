@@ -33,6 +33,8 @@ from sync import canonical, laws, merge, vv
 from sync.client import Device, uuid7
 from sync.ops import Create, Dot, ItemAdd, ItemEdit, ItemRemove, Op, Patch
 from sync.sealed import seal_batch
+from tests.identifier_oracle import assert_identifier_rows_obey_the_law
+from tests.server.conftest import PROJECT
 
 MakeDevice = Callable[[str], Device]
 ENCODE = msgspec.msgpack.Encoder()
@@ -167,3 +169,4 @@ def test_every_order_and_split_of_the_batches_gives_the_record_the_law_gives(
     assert checked["kept"] and checked["quarantined"]  # both kinds of refusal were exercised
     report = verify(data.store, data.keys, data.forms)
     assert report.ok, report.problems
+    assert_identifier_rows_obey_the_law(data, PROJECT)

@@ -154,8 +154,7 @@ def _record(dev: device_client.Device, text: str) -> str:
             f"{text!r} {what} {len(choices)} records; name one by more of its id:\n  {listed}"
         )
     raise CommandError(
-        f"no record {text!r} on this device (by id or identifier); 'cairn device list' "
-        "shows them"
+        f"no record {text!r} on this device (by id or identifier); 'cairn device list' shows them"
     )
 
 

@@ -104,9 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
     sock = _listen(args.host, args.port)
     try:
         with data_dir(args, create=True) as data:
-            config = load_config(
-                data.path, host=args.host, port=args.port, tile_url=args.tile_url
-            )
+            config = load_config(data.path, host=args.host, port=args.port, tile_url=args.tile_url)
             if data.first_admin_token is not None:
                 print(f"Created a new Cairn data directory at {data.path.resolve()}")
                 print("Admin token (shown only this once; Cairn keeps only its hash):")

@@ -210,7 +210,6 @@ def test_a_file_that_is_not_utf8_or_not_toml_is_a_definition_error(tmp_path: Pat
     assert info.value.problems[0].code == "bad_toml"
 
 
-
 ROOT = Path(__file__).parents[2]
 # The form reference, however it is cited (a FORMS.md at the top level was cited, not there).
 CITATION = re.compile(r"(?<![\w/.-])([\w/-]*forms\.md)(?: (§\d(?: F\d)?|F\d))?", re.I)

@@ -24,7 +24,7 @@ from server.verify import verify
 from sync import wire
 from sync.age import generate_x25519
 from sync.client import Device
-from sync.keys import DeviceKeys
+from sync.keys import DeviceKeys, ServerKeys
 from tests.fuzz.conftest import FUZZ_CASES, assert_server_sound, consolidated
 from tests.fuzz.test_fuzz_sealed_batches import _bit_flips
 from tests.server.conftest import PROJECT
@@ -153,7 +153,7 @@ def test_type_mutated_json_bodies_never_get_a_5xx(
     # The records were compared request by request above; the server still answers and
     # every stored op still rebuilds what is stored.
     assert client.get("/v1/health").status_code == 200
-    assert verify(data.store, data.keys, data.forms).problems == []
+    assert verify(data.store, ServerKeys.load(data.keys_dir), data.forms).problems == []
 
 
 def _device_bodies(rng: random.Random, valid: bytes) -> list[bytes]:

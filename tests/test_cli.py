@@ -48,9 +48,12 @@ def test_cairn_help_lists_every_command_with_its_help() -> None:
 
 
 def test_each_command_group_lists_its_actions() -> None:
-    assert set(_listed(_help("admin"))) == {
-        "project", "enroll", "token", "devices", "revoke", "rotate-keys",
+    admin = _listed(_help("admin"))
+    assert set(admin) == {
+        "project", "enroll", "token", "devices", "revoke", "rotate-keys", "restore-marker",
+        "discard-first-start",
     }  # fmt: skip
+    assert all(admin.values()), admin  # each says what it does, even on the next line
     assert set(_listed(_help("device"))) == {
         "enroll", "new", "edit", "item", "retract", "list", "show", "push", "pull", "status",
     }  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,6 +28,17 @@ def _dot(blob: bytes) -> tuple[str, int]:
     """The dot of a stored op (decoded only for the rare clock-suspect ones)."""
     op = _OP.decode(blob)
     return (op.dot.actor, op.dot.counter)
+
+
+def actor_labels(conn: Any, project: str) -> dict[str, str]:
+    """Labels of everyone who can write to a project's records: its devices, its
+    supervisors' and the administrators' tokens (as `sup-ID` / `adm-ID` actors)."""
+    out = {d.device_id: d.label for d in rows.list_devices(conn, project) if d.label}
+    for token in rows.list_tokens(conn):
+        if token.role == "admin" or token.project == project:
+            prefix = "adm" if token.role == "admin" else "sup"
+            out[f"{prefix}-{token.token_id}"] = token.label or token.role
+    return out
 
 
 def enroll(ctx: ServerContext, request: wire.EnrollRequest) -> wire.EnrollResponse:
@@ -130,6 +142,7 @@ def pull(ctx: ServerContext, request: wire.PullRequest) -> bytes:
             suspect=[_dot(blob) for _, _, blob, flagged in page if flagged],
             batch_key_id=ctx.keys.current.key_id,
             batch_recipient=ctx.keys.current.recipient,
+            labels=actor_labels(conn, device.project),
         )
     )
     return sealed.seal_pull(

@@ -260,6 +260,11 @@ class Device:
         """Every record on this device, by id."""
         return [_RECORD.decode(state) for _, _, state in self.store.iter_records()]
 
+    def labels(self) -> dict[str, str]:
+        """Who the project's actors are (device and token labels), as of the last pull."""
+        stored = self.store.get("labels", {})
+        return {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
+
     def rules(self, form_ref: str) -> laws.Rules:
         """The write rules of a form (any version of it), as the merge runs them."""
         return rules_for(self.forms, form_ref)
@@ -598,6 +603,8 @@ class Device:
                     # Signed by the server: the key rotated; seal new batches to the new one.
                     meta["batch_key_id"] = page.batch_key_id
                     meta["batch_recipient"] = page.batch_recipient
+                if page.labels:
+                    meta["labels"] = {**self.labels(), **page.labels}
                 new += self._merge_pulled(page, meta)
                 total += len(page.ops)
                 cursor = page.cursor

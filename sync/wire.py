@@ -79,6 +79,9 @@ class PullPage(msgspec.Struct, frozen=True, kw_only=True):
     # The key new batches should be encrypted to (it changes when the server rotates).
     batch_key_id: str = ""
     batch_recipient: str = ""
+    # Who the project's actors are, for people reading conflicts on the device: actor id ->
+    # label (a device's label, or a supervisor's or admin's token label and role).
+    labels: dict[str, str] = {}
 
 
 _ENC = msgspec.msgpack.Encoder()

@@ -318,7 +318,9 @@ def _show(args: argparse.Namespace) -> int:
             sys.stdout.write(msgspec.json.encode(view).decode() + "\n")
         else:
             record = dev.record(rid)
-            print(render_record(view, _identifier(dev, record), review_comment(record)))
+            print(
+                render_record(view, _identifier(dev, record), review_comment(record), dev.labels())
+            )
     return 0
 
 

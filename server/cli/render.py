@@ -65,7 +65,12 @@ def review_comment(record: Record) -> str:
     return record.review.live[record.review.shown].note
 
 
-def render_record(view: RecordView, identifier: str | None = None, comment: str = "") -> str:
+def render_record(
+    view: RecordView,
+    identifier: str | None = None,
+    comment: str = "",
+    labels: dict[str, str] | None = None,
+) -> str:
     """A record as readable text: fields, items, flags, every open conflict, refused ops."""
     name = f"{identifier}  " if identifier else ""
     lines = [f"record {name}{view.id}  ({view.form})  review: {view.review_state}"]
@@ -89,13 +94,16 @@ def render_record(view: RecordView, identifier: str | None = None, comment: str 
     if found:
         lines.append(f"conflicts ({len(found)}):")
         for c in found:
-            sides = "; ".join(f"{_short(v.value)} by {v.actor}" for v in c.values)
+            who = labels or {}
+            sides = "; ".join(f"{_short(v.value)} by {who.get(v.actor, v.actor)}" for v in c.values)
             lines.append(f"  {c.kind} {c.path}: {sides}")
     if view.missing_required:
         lines.append(f"missing required: {', '.join(view.missing_required)}")
     for r in view.refused:
         vals = ", ".join(f"{n}={_short(v)}" for n, v in r.values.items())
-        lines.append(f"refused op {r.actor}:{r.counter} ({vals}): {r.message}")
+        lines.append(
+            f"refused op {(labels or {}).get(r.actor, r.actor)}:{r.counter} ({vals}): {r.message}"
+        )
     return "\n".join(lines)
 
 

@@ -30,11 +30,11 @@ from typing import Any, Generic, TypeVar, cast
 import httpx
 import msgspec
 
-from forms.completeness import missing_required
-from forms.laws import rules_for, rules_of
+from forms.laws import rules_for
 from forms.library import builtin_library
 from forms.schema import FormDef, only_errors
 from forms.validate import validate, validate_item
+from forms.views import view_under
 from sync import ids, laws, merge, ops, wire
 from sync.clock import HybridClock, wall_clock_ms
 from sync.device_store import DeviceStore, PendingBatch
@@ -43,7 +43,7 @@ from sync.keys import DeviceKeys
 from sync.receipt import Receipt, verify_receipt
 from sync.record import Record
 from sync.sealed import open_pull, seal_batch
-from sync.view import RecordView, record_view
+from sync.view import RecordView
 
 BATCH_OPS = 5_000
 PULL_LIMIT = 5_000
@@ -273,7 +273,7 @@ class Device:
         """The merged view of one record, as the server's `GET /v1/records/{id}` shows it."""
         record = self.record(record_id)
         form = self.form(record.form)
-        return record_view(record, rules_of(form), missing_required(form, record))
+        return view_under(form, record)
 
     def _base(self, record_id: str, form: str, gps: ops.GpsFix | None) -> dict[str, Any]:
         existing = self.store.get_record(record_id)

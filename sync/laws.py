@@ -41,6 +41,7 @@ __all__ = [
     "NO_RULES",
     "Rules",
     "covers",
+    "guard_code",
     "item_key",
     "local_refusals",
     "refusal_message",
@@ -95,6 +96,11 @@ def local_refusals(rules: Rules, op: Op) -> tuple[str, ...]:
             if group in rules.append_only_groups:
                 out.append(f"append_only:{group}")
     return tuple(sorted(out))
+
+
+def guard_code(rules: Rules, name: str) -> str:
+    """The refusal code of a guarded field: ``immutable:NAME`` or ``append_only_choices:NAME``."""
+    return f"{'immutable' if name in rules.immutable else 'append_only_choices'}:{name}"
 
 
 def violates(rules: Rules, name: str, value: Any, seen: Any) -> bool:

@@ -393,7 +393,7 @@ def _covered(record: Record, rules: Rules, op: Create | Patch, names: list[str])
     out: set[str] = set()
     me = (op.dot.actor, op.dot.counter)
     for name in names:
-        code = f"{'immutable' if name in rules.immutable else 'append_only_choices'}:{name}"
+        code = laws.guard_code(rules, name)
         for actor, counter, seen in _writes_of(record, name):
             saw = (actor, counter) != me and laws.covers(op.context, actor, counter)
             if saw and laws.violates(rules, name, op.fields[name], seen):
@@ -420,8 +420,7 @@ def _refuse_followers(record: Record, rules: Rules, op: Create | Patch, names: l
             if laws.covers(entry.context, *dot) and laws.violates(
                 rules, name, value, op.fields[name]
             ):
-                code = f"{'immutable' if name in rules.immutable else 'append_only_choices'}"
-                late.setdefault((actor, counter), set()).add(f"{code}:{name}")
+                late.setdefault((actor, counter), set()).add(laws.guard_code(rules, name))
     if not late:
         return record
     refused = record.refused

@@ -43,14 +43,19 @@ class ExportController(Controller):
     ) -> Stream:
         """Snapshot, sign and audit the project, then stream its age-encrypted tar."""
         require_admin(principal)
-        source = ExportSource(cairn.store, cairn.keys, cairn.forms, cairn.config.data_dir)
-        archive = prepare_archive(source, code, data.recipients, actor=principal.actor)
-        name = f"{archive.top}.tar.age"
-        return Stream(
-            threaded(_stream(archive)),
-            media_type=MEDIA_TYPE,
-            headers={
-                "Content-Disposition": f'attachment; filename="{name}"',
-                "X-Cairn-Manifest-SHA256": archive.manifest_sha256,
-            },
-        )
+        return archive_download(cairn, code, data.recipients, principal.actor)
+
+
+def archive_download(cairn: Cairn, code: str, recipients: list[str], actor: str) -> Stream:
+    """Snapshot, sign and audit a project; its age-encrypted tar as a streamed download
+    (the API's route and the console's export page both answer with it)."""
+    source = ExportSource(cairn.store, cairn.keys, cairn.forms, cairn.config.data_dir)
+    archive = prepare_archive(source, code, recipients, actor=actor)
+    return Stream(
+        threaded(_stream(archive)),
+        media_type=MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{archive.top}.tar.age"',
+            "X-Cairn-Manifest-SHA256": archive.manifest_sha256,
+        },
+    )

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from forms.completeness import missing_required
-from forms.laws import rules_of
+from forms.views import view_under
 from server.context import ServerContext
 from server.materialize import decode_record
 from server.resolution import Applied
@@ -19,7 +18,7 @@ from server.store import sync_tables as st
 from sync.ops import Op
 from sync.record import Conflict, Record
 from sync.stratigraphy import Relationship
-from sync.view import RecordView, record_view
+from sync.view import RecordView
 
 
 class RecordSummaryResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -219,7 +218,7 @@ def summary(row: st.RecordRow) -> RecordSummaryResponse:
 def view(ctx: ServerContext, record: Record) -> RecordView:
     """The review view, with repeat items in their form's explicit order."""
     form = form_of(ctx, record.form)
-    return record_view(record, rules_of(form), missing_required(form, record))
+    return view_under(form, record)
 
 
 def detail(

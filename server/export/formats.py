@@ -29,15 +29,13 @@ from typing import Any
 
 import msgspec
 
-from forms.completeness import missing_required
-from forms.laws import rules_of
 from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField, GeotraceField, RepeatGroup
+from forms.views import view_under
 from server.materialize import decode_record
 from server.store.sync_tables import RecordRow
-from sync.laws import NO_RULES
 from sync.record import Record
-from sync.view import RecordView, record_view
+from sync.view import RecordView
 
 __all__ = [
     "RecordEntry",
@@ -99,11 +97,7 @@ def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEnt
     for row in rows:
         record = decode_record(row.state)
         form = _form_or_none(forms, row.form_id, row.form_version)
-        if form is None:
-            view = record_view(record, NO_RULES)
-        else:
-            view = record_view(record, rules_of(form), missing_required(form, record))
-        yield RecordEntry(row=row, record=record, view=view)
+        yield RecordEntry(row=row, record=record, view=view_under(form, record))
 
 
 def jsonl_records(items: Iterable[RecordEntry]) -> Iterator[bytes]:

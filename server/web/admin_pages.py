@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import segno
@@ -12,10 +11,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from server import admin
+from server.controllers.export import archive_download
 from server.errors import BadRequest, CairnServerError
-from server.export.archive import ExportSource, PreparedArchive, prepare_archive
 from server.store import admin as rows
-from server.streaming import threaded
 from server.web.guard import (
     SignInNeeded,
     admin_only,
@@ -155,21 +153,4 @@ class AdminPages(Controller):
             raise BadRequest(
                 "give at least one age public key (age1… or age1pq1…)", code="no_recipients"
             )
-        ctx = context(request)
-        source = ExportSource(ctx.store, ctx.keys, ctx.forms, ctx.config.data_dir)
-        archive = prepare_archive(source, code, recipients, actor=me.actor)
-        return Stream(
-            threaded(_chunks(archive)),
-            media_type="application/octet-stream",
-            headers={
-                "Content-Disposition": f'attachment; filename="{archive.top}.tar.age"',
-                "X-Cairn-Manifest-SHA256": archive.manifest_sha256,
-            },
-        )
-
-
-def _chunks(archive: PreparedArchive) -> Iterator[bytes]:
-    try:
-        yield from archive.chunks()
-    finally:
-        archive.close()
+        return archive_download(context(request), code, recipients, me.actor)

@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
 from server import auth, openapi
+from server.attachments.controller import AttachmentController, DeviceAttachmentController
 from server.config import Config
 from server.context import Cairn, ServerContext
 from server.controllers.admin import AdminController, KeysController
@@ -140,7 +141,9 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     # refused over max_json_bytes, unread; only the device routes may carry a sealed batch
     # of up to max_batch_bytes (each device route checks its own limit, see its _body).
     devices = Router(
-        "/", route_handlers=[DeviceController], request_max_body_size=(config.max_batch_bytes)
+        "/",
+        route_handlers=[DeviceController, DeviceAttachmentController],
+        request_max_body_size=max(config.max_batch_bytes, config.max_chunk_bytes + 8192),
     )
     return Litestar(
         route_handlers=[
@@ -149,6 +152,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             KeysController,
             devices,
             ReviewController,
+            AttachmentController,
             ExportController,
             console_router(config.tile_url),
         ],

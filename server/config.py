@@ -35,6 +35,13 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     # together stay under `max_stray_bytes` (then only size, hash and reason).
     stray_per_minute: int = 20
     max_stray_bytes: int = 64 * 1024 * 1024
+    # Largest attachment (a photo, a scan) a device may upload, in plaintext bytes; a
+    # larger one is refused with 413 before any of its bytes are stored.
+    max_attachment_bytes: int = 200 * 1024 * 1024
+    # Largest piece of a sealed attachment one upload request may carry.
+    max_chunk_bytes: int = 8 * 1024 * 1024
+    # Uploads are refused with 507 when less than this much disk would remain free.
+    min_free_bytes: int = 64 * 1024 * 1024
 
 
 def resolve_data_dir(option: str | None, environ: Mapping[str, str] | None = None) -> Path:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from forms.library import FormLibrary, builtin_library
 from server.admin import IssuedToken, issue_token
+from server.attachments.refs import rebuild_refs, refs_current
 from server.audit.chain import SERVER
 from server.clock import now_ms
 from server.errors import DataDirError
@@ -219,6 +220,12 @@ def open_data_dir(
     if not current:
         with store.write() as conn:
             rebuilt = refresh_record_states(conn, forms, now_ms(), progress)
+    with store.snapshot() as conn:
+        refs_ok = refs_current(conn)
+    if not refs_ok:
+        # Upgraded from before attachments were tracked: derive references from the ops.
+        with store.write() as conn:
+            rebuild_refs(conn, forms)
     with store.snapshot() as conn:
         unopened = audit_log.missing_chains(conn)
     if unopened:

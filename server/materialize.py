@@ -20,6 +20,7 @@ import msgspec
 from forms.laws import rules_for
 from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField, IdentifierRule
+from server.attachments.refs import record_refs
 from server.store import sync_tables as st
 from sync import laws, merge
 from sync import review as sync_review
@@ -445,6 +446,7 @@ def materialize_rows(
     """
     if not ops:
         return {}
+    record_refs(conn, forms, project, [op for op, _ in ops])
     # Records in the order their first op arrived; each record's ops are applied in
     # arrival order (records are independent, so interleaving them changes nothing).
     # No per-record list of ops: most records get one, and ten thousand small lists

@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar, cast
 import httpx
 import msgspec
 
+from forms.attachments import op_attachments
 from forms.laws import rules_for
 from forms.library import builtin_library
 from forms.schema import FormDef, only_errors
@@ -43,6 +44,7 @@ from sync.keys import DeviceKeys
 from sync.receipt import Receipt, verify_receipt
 from sync.record import Record
 from sync.sealed import open_pull, seal_batch
+from sync.uploads import Attachments, UploadProgress
 from sync.view import RecordView
 
 BATCH_OPS = 5_000
@@ -102,6 +104,7 @@ class PushSummary:
     refused: list[str]
     missing_seqs: list[int]
     refused_ops: int = 0
+    attachments: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ class Device:
         self.forms = builtin_library()
         self.clock = HybridClock(time_source, last=self.store.get_int("hlc"))
         self._client: httpx.Client | None = None
+        self.attachments = Attachments(self)
 
     def close(self) -> None:
         """Close the connection to the server and the offline store."""
@@ -301,8 +305,18 @@ class Device:
         if refusal is not None:
             # The server would refuse it the same way (the same law, the same code).
             raise RuleRefused(f"not stored: {laws.refusal_message(refusal.codes)}")
+        refs = (
+            [
+                (r.sha256, op.dot.actor, op.dot.counter)
+                for r in op_attachments(self.form(op.form), op)
+            ]
+            if origin == "local"
+            else []
+        )
         with self.store.transaction() as conn:
             self.store.insert_op(conn, op.dot.actor, op.dot.counter, op.record_id, origin, blob)
+            if refs:
+                self.store.add_attachment_refs(conn, refs)
             self.store.put_record(conn, op.record_id, record.form, _RECORD_ENC.encode(record))
             if origin == "local":
                 self.store.put(conn, "counter", op.dot.counter)
@@ -469,8 +483,11 @@ class Device:
                 self.store.insert_batch(conn, batch_id, seq, len(chunk), self._time(), sealed)
                 self.store.assign_batch(conn, batch_id, [(a, c) for a, c, _ in chunk])
 
-    def push(self, progress: Progress | None = None) -> PushSummary:
-        """Seal what is pending and push every batch that has no receipt yet."""
+    def push(
+        self, progress: Progress | None = None, upload_progress: UploadProgress | None = None
+    ) -> PushSummary:
+        """Seal what is pending, push every batch that has no receipt yet, then upload the
+        files their ops reference (each until the server's signed receipt)."""
         self.seal_pending()
         batches = self.store.pending_batches()
         server_public = self._server_public()
@@ -500,13 +517,30 @@ class Device:
             sent_ops += batch.op_count
             if progress:
                 progress(done, len(batches))
+        uploaded = self.attachments.upload_all(upload_progress)
         return PushSummary(
             batches=len(batches),
             ops=sent_ops,
             refused=refused,
             missing_seqs=missing,
             refused_ops=len(refused),
+            attachments=len(uploaded),
         )
+
+    def record_attachments(self, record_id: str) -> list[str]:
+        """The hashes of every file the ops of a record reference, in first-seen order."""
+        rid = self.resolve(record_id)
+        found: dict[str, None] = {}
+        for blob in self.store.record_ops(rid):
+            op = _OP.decode(blob)
+            for ref in op_attachments(self.form(op.form), op):
+                found.setdefault(ref.sha256)
+        return list(found)
+
+    def fetch(self, record_id: str) -> list[tuple[str, Path]]:
+        """Every file a record references, on this device (fetched from the server when
+        missing); (sha256, path) each."""
+        return [(sha, self.attachments.fetch(sha)) for sha in self.record_attachments(record_id)]
 
     def _refusals(self, batch: PendingBatch, receipt: Receipt) -> list[tuple[str, int, str, bool]]:
         """(actor, counter, reason, excluded) of the batch's ops the receipt refuses."""
@@ -677,6 +711,7 @@ class Device:
             "cursor": self.store.get("cursor"),
             "clock_offset_ms": self.store.get("clock_offset_ms"),
             "records": sum(1 for _ in self.store.iter_records()),
+            "attachments": self.store.count_attachments(),
         }
 
 

@@ -10,6 +10,9 @@ for it; nothing is ever deleted without one. Tables:
     batches   sealed batches waiting for (or holding) their receipt, sealed bytes kept so
               a retry sends exactly the same bytes and the server's replay rule applies
     records   the merged local view of each record (rebuildable from `ops`)
+    attachments        files this device attached (bytes in `attachments/`, by SHA-256),
+                       with the server's signed receipt once it holds them
+    attachment_refs    which of this device's ops reference which file
 """
 
 from __future__ import annotations
@@ -53,6 +56,21 @@ CREATE TABLE IF NOT EXISTS records (
     record_id TEXT PRIMARY KEY,
     form TEXT NOT NULL,
     state BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attachments (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    filename TEXT NOT NULL DEFAULT '',
+    added_at_ms INTEGER NOT NULL,
+    receipt BLOB,
+    receipt_at_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS attachment_refs (
+    sha256 TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    counter INTEGER NOT NULL,
+    PRIMARY KEY (sha256, actor, counter)
 );
 """
 
@@ -346,3 +364,54 @@ class DeviceStore:
         yield from self.conn.execute(
             "SELECT record_id, form, state FROM records ORDER BY record_id"
         )
+
+    # -- attachments --------------------------------------------------------------------
+
+    def add_attachment(
+        self,
+        conn: sqlite3.Connection,
+        sha256: str,
+        size: int,
+        media_type: str,
+        filename: str,
+        now_ms: int,
+    ) -> None:
+        """Remember a file this device attached (the same bytes twice: kept once)."""
+        conn.execute(
+            "INSERT OR IGNORE INTO attachments (sha256, size, media_type, filename, added_at_ms)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (sha256, size, media_type, filename, now_ms),
+        )
+
+    def add_attachment_refs(
+        self, conn: sqlite3.Connection, refs: Sequence[tuple[str, str, int]]
+    ) -> None:
+        """Remember which op (sha256, actor, counter) references which file."""
+        conn.executemany("INSERT OR IGNORE INTO attachment_refs VALUES (?, ?, ?)", refs)
+
+    def attachments_to_upload(self) -> list[tuple[str, int, str]]:
+        """(sha256, size, media type) of files with no receipt that an op the server
+        stored references (their batch is receipted and the op not left out)."""
+        rows = self.conn.execute(
+            "SELECT a.sha256, a.size, a.media_type FROM attachments a WHERE a.receipt IS NULL"
+            " AND EXISTS (SELECT 1 FROM attachment_refs r JOIN ops o ON o.actor = r.actor"
+            " AND o.counter = r.counter WHERE r.sha256 = a.sha256 AND o.delivered = 1"
+            " AND o.excluded = 0) ORDER BY a.added_at_ms, a.sha256"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def store_attachment_receipt(
+        self, conn: sqlite3.Connection, sha256: str, receipt: bytes, now_ms: int
+    ) -> None:
+        """Keep the server's receipt for a file: it is delivered."""
+        conn.execute(
+            "UPDATE attachments SET receipt = ?, receipt_at_ms = ? WHERE sha256 = ?",
+            (receipt, now_ms, sha256),
+        )
+
+    def count_attachments(self) -> dict[str, int]:
+        """Files attached here: awaiting a receipt, delivered."""
+        row = self.conn.execute(
+            "SELECT SUM(receipt IS NULL), SUM(receipt IS NOT NULL) FROM attachments"
+        ).fetchone()
+        return {"awaiting_receipt": row[0] or 0, "delivered": row[1] or 0}

@@ -8,11 +8,12 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from forms.schema import FormDef
+from forms.schema import AttachmentField, FormDef
 from server.cli.render import render_record, render_status, review_comment, value_from_text
 from server.materialize import primary_identifier
 from sync import client as device_client
@@ -58,6 +59,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             default=[],
             metavar="FIELD=JSON",
             help="set a field to a JSON value (geopoints, shapes, lists)",
+        )
+        p.add_argument(
+            "--attach",
+            action="append",
+            default=[],
+            metavar="FIELD=PATH",
+            help="attach a file to an attachment field: copied into the device home, named "
+            "by its SHA-256, uploaded by the next push (repeatable)",
         )
         p.add_argument("--gps", metavar="LAT,LON,ACC", help="where this edit was made")
 
@@ -105,6 +114,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = action("pull", "fetch and merge what others recorded")
     p.set_defaults(func=_pull)
+
+    p = action("fetch", "fetch the files (photos, scans) a record references")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("--out", metavar="DIR", default=None, help="also copy each file to DIR/SHA256")
+    p.set_defaults(func=_fetch)
 
     p = action("status", "pending, delivered and refused ops, last receipt, server, clock")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -166,7 +180,9 @@ def _identifier(dev: device_client.Device, record: Record) -> str | None:
         return None
 
 
-def _parse_values(form: FormDef, group: str | None, args: argparse.Namespace) -> dict[str, Any]:
+def _parse_values(
+    form: FormDef, group: str | None, args: argparse.Namespace, dev: device_client.Device
+) -> dict[str, Any]:
     from server.cli import CommandError
 
     spec = form.group(group) if group else None
@@ -194,6 +210,20 @@ def _parse_values(form: FormDef, group: str | None, args: argparse.Namespace) ->
             out[name] = json.loads(raw)
         except ValueError as exc:
             raise CommandError(f"--set-json {name}: not valid JSON ({exc})") from exc
+    for text in args.attach:
+        name, sep, raw = text.partition("=")
+        if not sep or not raw:
+            raise CommandError(f"--attach {text!r}: use FIELD=PATH")
+        field = by_name.get(name)
+        if not isinstance(field, AttachmentField):
+            raise CommandError(
+                f"--attach {name}: not an attachment field of {form.ref}"
+                f"{' ' + group if group else ''}"
+            )
+        try:
+            out[name] = dev.attachments.attach(Path(raw))
+        except OSError as exc:
+            raise CommandError(f"--attach {name}: cannot read {raw} ({exc})") from exc
     return out
 
 
@@ -239,7 +269,7 @@ def _enroll(args: argparse.Namespace) -> int:
 def _new(args: argparse.Namespace) -> int:
     with _device(args) as dev:
         form = dev.form(args.form)
-        record_id = dev.new(form.ref, _parse_values(form, None, args), _gps(args.gps))
+        record_id = dev.new(form.ref, _parse_values(form, None, args, dev), _gps(args.gps))
         missing = dev.missing_required(record_id)
     print(record_id)
     if missing:
@@ -250,7 +280,7 @@ def _new(args: argparse.Namespace) -> int:
 def _edit(args: argparse.Namespace) -> int:
     with _device(args) as dev:
         rid, form = dev.form_of(_record(dev, args.record))
-        dev.edit(rid, _parse_values(form, None, args), _gps(args.gps))
+        dev.edit(rid, _parse_values(form, None, args, dev), _gps(args.gps))
     print(f"edited {rid}")
     return 0
 
@@ -262,14 +292,14 @@ def _item(args: argparse.Namespace) -> int:
         rid, form = dev.form_of(_record(dev, args.record))
         if args.item_action == "add":
             item_id = dev.add_item(
-                rid, args.group, _parse_values(form, args.group, args), _gps(args.gps)
+                rid, args.group, _parse_values(form, args.group, args, dev), _gps(args.gps)
             )
             print(item_id)
             return 0
         if not args.item_id:
             raise CommandError(f"item {args.item_action} needs the ITEM id")
         if args.item_action == "edit":
-            dev.edit_item(rid, args.group, args.item_id, _parse_values(form, args.group, args))
+            dev.edit_item(rid, args.group, args.item_id, _parse_values(form, args.group, args, dev))
         else:
             dev.remove_item(rid, args.group, args.item_id)
     print(f"{args.item_action}ed item {args.item_id} of {args.group} in {rid}")
@@ -329,13 +359,24 @@ def _push(args: argparse.Namespace) -> int:
         bar = "#" * int(30 * done / max(total, 1))
         print(f"\rpushing [{bar:<30}] {done}/{total} batches", end="", file=sys.stderr, flush=True)
 
+    def uploading(sha: str, done: int, total: int) -> None:
+        bar = "#" * int(30 * done / max(total, 1))
+        print(
+            f"\ruploading {sha[:12]}… [{bar:<30}] {done / 2**20:,.1f}/{total / 2**20:,.1f} MiB",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
     with _device(args) as dev:
-        summary = dev.push(progress)
-    if summary.batches:
+        summary = dev.push(progress, uploading)
+    if summary.batches or summary.attachments:
         print(file=sys.stderr)
     print(
         f"pushed {summary.ops} ops in {summary.batches} batch(es); every one has a signed receipt"
     )
+    if summary.attachments:
+        print(f"uploaded {summary.attachments} file(s); every one has a signed receipt")
     for line in summary.refused:
         print(f"REFUSED by the server: {line}", file=sys.stderr)
     if summary.refused:
@@ -353,6 +394,23 @@ def _pull(args: argparse.Namespace) -> int:
     with _device(args) as dev:
         summary = dev.pull()
     print(f"pulled {summary.ops} ops ({summary.new_ops} new), cursor {summary.cursor}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    with _device(args) as dev:
+        rid = _record(dev, args.record)
+        fetched = dev.fetch(rid)
+    if not fetched:
+        print(f"record {rid} references no file")
+    for sha, path in fetched:
+        target = path
+        if args.out:
+            # Named by hash: a file name chosen on a device never becomes a path here.
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            target = Path(args.out) / sha
+            shutil.copyfile(path, target)
+        print(f"{sha}  {target}")
     return 0
 
 

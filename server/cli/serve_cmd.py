@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(default: none, a plain background and a scale: nothing leaves the field base)",
     )
     parser.add_argument(
+        "--max-attachment-mib",
+        type=_positive_mib,
+        default=200,
+        metavar="MIB",
+        help="largest attachment a device may upload, in MiB (default 200); larger: 413",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.set_defaults(func=_serve)
@@ -50,6 +57,13 @@ def _tile_url(text: str) -> str:
             f"{text!r} is not a tile URL: give http(s)://HOST/…/{{z}}/{{x}}/{{y}}.png"
         )
     return text
+
+
+def _positive_mib(text: str) -> int:
+    """A whole number of MiB, at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of MiB (1 or more)")
+    return int(text)
 
 
 def _proxy_addresses(text: str) -> str:
@@ -104,7 +118,13 @@ def _serve(args: argparse.Namespace) -> int:
     sock = _listen(args.host, args.port)
     try:
         with data_dir(args, create=True) as data:
-            config = load_config(data.path, host=args.host, port=args.port, tile_url=args.tile_url)
+            config = load_config(
+                data.path,
+                host=args.host,
+                port=args.port,
+                tile_url=args.tile_url,
+                max_attachment_bytes=args.max_attachment_mib * 1024 * 1024,
+            )
             if data.first_admin_token is not None:
                 print(f"Created a new Cairn data directory at {data.path.resolve()}")
                 print("Admin token (shown only this once; Cairn keeps only its hash):")

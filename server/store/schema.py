@@ -196,6 +196,46 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_frozen BEFORE INSERT ON audit
         BEGIN SELECT RAISE(ABORT, 'the format-1 audit log is frozen; append to audit_chain'); END;
     """,
+    # 6 (issue 15): attachments. `attachment_refs` is derived from the ops (which op of
+    # which record references which file's SHA-256; rebuilt when the data directory
+    # opens); `attachment_blobs` lists the files held in attachments/blobs (content-
+    # addressed, deduplicated); `attachment_uploads` is append-only: each device's sealed
+    # upload of a file, kept as received in attachments/sealed, with its signed receipt.
+    """
+    CREATE TABLE attachment_refs (
+        project TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        filename TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (actor, counter, path)
+    );
+    CREATE INDEX attachment_refs_sha ON attachment_refs(sha256, project);
+    CREATE INDEX attachment_refs_record ON attachment_refs(project, record_id);
+    CREATE TABLE attachment_blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        exif TEXT NOT NULL DEFAULT '{}',
+        stored_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE attachment_uploads (
+        project TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sealed_sha256 TEXT NOT NULL,
+        sealed_size INTEGER NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        receipt BLOB NOT NULL,
+        PRIMARY KEY (device_id, sha256)
+    );
+    CREATE INDEX attachment_uploads_project ON attachment_uploads(project, sha256);
+    CREATE TRIGGER attachment_uploads_append_only_delete BEFORE DELETE ON attachment_uploads
+        BEGIN SELECT RAISE(ABORT, 'sealed attachments are kept forever'); END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

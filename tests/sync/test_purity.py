@@ -18,6 +18,9 @@ EXEMPT = {
     "receipt.py",
     "errors.py",
     "wire.py",
+    "attachment.py",
+    "blobs.py",
+    "uploads.py",
 }
 ALLOWED = set(sys.stdlib_module_names) | {"msgspec", "sync"}
 BANNED = {"litestar", "sqlite3", "sqlite_utils", "socket", "httpx"}

@@ -108,6 +108,7 @@ def record_filter(
     since: int | None = None,
     q: str | None = None,
     bbox: str | None = None,
+    has_missing_attachments: bool | None = None,
 ) -> queries.RecordFilter:
     """A checked filter from query parameters (400 naming the first bad one)."""
     if form is not None and form not in ctx.forms.ids():
@@ -127,6 +128,7 @@ def record_filter(
         has_conflicts=has_conflicts,
         has_duplicates=has_duplicates,
         retracted=retracted,
+        has_missing_attachments=has_missing_attachments,
         since=since,
         text=(q.strip() or None) if q is not None else None,
         bbox=parse_bbox(bbox) if bbox is not None else None,

@@ -2,8 +2,9 @@
 
 Admins may use every project, a supervisor only their own: a project or record of
 another project answers 404 exactly as one that does not exist. The record filters
-(`form`, `review_state`, `has_conflicts`, `has_duplicates`, `retracted`, `since`, `q`,
-`bbox`) are one dependency shared by the list, the conflicts and both downloads.
+(`form`, `review_state`, `has_conflicts`, `has_duplicates`, `retracted`,
+`has_missing_attachments`, `since`, `q`, `bbox`) are one dependency shared by the list,
+the conflicts and both downloads.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def record_filter(
     since: FromQuery[int | None] = None,
     q: FromQuery[str | None] = None,
     bbox: FromQuery[str | None] = None,
+    has_missing_attachments: FromQuery[bool | None] = None,
 ) -> queries.RecordFilter:
     """The checked record filter of a project route (after the project access check)."""
     review.require_visible_project(cairn.store.reader(), principal, code)
@@ -52,6 +54,7 @@ def record_filter(
         since=since,
         q=q,
         bbox=bbox,
+        has_missing_attachments=has_missing_attachments,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 
 from forms.views import view_under
+from server.attachments.views import AttachmentResponse, record_attachments
 from server.context import ServerContext
 from server.materialize import decode_record
 from server.resolution import Applied
@@ -57,6 +58,10 @@ class RecordResponse(msgspec.Struct, frozen=True, kw_only=True):
     summary: RecordSummaryResponse
     actors: list[ActorResponse]
     record: RecordView
+    # Every file the record's ops reference (server.attachments.views); `received` false
+    # while the device that attached it has not uploaded it.
+    attachments: list[AttachmentResponse] = msgspec.field(default_factory=list)
+    missing_attachments: int = 0
 
 
 class HistoryEntryResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -227,10 +232,13 @@ def detail(
     """The full record response."""
     record = record or decode_record(row.state)
     who = actors(conn, record)
+    files = record_attachments(conn, row.project, ctx.forms.resolve(record.form), record)
     return RecordResponse(
         summary=summary(row),
         actors=[ActorResponse(actor=a, kind=k, label=lbl) for a, (k, lbl) in who.items()],
         record=view(ctx, record),
+        attachments=files,
+        missing_attachments=sum(1 for f in files if not f.received),
     )
 
 

@@ -14,6 +14,7 @@ import sqlite3
 
 import msgspec
 
+from server.store.attachments import missing_clause
 from server.store.sync_tables import RecordRow, record_row
 
 _RECORD_COLS = tuple(RecordRow.__struct_fields__)
@@ -35,6 +36,7 @@ class RecordFilter(msgspec.Struct, frozen=True, kw_only=True):
     has_conflicts: bool | None = None
     has_duplicates: bool | None = None
     retracted: bool | None = None
+    has_missing_attachments: bool | None = None
     since: int | None = None
     text: str | None = None
     # (min_lon, min_lat, max_lon, max_lat); min_lon > max_lon crosses the antimeridian.
@@ -73,6 +75,9 @@ def _where(flt: RecordFilter) -> tuple[str, list[object]]:
     if flt.has_duplicates is not None:
         clauses.append(f"r.record_id {'' if flt.has_duplicates else 'NOT '}IN ({_DUPLICATED})")
         params.append(flt.project)
+    if flt.has_missing_attachments is not None:
+        missing = missing_clause().replace("records.", "r.")
+        clauses.append(missing if flt.has_missing_attachments else f"NOT {missing}")
     if flt.since is not None:
         clauses.append("r.updated_cursor > ?")
         params.append(flt.since)

@@ -95,6 +95,10 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
         ALTER TABLE quarantine DROP COLUMN client;
         DROP TABLE audit_chain;
         DROP TRIGGER audit_frozen;
+        DROP TABLE attachment_refs;
+        DROP TABLE attachment_blobs;
+        DROP TABLE attachment_uploads;
+        DELETE FROM meta WHERE key = 'attachment_refs_format';
         PRAGMA user_version = 1;
         """
     )

@@ -58,6 +58,11 @@ OPERATIONS = [
     "POST /v1/records/{record_id}/resolutions",
     "POST /v1/records/{record_id}/review",
     "POST /v1/projects/{code}/exports",
+    "POST /v1/device/attachments",
+    "POST /v1/device/attachments/fetch",
+    "GET /v1/projects/{code}/attachments/missing",
+    "GET /v1/attachments/{sha256}",
+    "GET /v1/attachments/{sha256}/thumbnail",
 ]
 
 

@@ -55,7 +55,8 @@ def test_each_command_group_lists_its_actions() -> None:
     }  # fmt: skip
     assert all(admin.values()), admin  # each says what it does, even on the next line
     assert set(_listed(_help("device"))) == {
-        "enroll", "new", "edit", "item", "retract", "list", "show", "push", "pull", "status",
+        "enroll", "new", "edit", "item", "retract", "list", "show", "push", "pull", "fetch",
+        "status",
     }  # fmt: skip
 
 

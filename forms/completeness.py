@@ -18,18 +18,38 @@ def _blank(value: object) -> bool:
     return value is None or value == "" or value == []
 
 
-def missing_required(form: FormDef, record: Record) -> list[str]:
-    """Names of the required fields and groups of ``form`` that ``record`` lacks, in form order."""
-    out: list[str] = []
+# Per form (by identity; definitions are immutable): (name, items needed or 0 for a field).
+_PLANS: dict[int, tuple[FormDef, tuple[tuple[str, int], ...]]] = {}
+
+
+def _plan(form: FormDef) -> tuple[tuple[str, int], ...]:
+    cached = _PLANS.get(id(form))
+    if cached is not None and cached[0] is form:
+        return cached[1]
+    plan: list[tuple[str, int]] = []
     for f in form.fields:
         if isinstance(f, RepeatGroup):
             need = max(f.min_items, 1 if f.required else 0)
             if need:
-                present = sum(1 for item in record.items.get(f.name, {}).values() if item.present)
-                if present < need:
-                    out.append(f.name)
+                plan.append((f.name, need))
         elif f.required:
-            state = record.fields.get(f.name)
+            plan.append((f.name, 0))
+    if len(_PLANS) > 512:
+        _PLANS.clear()
+    _PLANS[id(form)] = (form, tuple(plan))
+    return _PLANS[id(form)][1]
+
+
+def missing_required(form: FormDef, record: Record) -> list[str]:
+    """Names of the required fields and groups of ``form`` that ``record`` lacks, in form order."""
+    out: list[str] = []
+    for name, need in _plan(form):
+        if need:
+            present = sum(1 for item in record.items.get(name, {}).values() if item.present)
+            if present < need:
+                out.append(name)
+        else:
+            state = record.fields.get(name)
             if state is None or not state.live or _blank(state.value):
-                out.append(f.name)
+                out.append(name)
     return out

@@ -55,7 +55,7 @@ def geojson(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[bytes]:
     yield formats.GEOJSON_HEAD
     first = True
     for entry in formats.entries(_rows(ctx, flt), ctx.forms):
-        for feature in formats.geojson_features(entry, ctx.forms):
+        for feature in formats.geojson_features(entry):
             yield formats.geojson_feature_bytes(feature, first)
             first = False
     yield formats.GEOJSON_TAIL
@@ -81,7 +81,11 @@ def csv_rows(
     ctx: ServerContext, flt: queries.RecordFilter, spec: formats.TableSpec
 ) -> Iterator[bytes]:
     """records.csv: the header, then one line per record (or per item of the group)."""
-    yield formats.csv_line(spec.header)
-    for entry in formats.entries(_rows(ctx, flt), ctx.forms):
+    lines = formats.CsvLines()
+    lines.write(spec.header)
+    for n, entry in enumerate(formats.entries(_rows(ctx, flt), ctx.forms), 1):
         for cells in formats.table_row(spec, entry):
-            yield formats.csv_line(cells)
+            lines.write(cells)
+        if n % PAGE == 0:
+            yield lines.take()
+    yield lines.take()

@@ -27,7 +27,7 @@ from sync.record import (
     Write,
 )
 
-__all__ = ["conflict_count", "conflicts", "iter_writes", "ordered_items"]
+__all__ = ["conflict_count", "conflict_paths", "conflicts", "iter_writes", "ordered_items"]
 
 _VALUE_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -83,6 +83,21 @@ def conflicts(record: Record) -> tuple[Conflict, ...]:
         if not key.resolved:
             out.append(_key_conflict(record, key))
     return tuple(sorted(out, key=lambda c: c.path))
+
+
+def conflict_paths(record: Record) -> list[str]:
+    """The paths of :func:`conflicts`, sorted and without repeats, for renderers that name
+    conflicts without listing their values (CSV cells): no provenance is looked up."""
+    out = {name for name, state in record.fields.items() if state.conflict}
+    for group, members in record.items.items():
+        for item_id, item in members.items():
+            out.update(p for p, state in _item_fields(group, item_id, item) if state.conflict)
+            if item.flagged:
+                out.add(f"{group}[{item_id}]")
+    if record.retraction_conflict:
+        out.add("retracted")
+    out.update(key.path for key in record.key_conflicts if not key.resolved)
+    return sorted(out)
 
 
 def _key_conflict(record: Record, key: KeyConflict) -> Conflict:

@@ -29,15 +29,19 @@ from typing import Any
 
 import msgspec
 
+from forms.completeness import missing_required
+from forms.laws import rules_of
 from forms.library import FormLibrary
 from forms.schema import FormDef, GeopointField, GeoshapeField, GeotraceField, RepeatGroup
 from forms.views import view_under
 from server.materialize import decode_record
 from server.store.sync_tables import RecordRow
-from sync.record import Record
+from sync.conflicts import conflict_paths, ordered_items
+from sync.record import FieldState, ItemState, Record
 from sync.view import RecordView
 
 __all__ = [
+    "CsvLines",
     "RecordEntry",
     "TableSpec",
     "conflict_lines",
@@ -63,11 +67,28 @@ ITEM_COLUMNS = ("record_id", "item_id", "flagged")
 
 @dataclass(frozen=True)
 class RecordEntry:
-    """One stored record with its decoded state and its review view."""
+    """One stored record with its decoded state, its form and (made when first asked for)
+    its review view. The CSV and GeoJSON renderers read the record itself: they need only
+    displayed values and conflict paths, not the view's provenance of every value."""
 
     row: RecordRow
     record: Record
-    view: RecordView
+    form: FormDef | None
+
+    @functools.cached_property
+    def view(self) -> RecordView:
+        """The record's review view under its form (`forms.views.view_under`)."""
+        return view_under(self.form, self.record)
+
+    @functools.cached_property
+    def fields(self) -> dict[str, FieldState]:
+        """The fields the view shows (those ever written), by name."""
+        return {n: s for n, s in sorted(self.record.fields.items()) if s.history}
+
+    def items(self, group: str) -> tuple[tuple[str, ItemState], ...]:
+        """The present items of a group in the form's order, as the view lists them."""
+        order = rules_of(self.form).order_by.get(group) if self.form is not None else None
+        return ordered_items(self.record, group, order)
 
 
 def _form_or_none(forms: FormLibrary, form_id: str, version: int | None = None) -> FormDef | None:
@@ -95,9 +116,8 @@ def _geo_fields(form: FormDef) -> tuple[tuple[str | None, object], ...]:
 def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEntry]:
     """Decode stored records one at a time into (row, record, view)."""
     for row in rows:
-        record = decode_record(row.state)
         form = _form_or_none(forms, row.form_id, row.form_version)
-        yield RecordEntry(row=row, record=record, view=view_under(form, record))
+        yield RecordEntry(row=row, record=decode_record(row.state), form=form)
 
 
 def jsonl_records(items: Iterable[RecordEntry]) -> Iterator[bytes]:
@@ -168,6 +188,11 @@ class TableSpec:
     fields: tuple[str, ...]
     geopoints: frozenset[str]
 
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        """The fields with a column of their own."""
+        return frozenset(self.fields)
+
     @property
     def path(self) -> str:
         """The table's file name inside csv/."""
@@ -231,18 +256,24 @@ def _text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, int | float):
-        return repr(value)
+def _json_cell(value: Any) -> str:
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return _text(" ".join(value))  # select_multiple, as ODK writes it
     return _JSON.encode(value).decode()
+
+
+# A cell by the value's exact type (a dict lookup: this runs for every cell of a download).
+_CELL_OF_TYPE: dict[type, Any] = {
+    str: _text,
+    bool: lambda v: "true" if v else "false",
+    int: repr,
+    float: repr,
+    type(None): lambda v: "",
+}
+
+
+def _cell(value: Any) -> str:
+    return _CELL_OF_TYPE.get(type(value), _json_cell)(value)
 
 
 def _cells(spec: TableSpec, values: dict[str, Any]) -> list[str]:
@@ -253,18 +284,17 @@ def _cells(spec: TableSpec, values: dict[str, Any]) -> list[str]:
         if name in spec.geopoints:
             point = value if isinstance(value, dict) else {}
             out += [_cell(point.get("lat")), _cell(point.get("lon")), _cell(point.get("h_acc_m"))]
-    known = set(spec.fields)
-    extra = {k: v for k, v in values.items() if k not in known}
-    out.append(_JSON.encode(extra).decode() if extra else "")
+    extra = values.keys() - spec.known
+    out.append(_JSON.encode({k: values[k] for k in extra}).decode() if extra else "")
     return out
 
 
 def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
     """The CSV rows one record contributes to `spec` (one row, or one per group item)."""
-    view = entry.view
+    record = entry.record
     if spec.group is None:
         row = entry.row
-        in_conflict = sorted({c.path for c in view.conflicts})
+        missing = missing_required(entry.form, record) if entry.form is not None else []
         # Every text cell is escaped, ids too: a record id is chosen by a device, and
         # anything a device chose may be shaped as a formula (ingest checks ids, but rows
         # stored before it did are exported as they are).
@@ -274,21 +304,40 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
             _text(row.identifier or ""),
             _text(row.review_state),
             _cell(bool(row.retracted)),
-            _text(" ".join(in_conflict)),
-            _text(" ".join(view.missing_required)),
-            *_cells(spec, view.values),
+            _text(" ".join(conflict_paths(record))),
+            _text(" ".join(missing)),
+            *_cells(spec, {n: s.value for n, s in entry.fields.items()}),
         ]
         return
-    for item in view.items.get(spec.group, []):
-        values = {n: f.value for n, f in item.fields.items()}
-        flagged = sorted(n for n, f in item.fields.items() if f.conflict)
+    for item_id, item in entry.items(spec.group):
+        fields = sorted(item.fields.items())
         yield [
-            _text(view.id),
-            _text(item.item_id),
+            _text(record.id),
+            _text(item_id),
             _cell(item.flagged),
-            _text(" ".join(flagged)),
-            *_cells(spec, values),
+            _text(" ".join(n for n, s in fields if s.conflict)),
+            *_cells(spec, {n: s.value for n, s in fields}),
         ]
+
+
+class CsvLines:
+    """RFC 4180 lines (CRLF, UTF-8) written by one `csv.writer` into one buffer: `take`
+    returns what was written since the last call (a line per call costs a writer each)."""
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\r\n")
+
+    def write(self, cells: list[str]) -> None:
+        """Add one line."""
+        self._writer.writerow(cells)
+
+    def take(self) -> bytes:
+        """The lines added since the last `take`, encoded."""
+        text = self._buf.getvalue()
+        self._buf.seek(0)
+        self._buf.truncate()
+        return text.encode()
 
 
 def csv_line(cells: list[str]) -> bytes:
@@ -337,14 +386,14 @@ def _signed_area(ring: list[list[float]]) -> float:
     return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring)) / 2.0
 
 
-def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[str, Any]]:
+def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
     """Features for every located field of a record and of its items."""
-    form = _form_or_none(forms, entry.row.form_id, entry.row.form_version)
+    form = entry.form
     if form is None:
         return
     base = {
         "record_id": entry.row.record_id,
-        "form": entry.view.form,
+        "form": entry.record.form,
         "identifier": entry.row.identifier,
         "review_state": entry.row.review_state,
         "retracted": bool(entry.row.retracted),
@@ -353,15 +402,15 @@ def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[st
     for group, field in _geo_fields(form):
         name = getattr(field, "name", "")
         if group is None:
-            fv = entry.view.fields.get(name)
-            if fv is not None:
-                places.append((field, name, None, fv.value, fv.conflict))
+            fs = entry.fields.get(name)
+            if fs is not None:
+                places.append((field, name, None, fs.value, fs.conflict))
             continue
-        for item in entry.view.items.get(group, []):
-            iv = item.fields.get(name)
-            if iv is not None:
-                places.append((field, f"{group}.{name}", item.item_id, iv.value, iv.conflict))
-    base |= _filter_values(entry.view, base)
+        for item_id, item in entry.items(group):
+            state = item.fields.get(name)
+            if state is not None:
+                places.append((field, f"{group}.{name}", item_id, state.value, state.conflict))
+    base |= _filter_values(entry.fields, base)
     located = False
     for spec, path, item_id, value, conflict in places:
         geometry = _geometry(spec, value)
@@ -379,7 +428,7 @@ def geojson_features(entry: RecordEntry, forms: FormLibrary) -> Iterator[dict[st
         yield {"type": "Feature", "geometry": None, "properties": props}
 
 
-def _filter_values(view: RecordView, taken: dict[str, Any]) -> dict[str, Any]:
+def _filter_values(fields: dict[str, FieldState], taken: dict[str, Any]) -> dict[str, Any]:
     """The record's displayed scalar values, as flat properties a GIS user filters on.
 
     Lists of choices become one comma-separated text; located and structured values
@@ -387,7 +436,7 @@ def _filter_values(view: RecordView, taken: dict[str, Any]) -> dict[str, Any]:
     features or the JSON export). A name that clashes with a fixed property gets `value_`.
     """
     out: dict[str, Any] = {}
-    for name, field in view.fields.items():
+    for name, field in fields.items():
         value = field.value
         if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
             value = ", ".join(str(v) for v in value)
@@ -409,12 +458,12 @@ def geojson_feature_bytes(feature: dict[str, Any], first: bool) -> bytes:
     return (b"" if first else b",\n") + _JSON.encode(feature)
 
 
-def geojson_collection(items: Iterable[RecordEntry], forms: FormLibrary) -> Iterator[bytes]:
+def geojson_collection(items: Iterable[RecordEntry]) -> Iterator[bytes]:
     """records.geojson: a FeatureCollection streamed one feature per line."""
     yield GEOJSON_HEAD
     first = True
     for entry in items:
-        for feature in geojson_features(entry, forms):
+        for feature in geojson_features(entry):
             yield geojson_feature_bytes(feature, first)
             first = False
     yield GEOJSON_TAIL

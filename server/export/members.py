@@ -143,7 +143,7 @@ def write_records(
         for line in formats.record_conflict_lines(entry):
             conflicts.write(line)
             counts["conflicts"] += 1
-        for feature in formats.geojson_features(entry, forms):
+        for feature in formats.geojson_features(entry):
             geo.write(formats.geojson_feature_bytes(feature, counts["features"] == 0))
             counts["features"] += 1
         tables.write(entry)

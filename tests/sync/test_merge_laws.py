@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from sync import canonical, register, vv
 from sync.clock import HybridClock
-from sync.conflicts import conflict_count
+from sync.conflicts import conflict_count, conflict_paths
 from sync.merge import apply, conflicts, iter_writes, materialize
 from sync.ops import (
     Create,
@@ -455,6 +455,7 @@ def test_the_conflict_count_is_the_number_of_conflicts_listed(
     sim = simulate([*script, (0, 4, 1, 0), (0, 8, 0, 0), (1, 8, 0, 0)])
     record = materialize(sim.all_ops())
     assert conflict_count(record) == len(conflicts(record))
+    assert conflict_paths(record) == sorted({c.path for c in conflicts(record)})
     # Both devices know an item, then give one of its fields different values at once.
     _, item_id = next(i for i in sim.items("tab-a") if i[1].endswith(f"-{sim.counter['tab-a']}"))
     sim._op(ItemEdit, "tab-a", group="inventory", item_id=item_id, fields={"code": "L-femur"})
@@ -462,3 +463,4 @@ def test_the_conflict_count_is_the_number_of_conflicts_listed(
     record = materialize(sim.all_ops())
     assert any(c.path.endswith(".code") for c in conflicts(record))
     assert conflict_count(record) == len(conflicts(record))
+    assert conflict_paths(record) == sorted({c.path for c in conflicts(record)})

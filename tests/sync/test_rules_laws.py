@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync import canonical, laws, vv
-from sync.conflicts import conflicts
+from sync.conflicts import conflict_paths, conflicts
 from sync.merge import apply, materialize
 from sync.ops import Create, Dot, ItemAdd, ItemEdit, ItemRemove, Op, Patch, Resolve, Review
 from sync.record import Record
@@ -276,6 +276,8 @@ def test_present_items_sharing_a_key_are_a_conflict_until_confirmed(
     ops = simulate(script)
     record = fold(ops)
     open_paths = {c.path for c in conflicts(record) if c.kind == "key"}
+    # The CSV's `conflicts` cell (conflict_paths) names exactly the conflicts listed.
+    assert conflict_paths(record) == sorted({c.path for c in conflicts(record)})
     for group in ("custody", "inventory"):
         keys: dict[tuple[Any, ...], list[str]] = {}
         for item_id, item in record.items.get(group, {}).items():

@@ -273,7 +273,8 @@ _CELL_OF_TYPE: dict[type, Any] = {
 
 
 def _cell(value: Any) -> str:
-    return _CELL_OF_TYPE.get(type(value), _json_cell)(value)
+    text: str = _CELL_OF_TYPE.get(type(value), _json_cell)(value)
+    return text
 
 
 def _cells(spec: TableSpec, values: dict[str, Any]) -> list[str]:
@@ -407,9 +408,9 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
                 places.append((field, name, None, fs.value, fs.conflict))
             continue
         for item_id, item in entry.items(group):
-            state = item.fields.get(name)
-            if state is not None:
-                places.append((field, f"{group}.{name}", item_id, state.value, state.conflict))
+            member = item.fields.get(name)
+            if member is not None:
+                places.append((field, f"{group}.{name}", item_id, member.value, member.conflict))
     base |= _filter_values(entry.fields, base)
     located = False
     for spec, path, item_id, value, conflict in places:

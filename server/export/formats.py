@@ -407,10 +407,10 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
             if fs is not None:
                 places.append((field, name, None, fs.value, fs.conflict))
             continue
-        for item_id, item in entry.items(group):
+        for iid, item in entry.items(group):
             member = item.fields.get(name)
             if member is not None:
-                places.append((field, f"{group}.{name}", item_id, member.value, member.conflict))
+                places.append((field, f"{group}.{name}", iid, member.value, member.conflict))
     base |= _filter_values(entry.fields, base)
     located = False
     for spec, path, item_id, value, conflict in places:

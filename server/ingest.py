@@ -317,8 +317,7 @@ def _store_batch(
                 received_at_ms=now,
                 payload=item.raw,
             )
-        seqs = set(st.device_seqs(conn, device.device_id)) | {routing.seq}
-        missing = [n for n in range(1, max(seqs) + 1) if n not in seqs][:MAX_MISSING_LISTED]
+        missing = st.note_seq(conn, device.device_id, routing.seq, MAX_MISSING_LISTED)
         entry = audit_log.append(
             conn,
             chain=project_chain(device.project),

@@ -196,7 +196,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_frozen BEFORE INSERT ON audit
         BEGIN SELECT RAISE(ABORT, 'the format-1 audit log is frozen; append to audit_chain'); END;
     """,
-    # 6 (issue 15): attachments. `attachment_refs` is derived from the ops (which op of
+    # 5 (issue 15): attachments. `attachment_refs` is derived from the ops (which op of
     # which record references which file's SHA-256; rebuilt when the data directory
     # opens); `attachment_blobs` lists the files held in attachments/blobs (content-
     # addressed, deduplicated); `attachment_uploads` is append-only: each device's sealed
@@ -235,6 +235,27 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX attachment_uploads_project ON attachment_uploads(project, sha256);
     CREATE TRIGGER attachment_uploads_append_only_delete BEFORE DELETE ON attachment_uploads
         BEGIN SELECT RAISE(ABORT, 'sealed attachments are kept forever'); END;
+    """,
+    # 6: throughput (issue 22). Downloads and exports page through one form's records by
+    # record id (keyset): an index in that order, so a page costs its own rows, not a sort
+    # of the whole form. A receipt's missing seqs come from each device's gaps, stored as
+    # ranges [lo, hi] below its highest seq (`devices.last_seq`), so a push costs the same
+    # after one batch or 100,000; the ranges of stored batches are derived here once.
+    """
+    CREATE INDEX records_form_by_id ON records(project, form_id, record_id);
+    CREATE TABLE device_seq_gaps (
+        device_id TEXT NOT NULL,
+        lo INTEGER NOT NULL,
+        hi INTEGER NOT NULL,
+        PRIMARY KEY (device_id, lo)
+    ) WITHOUT ROWID;
+    INSERT INTO device_seq_gaps (device_id, lo, hi)
+        SELECT device_id, prev + 1, seq - 1 FROM (
+            SELECT device_id, seq, LAG(seq, 1, 0) OVER (PARTITION BY device_id ORDER BY seq)
+                AS prev FROM batches
+        ) WHERE seq > prev + 1;
+    UPDATE devices SET last_seq = MAX(last_seq, COALESCE(
+        (SELECT MAX(seq) FROM batches b WHERE b.device_id = devices.device_id), 0));
     """,
 )
 

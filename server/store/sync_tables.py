@@ -145,10 +145,48 @@ def iter_batches(conn: sqlite3.Connection, project: str | None = None) -> Iterat
         yield BatchRow(**dict(zip(_BATCH_COLS, row, strict=True)))
 
 
-def device_seqs(conn: sqlite3.Connection, device_id: str) -> list[int]:
-    """Sequence numbers of a device's accepted batches, ascending."""
-    rows = conn.execute("SELECT seq FROM batches WHERE device_id = ? ORDER BY seq", (device_id,))
-    return [r[0] for r in rows]
+def note_seq(conn: sqlite3.Connection, device_id: str, seq: int, limit: int) -> list[int]:
+    """Note that a device's batch `seq` is accepted; return the seqs below its highest that
+    no accepted batch holds, ascending, at most `limit`.
+
+    Call it before `devices.last_seq` is raised to `seq`. The gaps are kept as ranges in
+    `device_seq_gaps`, so the cost is the same after one batch or 100,000.
+    """
+    (high,) = conn.execute(
+        "SELECT last_seq FROM devices WHERE device_id = ?", (device_id,)
+    ).fetchone()
+    if seq > high + 1:
+        conn.execute(
+            "INSERT INTO device_seq_gaps (device_id, lo, hi) VALUES (?, ?, ?)",
+            (device_id, high + 1, seq - 1),
+        )
+    elif seq <= high:
+        gap = conn.execute(
+            "SELECT lo, hi FROM device_seq_gaps WHERE device_id = ? AND lo <= ?"
+            " ORDER BY lo DESC LIMIT 1",
+            (device_id, seq),
+        ).fetchone()
+        if gap is not None and gap[1] >= seq:
+            lo, hi = gap
+            conn.execute(
+                "DELETE FROM device_seq_gaps WHERE device_id = ? AND lo = ?", (device_id, lo)
+            )
+            for part in ((lo, seq - 1), (seq + 1, hi)):
+                if part[0] <= part[1]:
+                    conn.execute(
+                        "INSERT INTO device_seq_gaps (device_id, lo, hi) VALUES (?, ?, ?)",
+                        (device_id, *part),
+                    )
+    missing: list[int] = []
+    rows = conn.execute(
+        "SELECT lo, hi FROM device_seq_gaps WHERE device_id = ? ORDER BY lo LIMIT ?",
+        (device_id, limit),
+    )
+    for lo, hi in rows:
+        missing.extend(range(lo, min(hi, lo + limit - len(missing) - 1) + 1))
+        if len(missing) >= limit:
+            break
+    return missing
 
 
 def existing_ops(

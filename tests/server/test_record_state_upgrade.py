@@ -99,6 +99,8 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
         DROP TABLE attachment_blobs;
         DROP TABLE attachment_uploads;
         DELETE FROM meta WHERE key = 'attachment_refs_format';
+        DROP INDEX records_form_by_id;
+        DROP TABLE device_seq_gaps;
         PRAGMA user_version = 1;
         """
     )

@@ -32,6 +32,8 @@ if ((quick)); then
     run merge bench/merge.py
     run seal bench/seal.py
     [[ -f bench/export.py ]] && run export bench/export.py --ops 20000
+    run downloads bench/downloads.py --records 10000 --rounds 3
+    run push_history bench/push_history.py --rounds 10
 else
     run ingest bench/ingest.py
     run pull bench/pull.py
@@ -39,6 +41,8 @@ else
     run merge bench/merge.py
     run seal bench/seal.py
     [[ -f bench/export.py ]] && run export bench/export.py
+    run downloads bench/downloads.py
+    run push_history bench/push_history.py
 fi
 
 echo "== every ratio (each against a baseline measured in the same run)"

@@ -417,7 +417,9 @@ def _check_ops(
 
     candidates = [d for d in decoded if d.op is not None]
     stored = st.existing_ops(conn, [(d.op.dot.actor, d.op.dot.counter) for d in candidates if d.op])
-    records = st.load_states(conn, sorted({d.op.record_id for d in candidates if d.op}))
+    records = st.load_states(
+        conn, device.project, sorted({d.op.record_id for d in candidates if d.op})
+    )
     refused = [d for d in decoded if d.op is None]
     accepted: list[tuple[op_types.Op, bytes]] = []
     seen: dict[tuple[str, int], bytes] = {}

@@ -424,8 +424,8 @@ def _write(
         where = _first_point(plan.located, record)
         points.append((record.id, *where) if where else (record.id, None, None))
     st.upsert_records(conn, rows)
-    st.replace_identifiers(conn, [r.id for r, _ in records if r.id not in new], idents)
-    st.set_points(conn, points, new)
+    st.replace_identifiers(conn, project, [r.id for r, _ in records if r.id not in new], idents)
+    st.set_points(conn, project, points, new)
 
 
 def materialize_rows(
@@ -453,10 +453,10 @@ def materialize_rows(
     # would only give the cyclic GC more to scan.
     current: dict[str, Record | None] = dict.fromkeys(op.record_id for op, _ in ops)
     if stored is None:
-        stored = st.load_states(conn, sorted(current))
+        stored = st.load_states(conn, project, sorted(current))
     else:
         missing = sorted(r for r in current if r not in stored)
-        stored = {**stored, **st.load_states(conn, missing)} if missing else stored
+        stored = {**stored, **st.load_states(conn, project, missing)} if missing else stored
     new: set[str] = set()
     for record_id in current:
         stored_row = stored.get(record_id)
@@ -492,7 +492,7 @@ def materialize_rows(
 def write_rebuilt(
     conn: sqlite3.Connection,
     forms: FormLibrary,
-    rebuilt: dict[str, tuple[str, Record, int]],
+    rebuilt: dict[tuple[str, str], tuple[str, Record, int]],
     now_ms: int,
 ) -> None:
     """Write rebuilt records into (empty) materialized tables, grouped by project."""
@@ -515,7 +515,7 @@ def _records_from(
     forms: FormLibrary, ops: Iterable[tuple[int, str, str, bytes, bool]]
 ) -> Iterator[tuple[str, Record, int]]:
     """(project, record, last cursor) for each record, from its ops given record by record."""
-    for _record_id, rows in itertools.groupby(ops, key=lambda row: row[2]):
+    for _key, rows in itertools.groupby(ops, key=lambda row: (row[1], row[2])):
         items = [
             (cursor, project, _OP_DECODER.decode(blob), suspect)
             for cursor, project, _, blob, suspect in rows
@@ -536,9 +536,9 @@ def rebuild_into(
     """Write records rebuilt from ops given record by record (`st.ops_by_record`) into
     empty materialized tables, a chunk at a time; return how many records."""
     done = 0
-    chunk: dict[str, tuple[str, Record, int]] = {}
+    chunk: dict[tuple[str, str], tuple[str, Record, int]] = {}
     for project, record, cursor in _records_from(forms, ops):
-        chunk[record.id] = (project, record, cursor)
+        chunk[(project, record.id)] = (project, record, cursor)
         if len(chunk) == REBUILD_CHUNK:
             write_rebuilt(out, forms, chunk, now_ms)
             done += len(chunk)

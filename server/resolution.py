@@ -203,7 +203,7 @@ def _store(
     )
     first, _ = st.insert_ops(conn, [stored])
     materialize_rows(ctx.forms, conn, row.project, [(op, stored)], first, now)
-    after = st.get_record(conn, op.record_id)
+    after = st.get_record(conn, row.project, op.record_id)
     assert after is not None
     return first, after
 
@@ -219,6 +219,7 @@ def resolve(
     chosen: tuple[str, int] | None,
     value: Any,
     has_value: bool,
+    project: str | None = None,
 ) -> Applied:
     """Resolve one open conflict by choosing a live value or entering a new one."""
     if not reason.strip():
@@ -238,7 +239,7 @@ def resolve(
         )
     now = now_ms()
     with ctx.store.write() as conn:
-        row = visible_record(conn, principal, record_id)
+        row = visible_record(conn, principal, record_id, project)
         record = decode_record(row.state)
         form = form_of(ctx, record.form)
         target = parse_path(kind, path, form)
@@ -307,7 +308,7 @@ def resolve(
 
 
 def approval_blockers(
-    ctx: ServerContext, conn: sqlite3.Connection, record: Record
+    ctx: ServerContext, conn: sqlite3.Connection, project: str, record: Record
 ) -> dict[str, list[str]]:
     """What stands against approving a record (DESIGN.md law 10), by kind; empty if nothing.
 
@@ -321,7 +322,7 @@ def approval_blockers(
         out["conflicts"] = found
     dups = [
         f"{n} {v} (also record {other})"
-        for n, v, other in queries.record_duplicates(conn, record.id)
+        for n, v, other in queries.record_duplicates(conn, project, record.id)
     ]
     if dups:
         out["duplicate_identifiers"] = dups
@@ -338,6 +339,7 @@ def review(
     state: str,
     comment: str,
     override_reason: str = "",
+    project: str | None = None,
 ) -> Applied:
     """Move a record's review state along TRANSITIONS, with a comment, as a Review op.
 
@@ -350,7 +352,7 @@ def review(
         raise BadRequest(f"'{state}' needs a comment saying what is wrong", code="comment_required")
     now = now_ms()
     with ctx.store.write() as conn:
-        row = visible_record(conn, principal, record_id)
+        row = visible_record(conn, principal, record_id, project)
         record = decode_record(row.state)
         current = review_state(record)
         if state not in TRANSITIONS[current]:
@@ -360,7 +362,7 @@ def review(
                 f"not '{state}'",
                 code="invalid_transition",
             )
-        blockers = approval_blockers(ctx, conn, record) if state == "approved" else {}
+        blockers = approval_blockers(ctx, conn, row.project, record) if state == "approved" else {}
         if blockers and not override_reason.strip():
             named = "; ".join(
                 f"{kind.replace('_', ' ')}: {', '.join(v)}" for kind, v in blockers.items()

@@ -59,10 +59,31 @@ def require_visible_project(conn: sqlite3.Connection, principal: Principal, proj
         raise NotFound(f"no project {project!r}")
 
 
-def visible_record(conn: sqlite3.Connection, principal: Principal, record_id: str) -> st.RecordRow:
-    """The stored record if this principal may see it; else 404 (the same either way)."""
-    row = st.get_record(conn, record_id)
-    if row is None or (principal.role != "admin" and row.project != principal.project):
+def visible_record(
+    conn: sqlite3.Connection, principal: Principal, record_id: str, project: str | None = None
+) -> st.RecordRow:
+    """The stored record if this principal may see it; else 404 (the same either way).
+
+    Record ids are scoped to their project. A supervisor's records are their project's; an
+    admin names the project (`?project=`) when the id is held by more than one (400
+    `project_required`, listing them: an admin sees every project anyway).
+    """
+    if principal.role != "admin":
+        if project is not None and project != principal.project:
+            raise NotFound(f"no record {record_id!r}", code="unknown_record")
+        project = principal.project
+    if project is None:
+        holders = st.projects_holding(conn, record_id)
+        if len(holders) > 1:
+            raise BadRequest(
+                f"record id {record_id!r} is held by projects {', '.join(holders)}; name one "
+                "with ?project=CODE",
+                code="project_required",
+                projects=holders,
+            )
+        project = holders[0] if holders else None
+    row = None if project is None else st.get_record(conn, project, record_id)
+    if row is None:
         raise NotFound(f"no record {record_id!r}", code="unknown_record")
     return row
 
@@ -193,9 +214,10 @@ def page_records(
     return RecordPage(rows=rows, next_cursor=next_cursor)
 
 
-def history(conn: sqlite3.Connection, record_id: str) -> list[HistoryEntry]:
+def history(conn: sqlite3.Connection, row: st.RecordRow) -> list[HistoryEntry]:
     """Every op of a record, decoded, in arrival order."""
-    return [HistoryEntry(row=r, op=_OP.decode(r.op)) for r in queries.op_history(conn, record_id)]
+    ops = queries.op_history(conn, row.project, row.record_id)
+    return [HistoryEntry(row=r, op=_OP.decode(r.op)) for r in ops]
 
 
 def actors(conn: sqlite3.Connection, record: Record) -> dict[str, tuple[str, str]]:
@@ -220,7 +242,7 @@ def duplicates(
     """(form_id, name, scope, value, records) for every identifier held by 2+ records."""
     out = []
     for form_id, name, scope, value, ids in st.duplicate_identifiers(conn, project):
-        rows = st.load_states(conn, ids)
+        rows = st.load_states(conn, project, ids)
         out.append((form_id, name, scope, value, [rows[i] for i in ids if i in rows]))
     return out
 

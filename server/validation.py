@@ -93,13 +93,12 @@ class OpChecker:
             form = self._forms[op.form] = _form(self.forms, op.form)
         if isinstance(form, str):
             return ("unknown_form", form)
-        if existing is not None:
-            if existing.project != device.project:
-                return ("other_project", f"record {op.record_id} belongs to another project")
-            if existing.form_id != form.id:
-                return (
-                    "form_mismatch",
-                    f"record {op.record_id} is a {existing.form_id} record, not {form.id}",
-                )
+        # `existing` is the device's own project's record of that id (ids are scoped to
+        # their project: another project's record of the same id is never looked at).
+        if existing is not None and existing.form_id != form.id:
+            return (
+                "form_mismatch",
+                f"record {op.record_id} is a {existing.form_id} record, not {form.id}",
+            )
         problem = _values_problem(form, op)
         return None if problem is None else ("invalid_values", problem)

@@ -61,11 +61,11 @@ _RECORD_COLUMNS = (
     " conflict_count, updated_cursor, state"
 )
 _TABLES = {
-    "records": f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY record_id",
+    "records": f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY project, record_id",
     "identifiers": "SELECT project, form_id, name, scope, value, record_id, key FROM identifiers"
-    " ORDER BY record_id, name, key",
-    "points": "SELECT p.record_id, r.min_lat, r.min_lon FROM record_points p"
-    " JOIN record_rtree r USING (point_id) ORDER BY p.record_id",
+    " ORDER BY project, record_id, name, key",
+    "points": "SELECT p.project, p.record_id, r.min_lat, r.min_lon FROM record_points p"
+    " JOIN record_rtree r USING (point_id) ORDER BY p.project, p.record_id",
 }
 
 
@@ -130,9 +130,10 @@ def _check_batches(conn: sqlite3.Connection, keys: ServerKeys, report: VerifyRep
 # in the order the table's query sorts them.
 RowKey = Callable[[tuple[object, ...]], tuple[str, ...]]
 _ROW_KEYS: dict[str, RowKey] = {
-    "records": lambda row: (str(row[0]),),
-    "identifiers": lambda row: (str(row[5]), str(row[2]), str(row[6])),  # record, rule, key
-    "points": lambda row: (str(row[0]),),
+    "records": lambda row: (str(row[1]), str(row[0])),  # project, record
+    # project, record, rule, key
+    "identifiers": lambda row: (str(row[0]), str(row[5]), str(row[2]), str(row[6])),
+    "points": lambda row: (str(row[0]), str(row[1])),
 }
 
 

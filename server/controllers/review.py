@@ -99,20 +99,32 @@ class ReviewController(Controller):
 
     @get("/records/{record_id:str}", sync_to_thread=True)
     def get_record(
-        self, record_id: FromPath[str], cairn: Cairn, principal: Caller
+        self,
+        record_id: FromPath[str],
+        cairn: Cairn,
+        principal: Caller,
+        project: FromQuery[str | None] = None,
     ) -> m.RecordResponse:
-        """One consolidated record: values, provenance of each value, open conflicts."""
+        """One consolidated record: values, provenance of each value, open conflicts.
+
+        Record ids are scoped to their project: an admin adds `?project=CODE` when the id
+        is held by more than one project (400 `project_required` otherwise).
+        """
         conn = cairn.store.reader()
-        return m.detail(cairn, conn, review.visible_record(conn, principal, record_id))
+        return m.detail(cairn, conn, review.visible_record(conn, principal, record_id, project))
 
     @get("/records/{record_id:str}/history", sync_to_thread=True)
     def record_history(
-        self, record_id: FromPath[str], cairn: Cairn, principal: Caller
+        self,
+        record_id: FromPath[str],
+        cairn: Cairn,
+        principal: Caller,
+        project: FromQuery[str | None] = None,
     ) -> m.HistoryResponse:
         """Every op of the record, decoded, in arrival order."""
         conn = cairn.store.reader()
-        row = review.visible_record(conn, principal, record_id)
-        ops = [m.history_entry(e) for e in review.history(conn, row.record_id)]
+        row = review.visible_record(conn, principal, record_id, project)
+        ops = [m.history_entry(e) for e in review.history(conn, row)]
         return m.HistoryResponse(record_id=row.record_id, ops=ops)
 
     @post("/records/{record_id:str}/resolutions", status_code=201, sync_to_thread=True)
@@ -122,6 +134,7 @@ class ReviewController(Controller):
         data: JSONBody[m.ResolutionRequest],
         cairn: Cairn,
         principal: Caller,
+        project: FromQuery[str | None] = None,
     ) -> m.AppliedResponse:
         """Resolve one open conflict with a live value or a new one, and a reason."""
         done = resolution.resolve(
@@ -134,6 +147,7 @@ class ReviewController(Controller):
             chosen=(data.choose.actor, data.choose.counter) if data.choose else None,
             value=data.value,
             has_value=data.value is not msgspec.UNSET,
+            project=project,
         )
         return m.applied(cairn, cairn.store.reader(), done)
 
@@ -144,10 +158,17 @@ class ReviewController(Controller):
         data: JSONBody[m.ReviewRequest],
         cairn: Cairn,
         principal: Caller,
+        project: FromQuery[str | None] = None,
     ) -> m.AppliedResponse:
         """Set the review state (received → has_issues / approved / rejected), with a comment."""
         done = resolution.review(
-            cairn, principal, record_id, data.state, data.comment, data.override_reason
+            cairn,
+            principal,
+            record_id,
+            data.state,
+            data.comment,
+            data.override_reason,
+            project=project,
         )
         return m.applied(cairn, cairn.store.reader(), done)
 

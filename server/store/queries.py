@@ -95,9 +95,10 @@ def _where(flt: RecordFilter) -> tuple[str, list[object]]:
             lon = "(t.max_lon >= ? OR t.min_lon <= ?)"
         clauses.append(
             "r.record_id IN (SELECT p.record_id FROM record_rtree t JOIN record_points p"
-            f" USING (point_id) WHERE t.max_lat >= ? AND t.min_lat <= ? AND {lon})"
+            " USING (point_id) WHERE p.project = ? AND t.max_lat >= ? AND t.min_lat <= ?"
+            f" AND {lon})"
         )
-        params.extend([min_lat, max_lat, min_lon, max_lon])
+        params.extend([flt.project, min_lat, max_lat, min_lon, max_lon])
     return " AND ".join(clauses), params
 
 
@@ -166,12 +167,12 @@ def records_by_id(
     return _rows(conn, sql, [*params, limit])
 
 
-def op_history(conn: sqlite3.Connection, record_id: str) -> list[OpHistoryRow]:
-    """Every stored op of one record, in arrival (cursor) order."""
+def op_history(conn: sqlite3.Connection, project: str, record_id: str) -> list[OpHistoryRow]:
+    """Every stored op of one record of a project, in arrival (cursor) order."""
     rows = conn.execute(
         "SELECT pcursor, batch_id, received_at_ms, clock_suspect, op FROM ops"
-        " WHERE record_id = ? ORDER BY cursor",
-        (record_id,),
+        " WHERE project = ? AND record_id = ? ORDER BY cursor",
+        (project, record_id),
     )
     return [
         OpHistoryRow(
@@ -213,14 +214,16 @@ def token_labels(conn: sqlite3.Connection, token_ids: list[str]) -> dict[str, tu
     return found
 
 
-def record_duplicates(conn: sqlite3.Connection, record_id: str) -> list[tuple[str, str, str]]:
+def record_duplicates(
+    conn: sqlite3.Connection, project: str, record_id: str
+) -> list[tuple[str, str, str]]:
     """(identifier name, value, other record id) for each identifier the record shares."""
     rows = conn.execute(
         "SELECT i.name, i.value, j.record_id FROM identifiers i JOIN identifiers j"
         " ON j.project = i.project AND j.form_id = i.form_id AND j.name = i.name"
         " AND j.key = i.key AND j.record_id <> i.record_id"
-        " WHERE i.record_id = ? ORDER BY i.name, i.value, j.record_id",
-        (record_id,),
+        " WHERE i.project = ? AND i.record_id = ? ORDER BY i.name, i.value, j.record_id",
+        (project, record_id),
     )
     return [(r[0], r[1], r[2]) for r in rows]
 

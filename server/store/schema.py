@@ -257,6 +257,64 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE devices SET last_seq = MAX(last_seq, COALESCE(
         (SELECT MAX(seq) FROM batches b WHERE b.device_id = devices.device_id), 0));
     """,
+    # 7 (issue 23): record ids are scoped to their project. The same id in two projects is
+    # two records, so a device can neither learn that another project holds an id nor claim
+    # one first. The tables keyed by record id are derived (rebuildable from the ops) and
+    # are copied row for row into tables keyed by (project, record_id).
+    """
+    CREATE TABLE records_v7 (
+        project TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        form_version INTEGER NOT NULL,
+        identifier TEXT,
+        review_state TEXT NOT NULL DEFAULT 'received',
+        retracted INTEGER NOT NULL DEFAULT 0,
+        conflict_count INTEGER NOT NULL DEFAULT 0,
+        updated_cursor INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        state BLOB NOT NULL,
+        PRIMARY KEY (project, record_id)
+    );
+    INSERT INTO records_v7 (project, record_id, form_id, form_version, identifier,
+            review_state, retracted, conflict_count, updated_cursor, updated_at_ms, state)
+        SELECT project, record_id, form_id, form_version, identifier, review_state,
+            retracted, conflict_count, updated_cursor, updated_at_ms, state FROM records;
+    DROP TABLE records;
+    ALTER TABLE records_v7 RENAME TO records;
+    CREATE INDEX records_project ON records(project, form_id, updated_cursor);
+    CREATE INDEX records_updated ON records(project, updated_cursor);
+    CREATE INDEX records_form_by_id ON records(project, form_id, record_id);
+    CREATE TABLE identifiers_v7 (
+        project TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        value TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (project, record_id, name, key)
+    );
+    INSERT INTO identifiers_v7 (project, form_id, name, scope, value, record_id, key)
+        SELECT project, form_id, name, scope, value, record_id, key FROM identifiers;
+    DROP TABLE identifiers;
+    ALTER TABLE identifiers_v7 RENAME TO identifiers;
+    CREATE INDEX identifiers_key ON identifiers(project, form_id, name, key);
+    CREATE TABLE record_points_v7 (
+        point_id INTEGER PRIMARY KEY,
+        project TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        UNIQUE (project, record_id)
+    );
+    INSERT INTO record_points_v7 (point_id, project, record_id)
+        SELECT p.point_id, r.project, p.record_id
+        FROM record_points p JOIN records r ON r.record_id = p.record_id;
+    DROP TABLE record_points;
+    ALTER TABLE record_points_v7 RENAME TO record_points;
+    DELETE FROM record_rtree WHERE point_id NOT IN (SELECT point_id FROM record_points);
+    DROP INDEX ops_record;
+    CREATE INDEX ops_record ON ops(project, record_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -229,12 +229,14 @@ def insert_ops(conn: sqlite3.Connection, ops: Sequence[OpRow]) -> tuple[int, int
     return before + 1, before + len(ops)
 
 
-def record_ops(conn: sqlite3.Connection, record_id: str) -> list[tuple[int, bytes, int, bool]]:
+def record_ops(
+    conn: sqlite3.Connection, project: str, record_id: str
+) -> list[tuple[int, bytes, int, bool]]:
     """(cursor, op bytes, received_at_ms, clock_suspect) of one record, in arrival order."""
     rows = conn.execute(
-        "SELECT pcursor, op, received_at_ms, clock_suspect FROM ops WHERE record_id = ?"
-        " ORDER BY cursor",
-        (record_id,),
+        "SELECT pcursor, op, received_at_ms, clock_suspect FROM ops"
+        " WHERE project = ? AND record_id = ? ORDER BY cursor",
+        (project, record_id),
     )
     return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
@@ -274,23 +276,37 @@ def max_cursor(conn: sqlite3.Connection, project: str | None = None) -> int:
     return int(value)
 
 
-def load_states(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str, RecordRow]:
-    """Stored records by id (missing ids are simply absent)."""
+def load_states(
+    conn: sqlite3.Connection, project: str, record_ids: Sequence[str]
+) -> dict[str, RecordRow]:
+    """A project's stored records by id (missing ids are simply absent).
+
+    Record ids are scoped to their project: the same id in another project is another
+    record, and nothing here reads or reveals it.
+    """
     found: dict[str, RecordRow] = {}
     for part in _chunks(record_ids):
         sql = (
-            f"SELECT {', '.join(_RECORD_COLS)} FROM records WHERE record_id IN "
+            f"SELECT {', '.join(_RECORD_COLS)} FROM records WHERE project = ? AND record_id IN "
             f"({', '.join('?' * len(part))})"
         )
-        for row in conn.execute(sql, part):
+        for row in conn.execute(sql, (project, *part)):
             rec = record_row(row)
             found[rec.record_id] = rec
     return found
 
 
-def get_record(conn: sqlite3.Connection, record_id: str) -> RecordRow | None:
-    """One consolidated record, or None."""
-    return load_states(conn, [record_id]).get(record_id)
+def get_record(conn: sqlite3.Connection, project: str, record_id: str) -> RecordRow | None:
+    """One consolidated record of a project, or None."""
+    return load_states(conn, project, [record_id]).get(record_id)
+
+
+def projects_holding(conn: sqlite3.Connection, record_id: str) -> list[str]:
+    """The projects that hold a record with this id (for admins, who see every project)."""
+    rows = conn.execute(
+        "SELECT project FROM records WHERE record_id = ? ORDER BY project", (record_id,)
+    )
+    return [r[0] for r in rows]
 
 
 def upsert_records(conn: sqlite3.Connection, records: Sequence[RecordRow]) -> None:
@@ -303,13 +319,13 @@ def upsert_records(conn: sqlite3.Connection, records: Sequence[RecordRow]) -> No
 
 
 def iter_records(conn: sqlite3.Connection, project: str | None = None) -> Iterator[RecordRow]:
-    """Every consolidated record (of one project or all), by id."""
+    """Every consolidated record (of one project or all), by project and id."""
     sql = f"SELECT {', '.join(_RECORD_COLS)} FROM records"
     params: tuple[str, ...] = ()
     if project is not None:
         sql += " WHERE project = ?"
         params = (project,)
-    for row in conn.execute(sql + " ORDER BY record_id", params):
+    for row in conn.execute(sql + " ORDER BY project, record_id", params):
         yield record_row(row)
 
 
@@ -321,12 +337,17 @@ def iter_form_records(conn: sqlite3.Connection, project: str, form_id: str) -> I
 
 
 def replace_identifiers(
-    conn: sqlite3.Connection, record_ids: Sequence[str], rows: Sequence[IdentifierRow]
+    conn: sqlite3.Connection,
+    project: str,
+    record_ids: Sequence[str],
+    rows: Sequence[IdentifierRow],
 ) -> None:
-    """Replace every identifier row of these records with `rows`."""
+    """Replace every identifier row of these records of a project with `rows`."""
     for part in _chunks(record_ids):
         conn.execute(
-            f"DELETE FROM identifiers WHERE record_id IN ({', '.join('?' * len(part))})", part
+            "DELETE FROM identifiers WHERE project = ? AND record_id IN"
+            f" ({', '.join('?' * len(part))})",
+            (project, *part),
         )
     conn.executemany(
         "INSERT INTO identifiers (project, form_id, name, scope, value, record_id, key)"
@@ -351,10 +372,11 @@ def duplicate_identifiers(
 
 def set_points(
     conn: sqlite3.Connection,
+    project: str,
     points: Sequence[tuple[str, float, float] | tuple[str, None, None]],
     new: Collection[str] = frozenset(),
 ) -> None:
-    """Set (or clear, with None) the spatial point of each record in the R*Tree.
+    """Set (or clear, with None) the spatial point of each record of a project in the R*Tree.
 
     `new` names records known to have no point yet (records first stored in this
     transaction): nothing of theirs is looked up or deleted.
@@ -365,32 +387,38 @@ def set_points(
     if old:
         conn.executemany(
             "DELETE FROM record_rtree WHERE point_id ="
-            " (SELECT point_id FROM record_points WHERE record_id = ?)",
-            [(rid,) for rid in old],
+            " (SELECT point_id FROM record_points WHERE project = ? AND record_id = ?)",
+            [(project, rid) for rid in old],
         )
         cleared = [
-            (rid,) for rid, lat, lon in points if (lat is None or lon is None) and rid not in new
+            (project, rid)
+            for rid, lat, lon in points
+            if (lat is None or lon is None) and rid not in new
         ]
         if cleared:
-            conn.executemany("DELETE FROM record_points WHERE record_id = ?", cleared)
+            conn.executemany(
+                "DELETE FROM record_points WHERE project = ? AND record_id = ?", cleared
+            )
     located = [(rid, lat, lon) for rid, lat, lon in points if lat is not None and lon is not None]
     if not located:
         return
-    ids = _point_ids(conn, [rid for rid, _, _ in located if rid not in new])
+    ids = _point_ids(conn, project, [rid for rid, _, _ in located if rid not in new])
     # A record without a point gets the id SQLite itself would give it (one above the
     # largest in use), so the rows are the same as with an INSERT that leaves it out.
     (top,) = conn.execute("SELECT COALESCE(MAX(point_id), 0) FROM record_points").fetchone()
-    added: list[tuple[int, str]] = []
+    added: list[tuple[int, str, str]] = []
     boxes: list[tuple[int, float, float, float, float]] = []
     for rid, lat, lon in located:
         point_id = ids.get(rid)
         if point_id is None:
             top += 1
             point_id = ids[rid] = top
-            added.append((point_id, rid))
+            added.append((point_id, project, rid))
         boxes.append((point_id, lat, lat, lon, lon))
     if added:
-        conn.executemany("INSERT INTO record_points (point_id, record_id) VALUES (?, ?)", added)
+        conn.executemany(
+            "INSERT INTO record_points (point_id, project, record_id) VALUES (?, ?, ?)", added
+        )
     conn.executemany(
         "INSERT INTO record_rtree (point_id, min_lat, max_lat, min_lon, max_lon)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -398,14 +426,14 @@ def set_points(
     )
 
 
-def _point_ids(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str, int]:
+def _point_ids(conn: sqlite3.Connection, project: str, record_ids: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in _chunks(record_ids):
         sql = (
-            "SELECT record_id, point_id FROM record_points WHERE record_id IN "
+            "SELECT record_id, point_id FROM record_points WHERE project = ? AND record_id IN "
             f"({', '.join('?' * len(part))})"
         )
-        found.update(conn.execute(sql, part))
+        found.update(conn.execute(sql, (project, *part)))
     return found
 
 
@@ -492,7 +520,8 @@ def ops_by_record(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, byt
     """Every stored op as (cursor, project, record id, op bytes, clock suspect), record by
     record (each record's ops in cursor order)."""
     rows = conn.execute(
-        "SELECT pcursor, project, record_id, op, clock_suspect FROM ops ORDER BY record_id, cursor"
+        "SELECT pcursor, project, record_id, op, clock_suspect FROM ops"
+        " ORDER BY project, record_id, cursor"
     )
     for r in rows:
         yield r[0], r[1], r[2], r[3], bool(r[4])
@@ -507,7 +536,7 @@ def keep_updated_times(conn: sqlite3.Connection) -> None:
     """Note each record's last-updated time (in a temporary table) before a rebuild."""
     conn.execute("DROP TABLE IF EXISTS temp.kept_times")
     conn.execute(
-        "CREATE TEMP TABLE kept_times AS SELECT record_id, updated_at_ms FROM main.records"
+        "CREATE TEMP TABLE kept_times AS SELECT project, record_id, updated_at_ms FROM main.records"
     )
 
 
@@ -515,6 +544,7 @@ def restore_updated_times(conn: sqlite3.Connection) -> None:
     """Put back the times `keep_updated_times` noted, for the records that had one."""
     conn.execute(
         "UPDATE main.records SET updated_at_ms = k.updated_at_ms"
-        " FROM temp.kept_times AS k WHERE k.record_id = records.record_id"
+        " FROM temp.kept_times AS k"
+        " WHERE k.project = records.project AND k.record_id = records.record_id"
     )
     conn.execute("DROP TABLE temp.kept_times")

@@ -19,6 +19,7 @@ from litestar.template.config import TemplateConfig
 from server.web.admin_pages import AdminPages
 from server.web.guard import security_headers
 from server.web.pages import ConsolePages
+from server.web.values import record_url
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -34,6 +35,7 @@ def utc(ms: int | None) -> str:
 
 def _filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["utc"] = utc
+    engine.engine.filters["record_url"] = record_url
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from forms.schema import AttachmentField, RepeatGroup
@@ -37,7 +37,7 @@ from server.web.guard import (
     to_sign_in,
 )
 from server.web.sessions import COOKIE, LIFETIME_S, LOGIN_COOKIE, same_secret
-from server.web.values import shown, typed_value
+from server.web.values import record_url, shown, typed_value
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE_SIZE = 50
@@ -209,12 +209,21 @@ class ConsolePages(Controller):
         )
 
     @get("/r/{record_id:str}", sync_to_thread=True)
-    def record(self, request: Request[Any, Any, Any], record_id: FromPath[str]) -> Template:
-        """One record: values with provenance, items, conflicts, history, map, review."""
+    def record(
+        self,
+        request: Request[Any, Any, Any],
+        record_id: FromPath[str],
+        project: FromQuery[str | None] = None,
+    ) -> Template:
+        """One record: values with provenance, items, conflicts, history, map, review.
+
+        Record ids are scoped to their project: links carry `?project=CODE`, which an
+        admin needs when two projects hold the same id.
+        """
         me, _ = signed_in(request)
         ctx = context(request)
         conn = ctx.store.reader()
-        row = review.visible_record(conn, me, record_id)
+        row = review.visible_record(conn, me, record_id, project)
         record = decode_record(row.state)
         form = review.form_of(ctx, record.form)
         detail = m.detail(ctx, conn, row, record)
@@ -231,7 +240,7 @@ class ConsolePages(Controller):
         groups = {
             g.name: [f.name for f in g.fields] for g in form.fields if isinstance(g, RepeatGroup)
         }
-        blockers = resolution.approval_blockers(ctx, conn, record)
+        blockers = resolution.approval_blockers(ctx, conn, row.project, record)
         return page(
             request,
             "record.html",
@@ -240,7 +249,7 @@ class ConsolePages(Controller):
             form=form,
             labels=labels,
             where=json.dumps({"lat": where[0], "lon": where[1]}) if where else "",
-            history=[_history_line(h) for h in review.history(conn, record_id)],
+            history=[_history_line(h) for h in review.history(conn, row)],
             comments=comments,
             attachments=attachments,
             groups=groups,
@@ -250,7 +259,11 @@ class ConsolePages(Controller):
 
     @post("/r/{record_id:str}/resolve", sync_to_thread=True, status_code=303)
     def resolve(
-        self, request: Request[Any, Any, Any], record_id: FromPath[str], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        record_id: FromPath[str],
+        data: Form,
+        project: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """Resolve one conflict exactly as the API does: choose a side or type a value."""
         me, session = signed_in(request)
@@ -267,14 +280,14 @@ class ConsolePages(Controller):
                 raise BadRequest("choose one of the live values listed", code="bad_choice")
             chosen = (actor, int(counter))
         elif choice == "new":
-            row = review.visible_record(ctx.store.reader(), me, record_id)
+            row = review.visible_record(ctx.store.reader(), me, record_id, project)
             form = review.form_of(ctx, decode_record(row.state).form)
             has_value, value = True, typed_value(form, path, typed)
         if kind == "key" and data.get("remove") == "yes":
             has_value, value = True, False
         if kind in ("item", "retraction") and choice in ("keep", "drop"):
             chosen, has_value, value = None, True, choice == "keep"
-        resolution.resolve(
+        done = resolution.resolve(
             ctx,
             me,
             record_id,
@@ -284,25 +297,31 @@ class ConsolePages(Controller):
             chosen=chosen,
             value=value,
             has_value=has_value,
+            project=project,
         )
-        return Redirect(f"/r/{record_id}#conflicts", status_code=303)
+        return Redirect(record_url(done.row) + "#conflicts", status_code=303)
 
     @post("/r/{record_id:str}/review", sync_to_thread=True, status_code=303)
     def set_review(
-        self, request: Request[Any, Any, Any], record_id: FromPath[str], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        record_id: FromPath[str],
+        data: Form,
+        project: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """A review state with its comment (and the reason to approve despite blockers)."""
         me, session = signed_in(request)
         check_csrf(session, data)
-        resolution.review(
+        done = resolution.review(
             context(request),
             me,
             record_id,
             str(data.get("state", "")),
             str(data.get("comment", "")),
             str(data.get("override_reason", "")),
+            project=project,
         )
-        return Redirect(f"/r/{record_id}#review", status_code=303)
+        return Redirect(record_url(done.row) + "#review", status_code=303)
 
     @get("/p/{code:str}/map", sync_to_thread=True)
     def project_map(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:

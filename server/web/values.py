@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from forms.schema import (
     BooleanField,
@@ -73,3 +74,15 @@ def shown(value: Any) -> str:
         where = f"{value['lat']}, {value['lon']}"
         return f"{where} (±{acc} m)" if acc is not None else where
     return json.dumps(value, ensure_ascii=False)
+
+
+def record_url(row: Any, project: str | None = None) -> str:
+    """A record page's address: `/r/ID?project=CODE` (record ids are scoped to a project).
+
+    `row` is a stored record row, or a bare record id with its `project` given.
+    """
+    if isinstance(row, str):
+        record_id, code = row, project or ""
+    else:
+        record_id, code = row.record_id, row.project
+    return f"/r/{quote(record_id, safe='')}?project={quote(code, safe='')}"

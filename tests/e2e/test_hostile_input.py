@@ -290,6 +290,52 @@ def test_4_ids_from_devices_are_checked_for_shape(site: Site) -> None:
         site.dsh._commit(ops.Create(fields={}, **site.dsh._base("../x", "site_grave@1", None)))
 
 
+def test_4_record_ids_are_scoped_to_their_project(site: Site) -> None:
+    """No existence oracle and no claiming: an id in two projects is two records."""
+    pushed = site.dsh.new("site_grave", GRAVE)
+    site.dsh.push()
+    leaked = site.dsh.new("site_grave", {**GRAVE, "site_code": "DSH-02"})  # not pushed yet
+    # An EDL device writes under both ids: accepted as EDL's own records, refused nothing.
+    for seq, (counter, record_id) in enumerate(((1, pushed), (2, leaked)), start=1):
+        body = _ENC.encode([msgspec.Raw(_create(site.edl, counter, record_id))])
+        answer = site.http.post(
+            "/v1/device/batches", content=_seal(site.edl, body, batch_id=uuid7(), seq=seq)
+        )
+        assert answer.status_code == 200, answer.text
+        receipt = verify_receipt(
+            answer.content, site.dsh.store.get_bytes("server_signing_public") or b""
+        )
+        assert receipt.refused == []
+    assert site.quarantine(OTHER) == []
+    # The id EDL used first is still DSH's to push.
+    summary = site.dsh.push()
+    assert (summary.ops, summary.refused) == (1, [])
+    dsh_sup, edl_sup = site.supervisor(PROJECT), site.supervisor(OTHER)
+    for record_id, site_code in ((pushed, GRAVE["site_code"]), (leaked, "DSH-02")):
+        mine = site.http.get(f"/v1/records/{record_id}", headers=dsh_sup).json()
+        theirs = site.http.get(f"/v1/records/{record_id}", headers=edl_sup).json()
+        assert mine["summary"]["project"] == PROJECT
+        assert mine["record"]["values"]["site_code"] == site_code
+        assert theirs["summary"]["project"] == OTHER
+        assert theirs["record"]["values"]["site_code"].startswith("XX-")
+        # A supervisor naming another project gets what an unknown id gets.
+        other = site.http.get(f"/v1/records/{record_id}?project={OTHER}", headers=dsh_sup)
+        unknown = site.http.get(f"/v1/records/{uuid7()}", headers=dsh_sup)
+        assert other.status_code == unknown.status_code == 404
+        assert other.json()["error"] == unknown.json()["error"] == "unknown_record"
+    # An admin, who sees both projects, names the one meant.
+    both = site.http.get(f"/v1/records/{pushed}", headers=site.admin)
+    assert both.status_code == 400 and both.json()["error"] == "project_required"
+    assert PROJECT in both.json()["message"] and OTHER in both.json()["message"]
+    named = site.http.get(f"/v1/records/{pushed}?project={OTHER}", headers=site.admin)
+    assert named.status_code == 200 and named.json()["summary"]["project"] == OTHER
+    history = site.http.get(f"/v1/records/{pushed}/history?project={PROJECT}", headers=site.admin)
+    assert [op["op"]["dot"]["actor"] for op in history.json()["ops"]] == [site.dsh.device_id]
+    # Each device pulls only its project's record of the id.
+    site.dsh.pull()
+    assert site.dsh.record(pushed).fields["site_code"].value == GRAVE["site_code"]
+
+
 def test_5_cursors_and_quarantine_numbers_count_only_the_project(site: Site) -> None:
     site.dsh.new("site_grave", GRAVE)
     site.dsh.push()

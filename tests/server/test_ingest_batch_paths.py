@@ -114,9 +114,9 @@ def test_the_spatial_index_follows_each_records_point(
     r1, r2, r3 = sorted(dev.new("site_grave", {**GRAVE, "grave_no": n}) for n in (1, 2, 3))
     dev.push()
     with data.store.write() as conn:
-        st.set_points(conn, [(r1, 10.0, 20.0), (r2, 30.0, 40.0), (r3, None, None)])
+        st.set_points(conn, PROJECT, [(r1, 10.0, 20.0), (r2, 30.0, 40.0), (r3, None, None)])
     with data.store.write() as conn:
-        st.set_points(conn, [(r1, 11.0, 21.0), (r2, None, None), (r3, 12.0, 22.0)])
+        st.set_points(conn, PROJECT, [(r1, 11.0, 21.0), (r2, None, None), (r3, 12.0, 22.0)])
     conn = data.store.reader()
     assert _in_box(conn, (0, 0, 50, 50)) == [r1, r3]
     assert _in_box(conn, (20.5, 10.5, 21.5, 11.5)) == [r1]

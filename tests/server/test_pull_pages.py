@@ -193,5 +193,5 @@ def test_a_device_home_with_the_older_index_of_every_op_still_seals_and_pushes(
     assert reopened.store.count_ops() == {"pending": 1, "delivered": 0, "refused": 0, "pulled": 0}
     assert reopened.push().ops == 1
     assert reopened.store.count_ops() == {"pending": 0, "delivered": 1, "refused": 0, "pulled": 0}
-    assert st.get_record(data.store.reader(), record_id) is not None
+    assert st.get_record(data.store.reader(), PROJECT, record_id) is not None
     reopened.close()

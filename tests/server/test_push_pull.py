@@ -37,7 +37,7 @@ def test_push_stores_batch_ops_and_record_and_returns_a_signed_receipt(
     record_id = dev.new("site_grave", GRAVE)
     summary = dev.push()
     assert (summary.batches, summary.ops, summary.refused) == (1, 1, [])
-    stored = st.get_record(data.store.reader(), record_id)
+    stored = st.get_record(data.store.reader(), PROJECT, record_id)
     assert stored is not None and stored.identifier == "DSH-01-G1"
     batch = next(st.iter_batches(data.store.reader()))
     receipt = verify_receipt(batch.receipt, data.keys.public().signing_public)
@@ -114,8 +114,8 @@ def test_invalid_values_are_refused_individually_and_valid_ops_applied(
     summary = dev.push()
     assert len(summary.refused) == 1 and "datum_point" in summary.refused[0]
     conn = data.store.reader()
-    assert st.get_record(conn, good) is not None
-    assert st.get_record(conn, "018f0000-0000-7000-8000-000000000001") is None
+    assert st.get_record(conn, PROJECT, good) is not None
+    assert st.get_record(conn, PROJECT, "018f0000-0000-7000-8000-000000000001") is None
     refused = [q for q in st.list_quarantine(conn, None) if q.kind == "op"]
     assert len(refused) == 1 and refused[0].code == "invalid_values"
 
@@ -133,7 +133,7 @@ def test_pull_brings_other_devices_edits_and_views_converge(
     b.push()
     a.pull()
     b.pull()
-    server = st.get_record(data.store.reader(), record_id)
+    server = st.get_record(data.store.reader(), PROJECT, record_id)
     assert server is not None
     from server.materialize import decode_record
 
@@ -156,7 +156,7 @@ def test_revoked_device_is_refused_and_its_data_stays(
     dev.new("site_grave", {**GRAVE, "site_code": "DSH-02"})
     with pytest.raises(Refused, match="revoked"):
         dev.push()
-    assert st.get_record(data.store.reader(), first) is not None
+    assert st.get_record(data.store.reader(), PROJECT, first) is not None
     assert dev.status()["batches_awaiting_receipt"] == 1
 
 
@@ -179,6 +179,7 @@ def test_a_gap_in_sequence_numbers_is_applied_and_reported(
         data.keys.public().signing_public,
     )
     assert receipt.missing_seqs == [2]
-    assert st.get_record(data.store.reader(), ids[2]) is not None  # applied despite the gap
+    # Applied despite the gap.
+    assert st.get_record(data.store.reader(), PROJECT, ids[2]) is not None
     answer = client.post("/v1/device/batches", content=second.sealed)
     assert verify_receipt(answer.content, data.keys.public().signing_public).missing_seqs == []

@@ -101,6 +101,28 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
         DELETE FROM meta WHERE key = 'attachment_refs_format';
         DROP INDEX records_form_by_id;
         DROP TABLE device_seq_gaps;
+        CREATE TABLE records_v1 (
+            record_id TEXT PRIMARY KEY, project TEXT NOT NULL, form_id TEXT NOT NULL,
+            form_version INTEGER NOT NULL, identifier TEXT,
+            review_state TEXT NOT NULL DEFAULT 'received',
+            retracted INTEGER NOT NULL DEFAULT 0, conflict_count INTEGER NOT NULL DEFAULT 0,
+            updated_cursor INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, state BLOB NOT NULL
+        );
+        INSERT INTO records_v1 SELECT record_id, project, form_id, form_version, identifier,
+            review_state, retracted, conflict_count, updated_cursor, updated_at_ms, state
+            FROM records;
+        DROP TABLE records;
+        ALTER TABLE records_v1 RENAME TO records;
+        CREATE INDEX records_project ON records(project, form_id, updated_cursor);
+        CREATE INDEX records_updated ON records(project, updated_cursor);
+        CREATE TABLE record_points_v1 (
+            point_id INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE
+        );
+        INSERT INTO record_points_v1 SELECT point_id, record_id FROM record_points;
+        DROP TABLE record_points;
+        ALTER TABLE record_points_v1 RENAME TO record_points;
+        DROP INDEX ops_record;
+        CREATE INDEX ops_record ON ops(record_id);
         PRAGMA user_version = 1;
         """
     )

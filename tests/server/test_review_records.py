@@ -167,7 +167,7 @@ def test_history_lists_every_op_decoded_in_arrival_order(
     resp = client.get(f"/v1/records/{record_id}/history", headers=supervisor(data))
     assert resp.status_code == 200
     got = msgspec.json.decode(resp.content, type=m.HistoryResponse)
-    stored = st.record_ops(data.store.reader(), record_id)
+    stored = st.record_ops(data.store.reader(), PROJECT, record_id)
     assert [e.cursor for e in got.ops] == [c for c, *_ in stored]
     assert [type(e.op).__name__ for e in got.ops] == ["Create", "Patch", "Patch"]
     assert {e.op.fields["max_depth_m"] for e in got.ops if isinstance(e.op, Patch)} == {2.5, 3.0}

@@ -64,7 +64,7 @@ def test_resolution_reaches_both_devices_and_closes_the_conflict_there(
     assert done.record.summary.conflict_count == 0
     a.pull()
     b.pull()
-    server = decode_record(st.get_record(data.store.reader(), record_id).state)  # type: ignore[union-attr]
+    server = decode_record(st.get_record(data.store.reader(), PROJECT, record_id).state)  # type: ignore[union-attr]
     for device in (a, b):
         local = device.record(record_id)
         assert not local.fields["max_depth_m"].conflict

@@ -153,7 +153,7 @@ def test_every_order_and_split_of_the_batches_gives_the_record_the_law_gives(
             c for _, c in local
         }
         stored = [o for o in ops if (o.dot.actor, o.dot.counter) not in local]
-        row = tables.get_record(data.store.reader(), ops[0].record_id)
+        row = tables.get_record(data.store.reader(), PROJECT, ops[0].record_id)
         assert row is not None
         expected = merge.materialize(stored, rules=rules)
         got = decode_record(row.state)

@@ -81,7 +81,9 @@ def test_a_full_database_refuses_with_507_keeps_data_sound_and_recovers(
 
 def _attached(device: Device, tmp_path: Path) -> tuple[str, bytes]:
     photo = tmp_path / "photo.jpg"
-    photo.write_bytes(jpeg(size=(900, 700)))
+    # A camera model longer than a database page: keeping the photo's facts surely needs a
+    # new page, whatever room the pages the filler left still have.
+    photo.write_bytes(jpeg(size=(900, 700), camera=("Canon", "EOS R6 " + "II " * 2000)))
     value = device.attachments.attach(photo)
     device.new(
         "photo_log",
@@ -118,16 +120,18 @@ def test_a_full_database_refuses_an_upload_with_507_leaves_no_blob_and_resumes(
     for batch in device.store.pending_batches():
         assert client.post("/v1/device/batches", content=batch.sealed).status_code == 200
     _cap_database(data, 0)
-    # Fill what free space the pages still have, as a full disk would have it.
+    # Fill what free space the pages still have, as a full disk would have it: batches of
+    # ten records until one is refused, then of one record (a smaller write) until one is.
     filler = make_device("filler")
-    for i in range(100):
-        _record_many(filler, 100 + 10 * i, 10)
-        filler.seal_pending()
-        (pending,) = filler.store.pending_batches()
-        if client.post("/v1/device/batches", content=pending.sealed).status_code == 507:
-            break
-    else:
-        pytest.fail("the capped database never filled up")
+    for size in (10, 1):
+        for i in range(100):
+            _record_many(filler, (100 if size == 10 else 5000) + size * i, size)
+            filler.seal_pending()
+            pending = filler.store.pending_batches()[-1]
+            if client.post("/v1/device/batches", content=pending.sealed).status_code == 507:
+                break
+        else:
+            pytest.fail("the capped database never filled up")
     before = consolidated(data)
     with pytest.raises(Unreachable, match="507 storage_full"):
         device.push()  # every chunk lands; the commit that would keep the file fails

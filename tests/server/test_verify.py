@@ -74,17 +74,19 @@ def test_a_deleted_materialized_row_is_caught(synced: DataDir) -> None:
     conn.execute("DELETE FROM identifiers WHERE name = 'grave_id' AND value = 'DSH-02-G1'")
     report = verify(synced.store, synced.keys, synced.forms)
     assert report.problems == [
-        f"identifiers {record_id} grave_id dsh-02\x1f1: missing from the live table"
+        f"identifiers {PROJECT} {record_id} grave_id dsh-02\x1f1: missing from the live table"
     ]
 
 
 def test_a_record_no_op_creates_is_caught(synced: DataDir) -> None:
     conn = _raw(synced)
     conn.execute(
-        "INSERT INTO records SELECT 'forged-record', project, form_id, form_version, identifier,"
+        "INSERT INTO records (record_id, project, form_id, form_version, identifier,"
+        " review_state, retracted, conflict_count, updated_cursor, updated_at_ms, state)"
+        " SELECT 'forged-record', project, form_id, form_version, identifier,"
         " review_state, retracted, conflict_count, updated_cursor, updated_at_ms, state"
         " FROM records LIMIT 1"
     )
     report = verify(synced.store, synced.keys, synced.forms)
-    assert report.problems == ["records forged-record: present but no op creates it"]
+    assert report.problems == [f"records {PROJECT} forged-record: present but no op creates it"]
     assert report.records == 3

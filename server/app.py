@@ -135,6 +135,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     """Build the app over an existing data directory (created by `cairn serve` if new)."""
     data = data or open_data_dir(config.data_dir, create=False)
     context = ServerContext(config=config, store=data.store, keys=data.keys, forms=data.forms)
+    data.store.group_commit = config.group_commit
     from server import __version__
 
     # Two body limits, both configured: every JSON body (admin, review, export routes) is

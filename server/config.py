@@ -42,6 +42,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     max_chunk_bytes: int = 8 * 1024 * 1024
     # Uploads are refused with 507 when less than this much disk would remain free.
     min_free_bytes: int = 64 * 1024 * 1024
+    # Concurrent pushes share one durable commit (server.store.Store.write_grouped); off,
+    # each pays its own (for measuring, or to rule the grouping out when diagnosing).
+    group_commit: bool = True
 
 
 def resolve_data_dir(option: str | None, environ: Mapping[str, str] | None = None) -> Path:

@@ -272,7 +272,8 @@ def _store_batch(
 ) -> bytes:
     routing = opened.routing
     now = now_ms()
-    with ctx.store.write() as conn:
+
+    def store(conn: Any) -> bytes:
         trace.point("ingest.begin", routing.batch_id)
         # A concurrent push of the same batch may have won the race for the writer.
         again = st.get_batch(conn, routing.batch_id)
@@ -365,6 +366,10 @@ def _store_batch(
             ),
         )
         admin_rows.touch_device(conn, device.device_id, routing.seq, now)
+        return receipt
+
+    # Concurrent pushes share one durable commit; the receipt leaves only after it.
+    receipt = ctx.store.write_grouped(store, weight=max(1, len(decoded)))
     trace.point("ingest.commit", routing.batch_id)
     return receipt
 

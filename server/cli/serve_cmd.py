@@ -43,6 +43,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="largest attachment a device may upload, in MiB (default 200); larger: 413",
     )
     parser.add_argument(
+        "--no-group-commit",
+        dest="group_commit",
+        action="store_false",
+        help="give every push its own durable commit instead of letting concurrent pushes "
+        "share one (slower under load; for measuring and diagnosing)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.set_defaults(func=_serve)
@@ -124,6 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
                 port=args.port,
                 tile_url=args.tile_url,
                 max_attachment_bytes=args.max_attachment_mib * 1024 * 1024,
+                group_commit=args.group_commit,
             )
             if data.first_admin_token is not None:
                 print(f"Created a new Cairn data directory at {data.path.resolve()}")

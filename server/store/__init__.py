@@ -4,15 +4,22 @@ One SQLite file in WAL mode. Every write goes through the single write connectio
 lock, in one `BEGIN IMMEDIATE` transaction, with `synchronous=FULL` so that what a receipt
 promises is on disk before the receipt leaves. Reads use one connection per thread and see
 the last committed state.
+
+Group commit (`write_grouped`): concurrent writers that each need a durable commit (device
+pushes) share one. Each waits for the writer; the first to get it takes every job queued
+meanwhile and runs each in its own savepoint of one transaction (a job that fails is rolled
+back alone and gets its own error), then commits once: every job's answer leaves only after
+the commit that holds it. Many small pushes then pay one fsync between them, not one each.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import sqlite_utils
 
@@ -21,6 +28,25 @@ from server.store.schema import SchemaTooNew, migrate
 from sync import durable
 
 APPLICATION_ID = 0x43414952  # "CAIR": marks the file as a Cairn database.
+# At most this many jobs share one commit, and the group stops taking jobs once they have
+# written this many ops' worth (`weight`): a group must not make its first job wait long.
+GROUP_MAX_JOBS = 64
+GROUP_MAX_WEIGHT = 2_000
+
+T = TypeVar("T")
+
+
+class _Job(Generic[T]):
+    """One `write_grouped` call: its work, its weight, and (once run) its outcome."""
+
+    __slots__ = ("done", "error", "fn", "result", "weight")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], T], weight: int) -> None:
+        self.fn = fn
+        self.weight = weight
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -67,6 +93,10 @@ class Store:
             raise DataDirError(f"{path}: {exc}; upgrade Cairn to open it") from exc
         self._writer = conn
         self.db = sqlite_utils.Database(conn)
+        self._queue: list[_Job[Any]] = []
+        self._queue_lock = threading.Lock()
+        self.group_commit = True
+        self.groups = 0  # commits made by write_grouped (for tests and benchmarks)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -87,6 +117,72 @@ class Store:
             except sqlite3.OperationalError as exc:
                 conn.rollback()
                 raise _storage_error(exc) from exc
+
+    def write_grouped(self, fn: Callable[[sqlite3.Connection], T], weight: int = 1) -> T:
+        """Run `fn(conn)` in a write transaction it may share with concurrent callers.
+
+        Returns once the commit holding its writes is durable, with `fn`'s result, or raises
+        `fn`'s own error (its writes undone, the other jobs' kept). `weight` is how much the
+        job writes (ops), so a group stays short. `fn` must not commit, roll back or call
+        `write` itself, and must not depend on running alone (each job sees the writes of
+        the jobs before it in its group, as it would after their commits).
+        """
+        if not self.group_commit:
+            with self.write() as conn:
+                return fn(conn)
+        job: _Job[T] = _Job(fn, weight)
+        with self._queue_lock:
+            self._queue.append(job)
+        while True:
+            with self._write_lock:
+                if job.done:
+                    break
+                with self._queue_lock:
+                    group = _take_group(self._queue)
+                self._run_group(group)
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
+    def _run_group(self, group: list[_Job[Any]]) -> None:
+        """Run jobs in savepoints of one transaction and commit once (under the writer)."""
+        conn = self._writer
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            _fail(group, exc)
+            return
+        kept: list[_Job[Any]] = []
+        for i, job in enumerate(group):
+            conn.execute("SAVEPOINT job")
+            try:
+                job.result = job.fn(conn)
+            except BaseException as exc:  # the job's own error, given back to its caller
+                job.error = (
+                    _storage_error(exc) if isinstance(exc, sqlite3.OperationalError) else exc
+                )
+                job.done = True
+                if not conn.in_transaction:
+                    # SQLite rolled back the whole transaction (a full disk can): the jobs
+                    # before it are undone too; those after it wait for the next group.
+                    _fail(kept, exc)
+                    with self._queue_lock:
+                        self._queue[:0] = group[i + 1 :]
+                    return
+                conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+                continue
+            conn.execute("RELEASE job")
+            kept.append(job)
+        try:
+            conn.commit()
+        except sqlite3.OperationalError as exc:
+            conn.rollback()
+            _fail(kept, exc)
+            return
+        self.groups += 1
+        for job in kept:
+            job.done = True
 
     def reader(self) -> sqlite3.Connection:
         """This thread's read connection (autocommit; each statement sees committed data)."""
@@ -117,6 +213,27 @@ class Store:
             self._readers.clear()
         with self._write_lock:
             self._writer.close()
+
+
+def _take_group(queue: list[_Job[Any]]) -> list[_Job[Any]]:
+    """Take the first jobs of the queue (in arrival order) that make one group."""
+    weight, n = 0, 0
+    for job in queue:
+        if n and (n == GROUP_MAX_JOBS or weight + job.weight > GROUP_MAX_WEIGHT):
+            break
+        weight += job.weight
+        n += 1
+    group = queue[:n]
+    del queue[:n]
+    return group
+
+
+def _fail(jobs: list[_Job[Any]], cause: BaseException) -> None:
+    """Every job's writes were undone by `cause`: each gets an error of its own."""
+    for job in jobs:
+        job.result = None
+        job.error = _storage_error(cause) if isinstance(cause, sqlite3.OperationalError) else cause
+        job.done = True
 
 
 def _storage_error(exc: sqlite3.OperationalError) -> Exception:

@@ -295,3 +295,26 @@ def test_the_manifest_lists_every_file_with_counts_and_heads(
     ).fetchone()
     assert digest == manifest.audit_heads[f"project:{PROJECT}"].hash
     assert manifest.instance_id == data.instance_id
+
+
+def test_a_stored_file_missing_from_disk_is_named_and_the_backup_still_written(
+    data: DataDir,
+    make_device: MakeDevice,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    device = make_device("team-a")
+    _photo_record(device, _photo(tmp_path))
+    assert device.push().attachments == 1
+    (blob,) = (data.path / "attachments" / "blobs").glob("??/*")
+    blob.unlink()  # damage: a backup is exactly what is wanted now, with the damage named
+    identity, _key_file = _key(tmp_path)
+    out = tmp_path / "b.age"
+    args = ["backup", "--data", str(data.path), "--out", str(out), "-r", str(identity.recipient())]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert (
+        f"attachments/blobs/{blob.parent.name}/{blob.name} is named by the database" in captured.err
+    )
+    assert "1 attachment files the database names were not on disk" in captured.out
+    assert out.exists()

@@ -141,10 +141,12 @@ def test_backup_under_load_restores_a_server_that_verifies_serves_and_takes_push
     ops = _rows(db, "SELECT * FROM ops ORDER BY cursor")
     live_ops = _rows(live_db, "SELECT * FROM ops ORDER BY cursor")
     assert ops == live_ops[: len(ops)] and 0 < len(ops) < len(live_ops)
-    records = _rows(db, "SELECT * FROM records ORDER BY record_id")
+    records = _rows(db, "SELECT record_id, * FROM records ORDER BY project, record_id")
     wanted = {r[0] for r in records}
     assert records == [
-        r for r in _rows(live_db, "SELECT * FROM records ORDER BY record_id") if r[0] in wanted
+        r
+        for r in _rows(live_db, "SELECT record_id, * FROM records ORDER BY project, record_id")
+        if r[0] in wanted
     ]
     assert set(photos) <= wanted
     for table in ("devices", "batches", "attachment_blobs", "attachment_uploads", "tokens"):

@@ -34,6 +34,7 @@ if ((quick)); then
     [[ -f bench/export.py ]] && run export bench/export.py --ops 20000
     run downloads bench/downloads.py --records 10000 --rounds 3
     run push_history bench/push_history.py --rounds 10
+    run backup bench/backup.py --ops 80000 --attachment-mib 64
 else
     run ingest bench/ingest.py
     run pull bench/pull.py
@@ -43,6 +44,7 @@ else
     [[ -f bench/export.py ]] && run export bench/export.py
     run downloads bench/downloads.py
     run push_history bench/push_history.py
+    run backup bench/backup.py
 fi
 
 echo "== every ratio (each against a baseline measured in the same run)"

@@ -39,7 +39,8 @@ KeyEvent = AuditEntry | ChainEntry
 
 
 @contextmanager
-def _locked(keys_dir: Path) -> Iterator[None]:
+def keys_locked(keys_dir: Path) -> Iterator[None]:
+    """Hold the keys directory's exclusive lock: no rotation starts or finishes meanwhile."""
     fd = os.open(keys_dir, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -55,7 +56,7 @@ def rotate_batch_key(store: Store, keys_dir: Path, actor: str, hybrid: bool = Tr
     only then made current (see the module docstring), so a rotation is never stored
     without its audit trail. Devices learn the new key on their next pull.
     """
-    with _locked(keys_dir):
+    with keys_locked(keys_dir):
         keys = ServerKeys.load(keys_dir)
         retired = [k.key_id for k in keys.batch_keys if k.retired_at is None]
         new = keys.rotate(hybrid=hybrid)
@@ -148,7 +149,7 @@ def complete_key_changes(
     with store.snapshot() as conn:
         events = key_events(conn)
     if _pending(events, keys) is not None:
-        with _locked(keys_dir):
+        with keys_locked(keys_dir):
             keys = ServerKeys.load(keys_dir)  # as it is now: a rotation may just have ended
             pending = _pending(events, keys)
             if pending is not None:

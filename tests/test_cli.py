@@ -39,6 +39,8 @@ def test_cairn_help_lists_every_command_with_its_help() -> None:
         "export": "",
         "archive": "",
         "keygen": "",
+        "backup": "backup of the whole data directory",
+        "restore": "rebuild a data directory",
     }
     listed = _listed(_help())
     assert set(listed) == set(expected)

@@ -9,7 +9,16 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from server.cli import admin_cmd, demo_cmd, device_cmd, export_cmd, forms_cmd, serve_cmd, verify_cmd
+from server.cli import (
+    admin_cmd,
+    backup_cmd,
+    demo_cmd,
+    device_cmd,
+    export_cmd,
+    forms_cmd,
+    serve_cmd,
+    verify_cmd,
+)
 from server.cli.common import cli_message
 from server.errors import CairnServerError
 from sync.client import ClientError
@@ -23,6 +32,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     verify_cmd,
     demo_cmd,
     export_cmd,
+    backup_cmd,
 )
 
 

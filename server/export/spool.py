@@ -164,6 +164,11 @@ class Spool:
         writer.writelines(chunks)
         return self.finish(path)
 
+    def scratch(self, name: str) -> Path:
+        """A path inside the spool for a file another tool writes (e.g. SQLite's backup)."""
+        self._made += 1
+        return self._dir / f"{self._made:08d}-{name}"
+
     def path_of(self, path: str) -> Path:
         """Where a finished member's bytes are spooled."""
         return self._files[path][1]
@@ -174,39 +179,11 @@ class Spool:
 
     def tar_chunks(self, order: Sequence[str]) -> Iterator[bytes]:
         """The tar of the members named in `order`, in that order, as byte chunks."""
-        written = 0
-        dirs: set[str] = set()
+        tar = TarWriter(self.top, self.mtime)
         for path in order:
             entry, disk = self._files[path]
-            for parent in _parents(path):
-                if parent not in dirs:
-                    dirs.add(parent)
-                    header = self._header(parent, 0, tarfile.DIRTYPE)
-                    written += len(header)
-                    yield header
-            header = self._header(path, entry.size, tarfile.REGTYPE)
-            written += len(header)
-            yield header
-            with disk.open("rb") as f:
-                while data := f.read(CHUNK):
-                    written += len(data)
-                    yield data
-            if entry.size % _BLOCK:
-                pad = _BLOCK - entry.size % _BLOCK
-                written += pad
-                yield b"\0" * pad
-        end = 2 * _BLOCK
-        end += -(written + end) % _RECORD
-        yield b"\0" * end
-
-    def _header(self, path: str, size: int, kind: bytes) -> bytes:
-        info = tarfile.TarInfo(f"{self.top}/{path}" if path else self.top)
-        info.size = size
-        info.type = kind
-        info.mtime = self.mtime
-        info.mode = 0o700 if kind == tarfile.DIRTYPE else 0o600
-        info.uname = info.gname = "cairn"
-        return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
+            yield from tar.member(path, entry.size, _file_chunks(disk))
+        yield tar.end()
 
     def close(self) -> None:
         """Remove the spool directory and everything in it."""
@@ -227,6 +204,66 @@ class Spool:
     ) -> None:
         """Remove the spool."""
         self.close()
+
+
+def _file_chunks(disk: Path) -> Iterator[bytes]:
+    with disk.open("rb") as f:
+        while data := f.read(CHUNK):
+            yield data
+
+
+class TarWriter:
+    """A pax tar written member by member as byte chunks, every name under `top/`.
+
+    Directory entries are made for each member's parents as they first appear (0700);
+    files are 0600, owned by "cairn". A member's chunks must add up to the size its
+    header states: a file that changed while it was read raises ValueError, never a tar
+    that lies about its content.
+    """
+
+    def __init__(self, top: str, mtime: int) -> None:
+        """A tar whose members all sit in the directory `top`."""
+        self.top = top
+        self.mtime = mtime
+        self.written = 0
+        self._dirs: set[str] = set()
+
+    def member(self, path: str, size: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Its parents' headers (once each), its header, its data and its padding."""
+        for parent in _parents(path):
+            if parent not in self._dirs:
+                self._dirs.add(parent)
+                yield self._count(self._header(parent, 0, tarfile.DIRTYPE))
+        yield self._count(self._header(path, size, tarfile.REGTYPE))
+        sent = 0
+        for data in chunks:
+            sent += len(data)
+            if sent > size:
+                raise ValueError(f"{path} grew while it was read ({size} bytes expected)")
+            yield self._count(data)
+        if sent != size:
+            raise ValueError(f"{path} shrank while it was read ({sent} of {size} bytes)")
+        if size % _BLOCK:
+            yield self._count(b"\0" * (_BLOCK - size % _BLOCK))
+
+    def end(self) -> bytes:
+        """Two zero blocks, padded to a whole 10240-byte record."""
+        end = 2 * _BLOCK
+        end += -(self.written + end) % _RECORD
+        return self._count(b"\0" * end)
+
+    def _count(self, data: bytes) -> bytes:
+        self.written += len(data)
+        return data
+
+    def _header(self, path: str, size: int, kind: bytes) -> bytes:
+        info = tarfile.TarInfo(f"{self.top}/{path}" if path else self.top)
+        info.size = size
+        info.type = kind
+        info.mtime = self.mtime
+        info.mode = 0o700 if kind == tarfile.DIRTYPE else 0o600
+        info.uname = info.gname = "cairn"
+        return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
 
 
 def _parents(path: str) -> list[str]:

@@ -332,7 +332,11 @@ def _apply(record: Record | None, op: Op, suspect: bool, rules: Rules = NO_RULES
     if codes:
         values = dict(op.fields) if isinstance(op, Create | Patch) else {}
         refusal = Refusal(actor=actor, counter=counter, codes=codes, values=values)
-        return replace(record, refused=_with_refusal(record.refused, refusal), **meta)
+        record = replace(record, refused=_with_refusal(record.refused, refusal), **meta)
+        # A refused write still counts as seen ("any write, refused or not"): ops already
+        # here that covered it and break its field's rule are refused too, as they would
+        # be had this op arrived first (an append-only choice list dropping its choice).
+        return _refuse_followers(record, rules, op, guarded) if guarded else record
     if isinstance(op, Create | Patch):  # the common case, in one copy of the record
         fields = _set_fields(record.fields, op.fields, op, log)
         if len(fields) != len(record.fields):

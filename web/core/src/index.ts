@@ -10,3 +10,4 @@ export * from "./merge.js";
 export * from "./conflicts.js";
 export * from "./canonical.js";
 export * from "./pyrepr.js";
+export * from "./forms.js";

@@ -1819,12 +1819,480 @@ function conflictsBytes(cs) {
 function conflictsSha256(cs) {
   return toHex(sha256(conflictsBytes(cs)));
 }
+
+// src/forms.ts
+var ALT_REFS = ["ellipsoid", "sea_level"];
+var GNSS_SOURCES = ["phone", "gnss", "rtk", "total_station", "manual"];
+var FIX_TYPES = ["none", "gps", "dgps", "pps", "rtk_fixed", "rtk_float", "estimated", "manual", "simulation"];
+function add2(out, path, code, text, severity = "error") {
+  out.push({ path, message: `${path}: ${text}`, code, severity });
+}
+function pyLen(s) {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+function show(v) {
+  if (v === null || v === void 0) return "null";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  const text = pyRepr(v);
+  const chars = Array.from(text);
+  return chars.length <= 40 ? text : chars.slice(0, 37).join("") + "...";
+}
+function fmtG(x) {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  const [m, e] = x.toExponential(5).split("e");
+  const exp = Number(e);
+  if (exp < -4 || exp >= 6) {
+    const mant = m.includes(".") ? m.replace(/0+$/, "").replace(/\.$/, "") : m;
+    return `${mant}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  const fixed = x.toFixed(Math.max(0, 5 - exp));
+  return fixed.includes(".") ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
+}
+function isInt(v) {
+  return typeof v === "number" && Number.isInteger(v) || typeof v === "bigint";
+}
+function isNumber(v) {
+  return isInt(v) || v instanceof F64 && Number.isFinite(v.value);
+}
+function num(v) {
+  return v instanceof F64 ? v.value : Number(v);
+}
+function cmpNum(a, b) {
+  if (typeof a === "bigint") {
+    if (Number.isInteger(b)) {
+      const bb = BigInt(b);
+      return a < bb ? -1 : a > bb ? 1 : 0;
+    }
+    const x2 = Number(a);
+    return x2 < b ? -1 : x2 > b ? 1 : 0;
+  }
+  const x = num(a);
+  return x < b ? -1 : x > b ? 1 : 0;
+}
+function wrongType(out, path, expected, v) {
+  add2(out, path, "wrong_type", `expected ${expected}, got ${show(v)}`);
+}
+function checkRange(v, path, out, lo, hi, unit = "", severity = "error") {
+  const [code, what, tail] = severity === "warning" ? ["unusual_value", "usual", "; check it"] : ["out_of_range", "", " for this form"];
+  const u = unit ? ` ${unit}` : "";
+  if (lo !== null && lo !== void 0 && cmpNum(v, lo) < 0) {
+    add2(out, path, code, `${show(v)} is below the ${what ? what + " " : ""}minimum of ${fmtG(lo)}${u}${tail}`, severity);
+  } else if (hi !== null && hi !== void 0 && cmpNum(v, hi) > 0) {
+    add2(out, path, code, `${show(v)} is above the ${what ? what + " " : ""}maximum of ${fmtG(hi)}${u}${tail}`, severity);
+  }
+}
+var DATE = /^\p{Nd}{4}-\p{Nd}{2}-\p{Nd}{2}$/u;
+var DATETIME = /^\p{Nd}{4}-\p{Nd}{2}-\p{Nd}{2}T\p{Nd}{2}:\p{Nd}{2}(?::\p{Nd}{2}(?:\.\p{Nd}{1,9})?)?(Z|[+-]\p{Nd}{2}:\p{Nd}{2})?$/u;
+var ASCII_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+function validDate(y, m, d) {
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return d <= days[m - 1];
+}
+function isoDate(v) {
+  const m = ASCII_DATE.exec(v);
+  return m !== null && validDate(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+var ASCII_DATETIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?(Z|[+-]([0-9]{2}):([0-9]{2}))?$/;
+function isoDatetime(v) {
+  const m = ASCII_DATETIME.exec(v);
+  if (m === null) return false;
+  if (!validDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false;
+  if (Number(m[4]) > 23 || Number(m[5]) > 59) return false;
+  if (m[6] !== void 0 && Number(m[6]) > 59) return false;
+  if (m[9] !== void 0 && Number(m[9]) * 60 + Number(m[10]) >= 24 * 60) return false;
+  return true;
+}
+function checkDate(v, path, out) {
+  if (typeof v !== "string") return wrongType(out, path, 'a date written "YYYY-MM-DD"', v);
+  if (!DATE.test(v) || !isoDate(v)) {
+    add2(out, path, "bad_date", `${show(v)} is not a valid date; write YYYY-MM-DD, e.g. 2026-05-03`);
+  }
+}
+function checkDatetime(v, path, out, utc = false) {
+  if (typeof v !== "string") return wrongType(out, path, "a date and time text", v);
+  const m = DATETIME.exec(v);
+  const example = "e.g. 2026-05-03T10:15:00+04:00 or 2026-05-03T06:15:00Z";
+  if (m === null) {
+    return add2(out, path, "bad_datetime", `${show(v)} is not an ISO 8601 date and time; write it with an offset, ${example}`);
+  }
+  const offset = m[1];
+  if (offset === void 0) return add2(out, path, "bad_datetime", `${show(v)} has no timezone offset; add one, ${example}`);
+  if (!isoDatetime(v)) return add2(out, path, "bad_datetime", `${show(v)} is not a valid date and time`);
+  if (utc && offset !== "Z" && offset !== "+00:00") {
+    add2(out, path, "bad_datetime", `${show(v)} must be in UTC (end with Z or +00:00)`);
+  }
+}
+var SHA256 = /^[0-9a-f]{64}$/;
+var MEDIA_TYPE = /^[\p{L}\p{N}_.+-]+\/[\p{L}\p{N}_.+-]+$/u;
+var MAX_CHOICES_SHOWN = 12;
+function choicesText(choices) {
+  if (choices.length <= MAX_CHOICES_SHOWN) return choices.join(", ");
+  return `${choices.slice(0, MAX_CHOICES_SHOWN).join(", ")}, … (${choices.length} choices; see \`cairn forms show\`)`;
+}
+function textChecker(f) {
+  const rx = f.pattern ? new RegExp(`^(?:${f.pattern})$`, "u") : null;
+  const maxLength = f.type === "text" ? f.max_length ?? null : null;
+  const hint = f.help ? ` (${f.help})` : "";
+  return (v, path, out) => {
+    if (typeof v !== "string") return wrongType(out, path, "text", v);
+    const n = pyLen(v);
+    if (maxLength !== null && n > maxLength) add2(out, path, "too_long", `is ${n} characters long; at most ${maxLength}`);
+    if (rx !== null && v && !rx.test(v)) add2(out, path, "pattern_mismatch", `${show(v)} does not match the pattern ${f.pattern}${hint}`);
+  };
+}
+function numberChecker(f, integer) {
+  const warn = (f.warn_min ?? null) !== null || (f.warn_max ?? null) !== null;
+  return (v, path, out) => {
+    if (integer ? !isInt(v) : !isNumber(v)) return wrongType(out, path, integer ? "a whole number" : "a finite number", v);
+    const n = out.length;
+    checkRange(v, path, out, f.min, f.max, f.unit ?? "");
+    if (warn && out.length === n) checkRange(v, path, out, f.warn_min, f.warn_max, f.unit ?? "", "warning");
+  };
+}
+function boolChecker(v, path, out) {
+  if (typeof v !== "boolean") wrongType(out, path, "true or false", v);
+}
+function selectOne(f) {
+  const choices = new Set(f.choices ?? []);
+  const listed = choicesText(f.choices ?? []);
+  return (v, path, out) => {
+    if (typeof v !== "string") return wrongType(out, path, "one of the choices as text", v);
+    if (!choices.has(v)) add2(out, path, "unknown_choice", `${show(v)} is not one of: ${listed}`);
+  };
+}
+function selectMultiple(f) {
+  const choices = new Set(f.choices ?? []);
+  const listed = choicesText(f.choices ?? []);
+  return (v, path, out) => {
+    if (!Array.isArray(v)) return wrongType(out, path, "a list of choices", v);
+    const seen = /* @__PURE__ */ new Set();
+    v.forEach((item, i) => {
+      const at = `${path}[${i}]`;
+      if (typeof item !== "string") wrongType(out, at, "one of the choices as text", item);
+      else if (!choices.has(item)) add2(out, at, "unknown_choice", `${show(item)} is not one of: ${listed}`);
+      else if (seen.has(item)) add2(out, at, "duplicate_choice", `${show(item)} is listed twice`);
+      else seen.add(item);
+    });
+  };
+}
+function attachment(f) {
+  const prefixes = f.media_types ?? [];
+  return (v, path, out) => {
+    if (!isObj(v)) return wrongType(out, path, 'an attachment {"sha256": …}', v);
+    if (!("sha256" in v)) add2(out, `${path}.sha256`, "missing_required", "is required (the file's SHA-256)");
+    for (const key of Object.keys(v)) {
+      const x = v[key];
+      const at = `${path}.${key}`;
+      if (key === "sha256") {
+        if (typeof x !== "string" || !SHA256.test(x)) {
+          add2(out, at, "bad_sha256", `${show(x)} is not a SHA-256: write 64 lowercase hexadecimal characters`);
+        }
+      } else if (key === "filename") {
+        if (typeof x !== "string" || !x) wrongType(out, at, "a file name", x);
+      } else if (key === "media_type") {
+        if (typeof x !== "string" || !MEDIA_TYPE.test(x)) wrongType(out, at, 'a media type such as "image/jpeg"', x);
+        else if (prefixes.length && !prefixes.some((p) => x.startsWith(p))) {
+          add2(out, at, "unknown_choice", `${show(x)} is not allowed here; use ${prefixes.join(", ")}`);
+        }
+      } else if (key === "size") {
+        if (!isInt(x) || x < 0) wrongType(out, at, "a size in bytes (a whole number ≥ 0)", x);
+      } else {
+        add2(out, at, "unknown_field", "is not an attachment key (sha256, filename, media_type, size)");
+      }
+    }
+  };
+}
+var GEOPOINT_KEYS = ["lat", "lon", "alt_m", "alt_ref", "h_acc_m", "v_acc_m", "fix_type", "hdop", "sats", "fix_time_utc", "source", "is_mock", "x", "y", "z"];
+var GEO_KEYS = new Set(GEOPOINT_KEYS);
+var GEO_CHOICES = { alt_ref: ALT_REFS, fix_type: FIX_TYPES, source: GNSS_SOURCES };
+function pointChecker(maxH, warnH, requireXyz) {
+  return (v, path, out) => {
+    if (!isObj(v)) {
+      wrongType(out, path, 'a point {"lat": …, "lon": …}', v);
+      return false;
+    }
+    let ok = true;
+    for (const [key, bound, name] of [["lat", 90, "latitude"], ["lon", 180, "longitude"]]) {
+      const x = key in v ? v[key] : null;
+      if (x === null) {
+        add2(out, `${path}.${key}`, "missing_required", `is required (the ${name} in degrees)`);
+        ok = false;
+      } else if (!isNumber(x)) {
+        wrongType(out, `${path}.${key}`, `the ${name} in degrees`, x);
+        ok = false;
+      } else if (!(cmpNum(x, -bound) >= 0 && cmpNum(x, bound) <= 0)) {
+        add2(out, `${path}.${key}`, "out_of_range", `${show(x)} is outside the valid ${name} range -${bound} to ${bound}`);
+        ok = false;
+      }
+    }
+    for (const key of Object.keys(v)) {
+      if (key === "lat" || key === "lon") continue;
+      const x = v[key];
+      const at = `${path}.${key}`;
+      if (!GEO_KEYS.has(key)) add2(out, at, "unknown_field", `is not a geopoint key (${GEOPOINT_KEYS.join(", ")})`);
+      else if (key in GEO_CHOICES) {
+        if (typeof x !== "string" || !GEO_CHOICES[key].includes(x)) {
+          add2(out, at, "unknown_choice", `${show(x)} is not one of: ${GEO_CHOICES[key].join(", ")}`);
+        }
+      } else if (key === "fix_time_utc") checkDatetime(x, at, out, true);
+      else if (key === "is_mock") {
+        if (typeof x !== "boolean") wrongType(out, at, "true or false", x);
+        else if (x) add2(out, at, "mock_location", "the device reported a mock (simulated) location; check the position", "warning");
+      } else if (key === "sats") {
+        if (!isInt(x)) wrongType(out, at, "a whole number of satellites", x);
+        else checkRange(x, at, out, 0, null);
+      } else if (!isNumber(x)) wrongType(out, at, "a finite number", x);
+      else if (key === "h_acc_m") {
+        if (cmpNum(x, 0) < 0) add2(out, at, "out_of_range", `${show(x)} is negative; an accuracy is a radius ≥ 0 m`);
+        else if (maxH !== null && cmpNum(x, maxH) > 0) {
+          add2(out, at, "out_of_range", `${show(x)} is above the maximum of ${fmtG(maxH)} m for this form; take the position again with a better fix`);
+        } else if (warnH !== null && cmpNum(x, warnH) > 0) {
+          add2(out, at, "low_accuracy", `${show(x)} is above ${fmtG(warnH)} m; a better fix is advised`, "warning");
+        }
+      } else if (key === "v_acc_m" || key === "hdop") checkRange(x, at, out, 0, null, key === "v_acc_m" ? "m" : "");
+    }
+    if (requireXyz) {
+      for (const key of ["x", "y", "z"]) {
+        if (!(key in v) || v[key] === null) {
+          add2(out, `${path}.${key}`, "missing_required", "is required (local coordinate in m relative to the site datum)");
+        }
+      }
+    }
+    return ok;
+  };
+}
+function numEq(a, b) {
+  if (typeof a === "bigint" || typeof b === "bigint") {
+    try {
+      return BigInt(a) === BigInt(b);
+    } catch {
+      return num(a) === num(b);
+    }
+  }
+  return num(a) === num(b);
+}
+function geoChecker(f) {
+  const point = pointChecker(f.max_h_acc_m ?? null, f.warn_h_acc_m ?? null, f.type === "geopoint" && (f.require_xyz ?? false));
+  if (f.type === "geopoint") return (v, path, out) => void point(v, path, out);
+  if (f.type === "geotrace") {
+    return (v, path, out) => {
+      if (!Array.isArray(v)) return wrongType(out, path, "a list of points", v);
+      const list = v;
+      if (list.length < 2) add2(out, path, "bad_geometry", `a line needs at least 2 points, got ${list.length}`);
+      list.forEach((p, i) => point(p, `${path}[${i}]`, out));
+    };
+  }
+  return (v, path, out) => {
+    if (!Array.isArray(v)) return wrongType(out, path, "a list of points", v);
+    const list = v;
+    const usable = list.map((p, i) => point(p, `${path}[${i}]`, out));
+    if (list.length < 4) {
+      add2(out, path, "bad_geometry", `a closed shape needs at least 4 points (3 corners, then the first point again to close it), got ${list.length}`);
+    } else if (usable[0] && usable[usable.length - 1]) {
+      const first = list[0];
+      const last = list[list.length - 1];
+      if (!numEq(first.lat, last.lat) || !numEq(first.lon, last.lon)) {
+        add2(out, path, "bad_geometry", "is not closed: the last point must repeat the first point");
+      }
+    }
+  };
+}
+function compileField(f) {
+  switch (f.type) {
+    case "text":
+    case "reference":
+      return textChecker(f);
+    case "integer":
+      return numberChecker(f, true);
+    case "decimal":
+      return numberChecker(f, false);
+    case "boolean":
+      return boolChecker;
+    case "date":
+      return checkDate;
+    case "datetime":
+      return (v, path, out) => checkDatetime(v, path, out);
+    case "select_one":
+      return selectOne(f);
+    case "select_multiple":
+      return selectMultiple(f);
+    case "geopoint":
+    case "geotrace":
+    case "geoshape":
+      return geoChecker(f);
+    case "attachment":
+      return attachment(f);
+  }
+  throw new TypeError(`not a field type: ${f.type}`);
+}
+function matchingCount(a, b) {
+  const b2j = /* @__PURE__ */ new Map();
+  b.forEach((ch, j) => {
+    const l = b2j.get(ch);
+    if (l) l.push(j);
+    else b2j.set(ch, [j]);
+  });
+  if (b.length >= 200) {
+    const ntest = Math.floor(b.length / 100) + 1;
+    for (const [ch, idx] of [...b2j]) if (idx.length > ntest) b2j.delete(ch);
+  }
+  const longest = (alo, ahi, blo, bhi) => {
+    let besti = alo;
+    let bestj = blo;
+    let bestsize = 0;
+    let j2len = /* @__PURE__ */ new Map();
+    for (let i = alo; i < ahi; i++) {
+      const next = /* @__PURE__ */ new Map();
+      for (const j of b2j.get(a[i]) ?? []) {
+        if (j < blo) continue;
+        if (j >= bhi) break;
+        const k = (j2len.get(j - 1) ?? 0) + 1;
+        next.set(j, k);
+        if (k > bestsize) {
+          besti = i - k + 1;
+          bestj = j - k + 1;
+          bestsize = k;
+        }
+      }
+      j2len = next;
+    }
+    while (besti > alo && bestj > blo && a[besti - 1] === b[bestj - 1] && !b2j.has(b[bestj - 1])) {
+      besti--;
+      bestj--;
+      bestsize++;
+    }
+    while (besti + bestsize < ahi && bestj + bestsize < bhi && a[besti + bestsize] === b[bestj + bestsize] && !b2j.has(b[bestj + bestsize])) {
+      bestsize++;
+    }
+    return [besti, bestj, bestsize];
+  };
+  let total = 0;
+  const queue = [[0, a.length, 0, b.length]];
+  while (queue.length) {
+    const [alo, ahi, blo, bhi] = queue.pop();
+    const [i, j, k] = longest(alo, ahi, blo, bhi);
+    if (k) {
+      total += k;
+      if (alo < i && blo < j) queue.push([alo, i, blo, j]);
+      if (i + k < ahi && j + k < bhi) queue.push([i + k, ahi, j + k, bhi]);
+    }
+  }
+  return total;
+}
+function ratio(word, x) {
+  const n = word.length + x.length;
+  return n ? 2 * matchingCount(x, word) / n : 1;
+}
+function closeMatch(word, possibilities, cutoff = 0.6) {
+  const w = Array.from(word);
+  let best = null;
+  for (const x of possibilities) {
+    const xs = Array.from(x);
+    const n = w.length + xs.length;
+    if (n && 2 * Math.min(w.length, xs.length) / n < cutoff) continue;
+    const r = ratio(w, xs);
+    if (r >= cutoff && (best === null || r > best[0] || r === best[0] && x > best[1])) best = [r, x];
+  }
+  return best === null ? null : best[1];
+}
+var ITEM_ID = "item_id";
+function blank(v) {
+  return v === null || v === void 0 || v === "" || Array.isArray(v) && v.length === 0;
+}
+var ObjectSpec = class {
+  constructor(fields2, owner, isItem) {
+    this.owner = owner;
+    for (const f of fields2) this.checkers.set(f.name, f.type === "repeat" ? groupChecker(f) : compileField(f));
+    if (isItem) this.checkers.set(ITEM_ID, (v, path, out) => {
+      if (typeof v !== "string" || !v) wrongType(out, path, "an item id (text)", v);
+    });
+    this.required = fields2.filter((f) => f.required).map((f) => f.name);
+    this.counted = new Set(fields2.filter((f) => f.type === "repeat" && (f.min_items ?? 0) > 0).map((f) => f.name));
+    this.names = [...this.checkers.keys()];
+  }
+  checkers = /* @__PURE__ */ new Map();
+  required;
+  counted;
+  names;
+  check(values, prefix, partial, out) {
+    if (!isObj(values)) return wrongType(out, prefix || "(record)", "an object of field values", values);
+    const dot = prefix ? `${prefix}.` : "";
+    for (const name of Object.keys(values)) {
+      const v = values[name];
+      const path = `${dot}${name}`;
+      const checker = this.checkers.get(name);
+      if (checker === void 0) {
+        const close = closeMatch(name, this.names);
+        add2(out, path, "unknown_field", `is not a field of ${this.owner}${close !== null ? `; did you mean ${close}?` : ""}`);
+      } else if (v === null) {
+        if (partial && this.required.includes(name)) add2(out, path, "missing_required", "is required and cannot be cleared");
+      } else checker(v, path, out);
+    }
+    if (!partial) {
+      for (const name of this.required) {
+        const v = name in values ? values[name] : null;
+        if (blank(v) && !(Array.isArray(v) && v.length === 0 && this.counted.has(name))) {
+          add2(out, `${dot}${name}`, "missing_required", "is required but has no value");
+        }
+      }
+    }
+  }
+};
+function groupChecker(g) {
+  const spec = new ObjectSpec(g.fields ?? [], `the ${g.name} group`, true);
+  const lo = g.min_items ?? 0;
+  const hi = g.max_items ?? null;
+  return (v, path, out) => {
+    if (!Array.isArray(v)) return wrongType(out, path, "a list of items", v);
+    const list = v;
+    if (list.length < lo) add2(out, path, "too_few_items", `needs at least ${lo} item${lo !== 1 ? "s" : ""}, got ${list.length}`);
+    if (hi !== null && list.length > hi) add2(out, path, "too_many_items", `allows at most ${hi} items, got ${list.length}`);
+    list.forEach((item, i) => spec.check(item, `${path}[${i}]`, false, out));
+  };
+}
+var CompiledForm = class {
+  constructor(form) {
+    this.form = form;
+    this.ref = `${form.id}@${form.version}`;
+    this.record = new ObjectSpec(form.fields, this.ref, false);
+    for (const f of form.fields) if (f.type === "repeat") this.groups.set(f.name, new ObjectSpec(f.fields ?? [], `the ${f.name} group`, true));
+  }
+  record;
+  groups = /* @__PURE__ */ new Map();
+  ref;
+  /** Every problem of a record's values (or of an edit's, with `partial`). */
+  validate(values, partial = false) {
+    const out = [];
+    this.record.check(values, "", partial, out);
+    return out;
+  }
+  /** Every problem of one repeat item; paths `group.field`, or `group[index].field`. */
+  validateItem(group, values, partial = false, index = null) {
+    const out = [];
+    const spec = this.groups.get(group);
+    if (spec === void 0) {
+      add2(out, group, "unknown_group", `is not a repeat group of ${this.ref}`);
+      return out;
+    }
+    spec.check(values, index === null ? group : `${group}[${index}]`, partial, out);
+    return out;
+  }
+};
+function hasErrors(problems) {
+  return problems.some((p) => p.severity === "error");
+}
 export {
+  CompiledForm,
   DEFAULT_MAX_AHEAD_MS,
   DecodeError,
   DotReuseError,
   EMPTY,
   F64,
+  FIX_TYPES,
   HybridClock,
   LOGICAL_BITS,
   MAX_LOGICAL,
@@ -1836,6 +2304,7 @@ export {
   RecordMismatchError,
   apply,
   bytesEqual,
+  closeMatch,
   cmpBytes,
   cmpDotPy,
   cmpStr,
@@ -1852,9 +2321,11 @@ export {
   encodeOps,
   entryOf,
   floatRepr,
+  fmtG,
   fromHex,
   gpsValue,
   guardCode,
+  hasErrors,
   hasGuarded,
   historyOf,
   isGuarded,
@@ -1877,6 +2348,7 @@ export {
   refusalMessage,
   register_exports as register,
   rulesFrom,
+  show,
   sortCodes,
   toHex,
   toOp,

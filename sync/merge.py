@@ -332,13 +332,21 @@ def _apply(record: Record | None, op: Op, suspect: bool, rules: Rules = NO_RULES
     if codes:
         values = dict(op.fields) if isinstance(op, Create | Patch) else {}
         refusal = Refusal(actor=actor, counter=counter, codes=codes, values=values)
-        return replace(record, refused=_with_refusal(record.refused, refusal), **meta)
+        record = replace(record, refused=_with_refusal(record.refused, refusal), **meta)
+        # A refused write still counts as seen ("any write, refused or not"): ops already
+        # here that covered it and break its field's rule are refused too, as they would
+        # be had this op arrived first (an append-only choice list dropping its choice).
+        if guarded and isinstance(op, Create | Patch):
+            return _refuse_followers(record, rules, op, guarded)
+        return record
     if isinstance(op, Create | Patch):  # the common case, in one copy of the record
         fields = _set_fields(record.fields, op.fields, op, log)
         if len(fields) != len(record.fields):
             fields = _sorted(fields)  # a new field name: keep the fields sorted
         record = _contest_retraction(replace(record, fields=fields, **meta), op)
-        return _refuse_followers(record, rules, op, guarded) if guarded else record
+        if guarded and isinstance(op, Create | Patch):
+            return _refuse_followers(record, rules, op, guarded)
+        return record
     record = replace(record, **meta)
     match op:
         case ItemAdd() | ItemEdit() | ItemRemove():

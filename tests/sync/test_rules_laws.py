@@ -335,6 +335,27 @@ def test_an_overwrite_that_arrives_before_the_write_it_overwrites_is_refused_onc
     assert snapshot(both) == snapshot(materialize([first, later], rules=RULES))
 
 
+def test_a_choice_list_write_that_drops_a_choice_of_a_refused_write_is_refused_in_any_order() -> (
+    None
+):
+    # Found by the TypeScript conformance corpus (tests/conformance): the second write is
+    # refused (it drops "a"), the third saw it and drops its "b". Refused writes count as
+    # seen, so the third is refused whichever of the two arrives first.
+    sim = Sim()
+    first = sim.op(Patch, "tab-a", fields={"tags": ["a"]})
+    second = sim.op(Patch, "tab-a", fields={"tags": ["b"]})
+    third = sim.op(Patch, "tab-a", fields={"tags": ["a", "c"]})
+    orders = [[first, second, third], [first, third, second], [third, second, first]]
+    records = [fold(order) for order in orders]
+    for record in records:
+        assert [(r.counter, r.codes) for r in record.refused] == [
+            (2, ("append_only_choices:tags",)),
+            (3, ("append_only_choices:tags",)),
+        ]
+        assert record.fields["tags"].value == ["a"]
+        assert snapshot(record) == snapshot(records[0])
+
+
 review_steps = st.lists(
     st.tuples(st.integers(0, 2), st.integers(0, 4), st.integers(0, 11)), min_size=1, max_size=30
 )

@@ -1,0 +1,13 @@
+/** Cairn's device core: a second implementation of sync/ and forms/ (see README.md). */
+export * from "./msgpack.js";
+export * from "./ops.js";
+export * as vv from "./vv.js";
+export * from "./clock.js";
+export * from "./record.js";
+export * as register from "./register.js";
+export * from "./laws.js";
+export * from "./merge.js";
+export * from "./conflicts.js";
+export * from "./canonical.js";
+export * from "./pyrepr.js";
+export * from "./forms.js";

@@ -32,7 +32,10 @@ from sync.record import Record
 # as encoded) and the rows derived from it (identifiers, points). Bump it whenever either
 # changes: a data directory written in another layout has them rebuilt from its ops when
 # it is next opened (ops never change).
-RECORD_STATE_FORMAT = "5"
+# 6: a refused write to an append-only choice list also refuses the ops that saw it and
+# dropped its choices, in every arrival order (an order dependence the TypeScript core's
+# conformance corpus found): records stored before are rebuilt under the fixed merge.
+RECORD_STATE_FORMAT = "6"
 _STATE_FORMAT_KEY = "record_state_format"
 
 # The namespace of identifiers declared unique across forms (`IdentifierRule.across_forms`:

@@ -164,6 +164,28 @@ class Spool:
         writer.writelines(chunks)
         return self.finish(path)
 
+    def add_file(self, path: str, disk: Path) -> FileEntry:
+        """A member whose bytes stay where they are (a stored attachment, read-only): hashed
+        now, read again only when the tar streams, never copied into the spool."""
+        if path in self._files or path in self._open:
+            raise ValueError(f"archive member {path!r} written twice")
+        problem = member_problem(f"{self.top}/{path}")
+        if problem is not None:
+            raise ValueError(problem)
+        digest = hashlib.sha256()
+        size = 0
+        with disk.open("rb") as f:
+            while data := f.read(CHUNK):
+                digest.update(data)
+                size += len(data)
+        entry = FileEntry(path=path, size=size, sha256=digest.hexdigest())
+        self._files[path] = (entry, disk)
+        return entry
+
+    def drop(self, path: str) -> None:
+        """Forget a member added with `add_file` (its bytes are not the spool's)."""
+        del self._files[path]
+
     def path_of(self, path: str) -> Path:
         """Where a finished member's bytes are spooled."""
         return self._files[path][1]
@@ -187,10 +209,14 @@ class Spool:
             header = self._header(path, entry.size, tarfile.REGTYPE)
             written += len(header)
             yield header
+            left = entry.size
             with disk.open("rb") as f:
-                while data := f.read(CHUNK):
+                while left and (data := f.read(min(CHUNK, left))):
+                    left -= len(data)
                     written += len(data)
                     yield data
+            if left:  # a file outside the spool shrank: the tar would lie, so stop
+                raise OSError(f"{disk} became shorter while the archive was written")
             if entry.size % _BLOCK:
                 pad = _BLOCK - entry.size % _BLOCK
                 written += pad

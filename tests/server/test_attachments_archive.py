@@ -15,17 +15,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from server import admin
+from server import admin, minisign
 from server.attachments.files import AttachmentFiles
+from server.cli import main
 from server.datadir import DataDir
 from server.export.archive import ExportSource, export_to_file, prepare_archive
-from sync.age import generate_x25519, write_identity_file
+from server.export.manifest import FileEntry, decode_manifest, encode_manifest, sha256sums
+from server.export.verify import verify_archive
+from server.verify import verify
+from sync.age import AnyIdentity, generate_x25519, write_identity_file
 from sync.client import Device
 from tests.photos import jpeg
 from tests.server.conftest import BASE, PROJECT, AppTransport
+from tests.server.test_archive_verify import _rewrite
 
 OTHER = "AZ-OTHER"
 WHEN = dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC)
@@ -272,3 +278,149 @@ def test_the_export_streams_attachments_without_copying_or_holding_them(
         tracemalloc.stop()
     assert streamed > 2 * size  # the photo and its sealed form went out
     assert peak < size / 4, peak
+
+
+# -- verifying: the archive (cairn archive verify) and the data directory (cairn verify) --
+
+
+def _verified(data: DataDir, tmp_path: Path) -> tuple[Path, AnyIdentity]:
+    identity = generate_x25519()
+    out = tmp_path / "v.age"
+    source = ExportSource(data.store, data.keys, data.forms, data.path)
+    export_to_file(source, PROJECT, [str(identity.recipient())], out, actor="admin:test")
+    return out, identity
+
+
+def _archive_problems(archive: Path, identity: AnyIdentity, pin: str | None = None) -> list[str]:
+    with archive.open("rb") as f:
+        return verify_archive(f, [identity], pinned_pubkey=pin).problems
+
+
+def test_an_archive_with_attachments_verifies_and_counts_them(
+    data: DataDir, photos: dict[str, Any], tmp_path: Path
+) -> None:
+    archive, identity = _verified(data, tmp_path)
+    pin = minisign.public_key_file(data.keys.signing_key.public_key())
+    with archive.open("rb") as f:
+        report = verify_archive(f, [identity], pinned_pubkey=pin)
+    assert report.problems == []
+    assert (report.attachments_verified, report.sealed_attachments_verified) == (1, 1)
+    assert "attachments hashed against their names: 1" in report.lines()
+
+
+def _flip(name_part: str, where: int = -1) -> Callable[[dict[str, bytes]], None]:
+    def edit(files: dict[str, bytes]) -> None:
+        name = next(n for n in files if n.startswith("attachments/") and name_part(n))  # type: ignore[operator]
+        body = bytearray(files[name])
+        body[where] ^= 1
+        files[name] = bytes(body)
+
+    return edit
+
+
+def _is_blob(name: str) -> bool:
+    return name.count("/") == 1
+
+
+def _is_sealed(name: str) -> bool:
+    return name.endswith(".sealed")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (_flip(_is_blob, 1000), "its bytes hash to"),  # type: ignore[arg-type]
+        (_flip(_is_sealed, 60), "device signature does not verify"),  # type: ignore[arg-type]
+        (_flip(_is_sealed, -1), "does not hash to the SHA-256 its receipt names"),  # type: ignore[arg-type]
+        (
+            lambda f: f.pop(next(n for n in f if n.startswith("attachments/") and _is_blob(n))),
+            "listed as received, but attachments/",
+        ),
+        (
+            lambda f: f.update({"attachments.jsonl": b""}),
+            "in the archive but not in attachments.jsonl",
+        ),
+        (
+            lambda f: f.update({"attachments/notes.txt": b"hi"}),
+            "attachments/notes.txt: not an attachment name",
+        ),
+    ],
+)
+def test_each_change_to_an_archived_attachment_is_named(
+    data: DataDir,
+    photos: dict[str, Any],
+    tmp_path: Path,
+    edit: Callable[[dict[str, bytes]], None],
+    expected: str,
+) -> None:
+    archive, identity = _verified(data, tmp_path)
+    _rewrite(archive, identity, edit)
+    problems = _archive_problems(archive, identity)
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_blob_swapped_for_other_bytes_under_its_name_is_named_even_with_hashes_fixed(
+    data: DataDir, photos: dict[str, Any], tmp_path: Path
+) -> None:
+    """Whoever re-signs the manifest still cannot give a photo's name to other bytes."""
+    shared = _sha(photos["shared"])
+    archive, identity = _verified(data, tmp_path)
+
+    def swap(files: dict[str, bytes]) -> None:
+        files[f"attachments/{shared}"] = photos["theirs"].read_bytes()
+        manifest = decode_manifest(files["manifest.json"])
+        entries = [
+            FileEntry(path=e.path, size=len(files[e.path]), sha256=_digest(files[e.path]))
+            for e in manifest.files
+        ]
+        files["manifest.json"] = encode_manifest(msgspec.structs.replace(manifest, files=entries))
+        files["SHA256SUMS"] = sha256sums(entries)
+
+    _rewrite(archive, identity, swap)
+    problems = _archive_problems(archive, identity)
+    assert any(f"attachments/{shared}: its bytes hash to" in p for p in problems), problems
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def test_cairn_verify_names_a_changed_missing_or_altered_attachment(
+    data: DataDir, photos: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    device: Device = photos["device"]
+    shared = _sha(photos["shared"])
+    files = AttachmentFiles(data.path)
+    assert verify(data.store, data.keys, data.forms).problems == []
+    report = verify(data.store, data.keys, data.forms)
+    # Both projects: two files (one shared), three uploads (two of the shared bytes).
+    assert (report.attachments, report.sealed_attachments) == (2, 3)
+
+    blob = files.blobs.path(shared)
+    original = blob.read_bytes()
+    blob.chmod(0o600)
+    blob.write_bytes(original[:500] + bytes([original[500] ^ 1]) + original[501:])
+    assert main(["verify", "--data", str(data.path)]) == 1
+    out = capsys.readouterr().out
+    assert f"attachment {shared}: its bytes hash to" in out
+    assert "attachments: 2 re-hashed, 3 sealed uploads checked" in out
+    blob.write_bytes(original + b"x")
+    assert any("not to its name" in p for p in verify(data.store, data.keys, data.forms).problems)
+    blob.write_bytes(original)
+
+    sealed = files.sealed(device.device_id, shared)
+    body = sealed.read_bytes()
+    sealed.write_bytes(body[:-1] + bytes([body[-1] ^ 1]))
+    problems = verify(data.store, data.keys, data.forms).problems
+    assert problems == [
+        f"attachment {shared}: the sealed upload of {device.device_id} does not hash to the "
+        "SHA-256 in its receipt"
+    ]
+    sealed.unlink()
+    problems = verify(data.store, data.keys, data.forms).problems
+    assert problems == [f"attachment {shared}: the sealed upload of {device.device_id} is missing"]
+    blob.unlink()
+    assert (
+        f"attachment {shared}: the stored file is missing"
+        in verify(data.store, data.keys, data.forms).problems
+    )

@@ -35,6 +35,7 @@ if ((quick)); then
     run downloads bench/downloads.py --records 10000 --rounds 3
     run push_history bench/push_history.py --rounds 10
     run backup bench/backup.py --ops 80000 --attachment-mib 64
+    run attachments bench/attachments.py --mib 40 --small-mib 5
 else
     run ingest bench/ingest.py
     run pull bench/pull.py
@@ -45,10 +46,11 @@ else
     run downloads bench/downloads.py
     run push_history bench/push_history.py
     run backup bench/backup.py
+    run attachments bench/attachments.py
 fi
 
 echo "== every ratio (each against a baseline measured in the same run)"
-grep -iE "ratio|of decode|errors:|latency under load|vs age tool" "$log" || true
+grep -iE "ratio|of decode|errors:|latency under load|vs age tool|peak RSS ratio" "$log" || true
 if grep -q '^!! ' "$log"; then
     grep '^!! ' "$log"
     exit 1

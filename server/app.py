@@ -105,7 +105,8 @@ def _context(state: State) -> ServerContext:
     return ctx
 
 
-def _principal(request: Request[Any, Any, Any], cairn: Cairn) -> auth.Principal:
+def token_principal(request: Request[Any, Any, Any], cairn: Cairn) -> auth.Principal:
+    """The principal of the request's bearer token (401 without one, 429 when locked out)."""
     # Failed-token lockout per client address (policy in server/ratelimit.py).
     limiter: FailedAuthLimiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
@@ -163,7 +164,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         ),
         dependencies={
             "cairn": Provide(_context, sync_to_thread=False),
-            "principal": Provide(_principal, sync_to_thread=True),
+            "principal": Provide(token_principal, sync_to_thread=True),
         },
         exception_handlers={
             CairnServerError: _cairn_error,

@@ -8,7 +8,10 @@ Four checks, each reported separately:
    no current or retired batch key without its `server.init` / `keys.rotate` entry;
 3. every raw sealed batch still decrypts with our keys, its SHA-256 matches the one in its
    receipt, and the device signature inside it verifies with the device's public key;
-4. the materialized tables (records, identifiers, points) are rebuilt from the ops alone
+4. every stored attachment hashes to its name and has its recorded size, and every
+   device's sealed upload of it is present, hashes to the SHA-256 its receipt names, and
+   carries a header signed by that device for that very file and size;
+5. the materialized tables (records, identifiers, points) are rebuilt from the ops alone
    into a scratch database and compared row by row, byte for byte, with the live ones.
 """
 
@@ -23,13 +26,17 @@ from pathlib import Path
 import msgspec
 
 from forms.library import FormLibrary
+from server.attachments.files import AttachmentFiles
 from server.audit import chain, legacy
 from server.audit.chain import OPEN
 from server.key_changes import key_events, key_problems
 from server.materialize import rebuild_into
 from server.store import Store, audit_log
 from server.store import admin as admin_rows
+from server.store import attachments as attachment_rows
 from server.store import sync_tables as st
+from sync import attachment as attachment_format
+from sync.blobs import hash_file
 from sync.errors import CairnCryptoError
 from sync.keys import ServerKeys
 from sync.sealed import extract_signed_batch, verify_batch_signature
@@ -42,6 +49,8 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     audit_chains: int = 0
     legacy_audit_entries: int = 0
     batches: int = 0
+    attachments: int = 0
+    sealed_attachments: int = 0
     ops: int = 0
     records: int = 0
     problems: list[str] = msgspec.field(default_factory=list)
@@ -126,6 +135,65 @@ def _check_batches(conn: sqlite3.Connection, keys: ServerKeys, report: VerifyRep
             report.problems.append(f"{where}: {exc}")
 
 
+def _check_attachments(conn: sqlite3.Connection, data_dir: Path, report: VerifyReport) -> None:
+    files = AttachmentFiles(data_dir)
+    blobs = conn.execute("SELECT sha256, size FROM attachment_blobs ORDER BY sha256")
+    for sha, size in blobs:
+        report.attachments += 1
+        path = files.blobs.path(sha)
+        if not path.is_file():
+            report.problems.append(f"attachment {sha}: the stored file is missing")
+            continue
+        digest, actual = hash_file(path)
+        if digest != sha:
+            report.problems.append(
+                f"attachment {sha}: its bytes hash to {digest}, not to its name (changed on disk)"
+            )
+        elif actual != size:
+            report.problems.append(f"attachment {sha}: {actual} bytes, not the {size} recorded")
+    for upload in attachment_rows.all_uploads(conn):
+        if upload.sealed_sha256:
+            report.sealed_attachments += 1
+            _check_sealed(conn, files, upload, report)
+        if attachment_rows.get_blob(conn, upload.sha256) is None:
+            report.problems.append(
+                f"attachment {upload.sha256}: receipted to {upload.device_id}, but not stored"
+            )
+
+
+def _check_sealed(
+    conn: sqlite3.Connection,
+    files: AttachmentFiles,
+    upload: attachment_rows.UploadRow,
+    report: VerifyReport,
+) -> None:
+    where = f"attachment {upload.sha256}: the sealed upload of {upload.device_id}"
+    path = files.sealed(upload.device_id, upload.sha256)
+    if not path.is_file():
+        report.problems.append(f"{where} is missing")
+        return
+    digest, _size = hash_file(path)
+    if digest != upload.sealed_sha256:
+        report.problems.append(f"{where} does not hash to the SHA-256 in its receipt")
+        return
+    device = admin_rows.get_device(conn, upload.device_id)
+    try:
+        with path.open("rb") as f:
+            head = attachment_format.read_head(f)
+        if device is None:
+            raise CairnCryptoError("its device is not in the database")
+        header = attachment_format.verify_attachment_header(head, device.signing_public)
+    except CairnCryptoError as exc:
+        report.problems.append(f"{where}: {exc}")
+        return
+    if (header.device_id, header.sha256_hex, header.size) != (
+        upload.device_id,
+        upload.sha256,
+        upload.size,
+    ):
+        report.problems.append(f"{where}: its signed header names another device, file or size")
+
+
 # How rows of each compared table are named in a report: the columns that identify one,
 # in the order the table's query sorts them.
 RowKey = Callable[[tuple[object, ...]], tuple[str, ...]]
@@ -186,9 +254,15 @@ def _compare(
 
 
 def verify(
-    store: Store, keys: ServerKeys, forms: FormLibrary, progress: Progress | None = None
+    store: Store,
+    keys: ServerKeys,
+    forms: FormLibrary,
+    progress: Progress | None = None,
+    *,
+    data_dir: Path | None = None,
 ) -> VerifyReport:
-    """Run every check on a data directory's store; never modifies it."""
+    """Run every check on a data directory's store (and its attachments, kept in
+    `data_dir`, by default the store's directory); never modifies it."""
     report = VerifyReport()
     say = progress or (lambda _msg: None)
     with store.snapshot() as conn:
@@ -198,6 +272,8 @@ def verify(
         _check_keys(conn, keys, report)
         say("re-verifying every stored batch")
         _check_batches(conn, keys, report)
+        say("re-hashing every attachment and checking its sealed uploads")
+        _check_attachments(conn, data_dir or store.path.parent, report)
         say("rebuilding records from the ops")
         _check_materialized(conn, forms, report, say)
     return report

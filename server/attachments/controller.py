@@ -6,7 +6,10 @@ chunk of a sealed upload (or asks where the upload stands) and answers an
 project as an age file encrypted to the device's own key, streamed.
 
 Human routes (bearer token): the file with Range support, its thumbnail, and the
-project's list of files still missing.
+project's list of files still missing. The file and its thumbnail also take the
+console's session cookie when no token is sent, so the console's record page shows a
+photo from this very route (same host, same access rule); the cookie is SameSite=Strict,
+so no other site's page can make a signed-in browser load one.
 """
 
 from __future__ import annotations
@@ -19,15 +22,23 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
 from server import review
 from server.attachments import access, thumbs, upload
 from server.attachments.files import AttachmentFiles
-from server.auth import Caller
+from server.auth import Caller, Principal
 from server.context import Cairn
-from server.errors import BadRequest, CairnServerError, Forbidden, NotFound, PayloadTooLarge
+from server.errors import (
+    BadRequest,
+    CairnServerError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from server.store import admin as admin_rows
 from server.store import attachments as rows
 from server.streaming import threaded
@@ -160,13 +171,34 @@ class DeviceAttachmentController(Controller):
         return Stream(threaded(chunks), media_type="application/octet-stream")
 
 
+def _token_or_session(request: Request[Any, Any, Any], cairn: Cairn) -> Principal:
+    """The bearer token's principal (as every API route); without an Authorization
+    header, the console session's (its token re-read, so revoking it ends access)."""
+    from server.app import token_principal
+    from server.web.guard import SignInNeeded, signed_in
+    from server.web.sessions import COOKIE
+
+    if request.headers.get("authorization") or COOKIE not in request.cookies:
+        return token_principal(request, cairn)
+    try:
+        principal, _session = signed_in(request)
+    except SignInNeeded:
+        raise Unauthorized(
+            "your console session has ended; sign in again (or send a bearer token)"
+        ) from None
+    return principal
+
+
+_VIEWER = {"principal": Provide(_token_or_session, sync_to_thread=True)}
+
+
 class AttachmentController(Controller):
     """Routes for supervisors and admins."""
 
     path = "/v1"
     tags = ["attachments"]  # noqa: RUF012
 
-    @get("/attachments/{sha256:str}")
+    @get("/attachments/{sha256:str}", dependencies=_VIEWER)
     async def read(
         self,
         request: Request[Any, Any, Any],
@@ -206,7 +238,7 @@ class AttachmentController(Controller):
             status_code=206,
         )
 
-    @get("/attachments/{sha256:str}/thumbnail", sync_to_thread=True)
+    @get("/attachments/{sha256:str}/thumbnail", sync_to_thread=True, dependencies=_VIEWER)
     def thumbnail(
         self,
         cairn: Cairn,

@@ -12,7 +12,8 @@ from server.verify import verify
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `verify` command."""
     parser = sub.add_parser(
-        "verify", help="check the audit chains and batch signatures; rebuild and compare"
+        "verify",
+        help="check the audit chains, batch signatures and attachments; rebuild and compare",
     )
     add_data_option(parser)
     parser.set_defaults(func=_verify)
@@ -30,13 +31,21 @@ def _verify(args: argparse.Namespace) -> int:
         return 1
     with data_dir(args, opened=opened) as data:
         report = verify(
-            data.store, data.keys, data.forms, lambda msg: print(f"... {msg}", file=sys.stderr)
+            data.store,
+            data.keys,
+            data.forms,
+            lambda msg: print(f"... {msg}", file=sys.stderr),
+            data_dir=data.path,
         )
     print(
         f"audit log: {report.audit_entries} entries in {report.audit_chains} chains"
         f" (+ {report.legacy_audit_entries} in the frozen format-1 log)"
     )
     print(f"raw batches: {report.batches} re-verified")
+    print(
+        f"attachments: {report.attachments} re-hashed, "
+        f"{report.sealed_attachments} sealed uploads checked"
+    )
     print(f"ops: {report.ops}; records rebuilt and compared: {report.records}")
     if report.ok:
         print("OK: everything verifies")

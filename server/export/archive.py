@@ -3,7 +3,8 @@
 `prepare_archive` reads one consistent snapshot of a project (`Store.snapshot`) and spools
 every member to disk (see `server.export.spool`): consolidated records, CSV and GeoJSON,
 conflicts, every op, every raw sealed batch with its decrypted signed blob, the device
-keys, the audit log and the form definitions; then the manifest of sizes and SHA-256s,
+keys, the audit log, the form definitions and every file the records reference (its
+bytes streamed from where they are stored, never copied); then the manifest of sizes and SHA-256s,
 its minisign signature by the server key, the key itself and `SHA256SUMS`. The export is
 audited (kind "export", with the manifest's hash and the recipients' key ids) before a
 single byte leaves. `PreparedArchive.chunks()` then streams the tar through age.
@@ -37,6 +38,7 @@ from server.export.manifest import (
     SUMS,
     AuditRange,
     Manifest,
+    MissingAttachment,
     Range,
     encode_manifest,
     sha256sums,
@@ -131,7 +133,7 @@ def _spool_snapshot(
     spool: Spool,
     project: str,
     progress: Progress,
-) -> tuple[dict[str, int], Range, AuditRange, list[str]]:
+) -> tuple[dict[str, int], Range, AuditRange, list[str], list[MissingAttachment]]:
     """Every data member, read from one snapshot; return counts, ranges and data paths."""
     counts: dict[str, int] = {}
     counts["devices"] = members.write_devices(spool, conn, project)
@@ -144,8 +146,12 @@ def _spool_snapshot(
     audit_count, audit_range = members.write_audit(spool, conn, project)
     counts["audit_entries"] = audit_count
     counts["forms"] = members.write_forms(spool, source.forms, forms_used)
+    attachment_counts, missing = members.write_attachments(
+        spool, conn, source.data_dir, project, progress
+    )
+    counts.update(attachment_counts)
     paths = [e.path for e in spool.entries()]
-    return counts, cursors, audit_range, paths
+    return counts, cursors, audit_range, paths, missing
 
 
 def prepare_archive(
@@ -167,7 +173,8 @@ def prepare_archive(
             row = admin_rows.get_project(conn, project)
             if row is None:
                 raise NotFound(f"no project {project!r}; 'cairn admin project list' shows them")
-            counts, cursors, audit_range, paths = _spool_snapshot(conn, source, spool, project, say)
+            snapshot = _spool_snapshot(conn, source, spool, project, say)
+            counts, cursors, audit_range, paths, missing = snapshot
         public = source.keys.signing_key.public_key()
         spool.add(PUBLIC_KEY, [minisign.public_key_file(public).encode()])
         spool.add(members.README, [members.readme_text(project).encode()])
@@ -183,6 +190,7 @@ def prepare_archive(
             op_cursor=cursors,
             audit=audit_range,
             files=sorted(spool.entries(), key=lambda e: e.path),
+            missing_attachments=missing,
         )
         manifest_entry = spool.add(MANIFEST, [encode_manifest(manifest)])
         comment = trusted_comment(manifest, manifest_entry.sha256)

@@ -9,7 +9,9 @@ them for its HTTP downloads; the archive writer spools their output into tar mem
 - CSV (RFC 4180): one table per form with a column per field (the union of every
   version's fields), and one per repeat group keyed to its parent record id. A CSV shows
   the displayed value only, so a `conflicts` column names every field still in conflict
-  and `other_fields` keeps, as JSON, any value the form definition has no column for.
+  (an attachment field adds FIELD.filename and FIELD.sha256 columns: the archive holds
+  the file as attachments/SHA256) and `other_fields` keeps, as JSON, any value the form
+  definition has no column for.
 - GeoJSON (RFC 7946): a FeatureCollection, positions longitude first. A geopoint is a
   Point (accuracy in `properties.accuracy_m`), a geoshape a Polygon, a geotrace a
   LineString; fields of repeat-group items are included with their item id. Every
@@ -32,7 +34,14 @@ import msgspec
 from forms.completeness import missing_required
 from forms.laws import rules_of
 from forms.library import FormLibrary
-from forms.schema import FormDef, GeopointField, GeoshapeField, GeotraceField, RepeatGroup
+from forms.schema import (
+    AttachmentField,
+    FormDef,
+    GeopointField,
+    GeoshapeField,
+    GeotraceField,
+    RepeatGroup,
+)
 from forms.views import view_under
 from server.materialize import decode_record
 from server.store.sync_tables import RecordRow
@@ -187,6 +196,7 @@ class TableSpec:
     group: str | None
     fields: tuple[str, ...]
     geopoints: frozenset[str]
+    attachments: frozenset[str] = frozenset()
 
     @functools.cached_property
     def known(self) -> frozenset[str]:
@@ -209,12 +219,15 @@ class TableSpec:
             cols.append(name)
             if name in self.geopoints:
                 cols += [f"{name}.lat", f"{name}.lon", f"{name}.h_acc_m"]
+            elif name in self.attachments:
+                cols += [f"{name}.filename", f"{name}.sha256"]
         return [*cols, "other_fields"]
 
 
-def _union(versions: Iterable[FormDef], group: str | None) -> tuple[list[str], set[str]]:
+def _union(versions: Iterable[FormDef], group: str | None) -> tuple[list[str], set[str], set[str]]:
     names: list[str] = []
     points: set[str] = set()
+    files: set[str] = set()
     # Newest version first fixes the column order; older fields follow.
     for form in versions:
         spec = form.group(group) if group else None
@@ -225,7 +238,9 @@ def _union(versions: Iterable[FormDef], group: str | None) -> tuple[list[str], s
             names.append(field.name)
             if isinstance(field, GeopointField):
                 points.add(field.name)
-    return names, points
+            elif isinstance(field, AttachmentField):
+                files.add(field.name)
+    return names, points, files
 
 
 def form_tables(forms: FormLibrary, form_id: str) -> list[TableSpec]:
@@ -238,8 +253,8 @@ def form_tables(forms: FormLibrary, form_id: str) -> list[TableSpec]:
         ]
     out = []
     for group in [None, *groups]:
-        names, points = _union(versions, group)
-        out.append(TableSpec(form_id, group, tuple(names), frozenset(points)))
+        names, points, files = _union(versions, group)
+        out.append(TableSpec(form_id, group, tuple(names), frozenset(points), frozenset(files)))
     return out
 
 
@@ -285,6 +300,10 @@ def _cells(spec: TableSpec, values: dict[str, Any]) -> list[str]:
         if name in spec.geopoints:
             point = value if isinstance(value, dict) else {}
             out += [_cell(point.get("lat")), _cell(point.get("lon")), _cell(point.get("h_acc_m"))]
+        elif name in spec.attachments:
+            # The file's name and hash (the archive holds it as attachments/SHA256).
+            ref = value if isinstance(value, dict) else {}
+            out += [_cell(ref.get("filename")), _cell(ref.get("sha256"))]
     extra = values.keys() - spec.known
     out.append(_JSON.encode({k: values[k] for k in extra}).decode() if extra else "")
     return out

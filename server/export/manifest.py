@@ -49,6 +49,15 @@ class AuditRange(msgspec.Struct, frozen=True, kw_only=True):
     chain: str = ""  # "project:CODE"; empty in archives from before per-project chains
 
 
+class MissingAttachment(msgspec.Struct, frozen=True, kw_only=True):
+    """A file records of the project reference that the archive does not hold, and why."""
+
+    sha256: str
+    reason: str  # "not_received" (still on a device) or "damaged" (fails its hash here)
+    record_ids: list[str]
+    devices: list[str]  # the actors whose ops reference it: who still holds the file
+
+
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     """What an archive holds and where it comes from."""
 
@@ -64,6 +73,8 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     op_cursor: Range
     audit: AuditRange
     files: list[FileEntry]
+    # Referenced files the archive does not hold (absent in archives made before attachments).
+    missing_attachments: list[MissingAttachment] = msgspec.field(default_factory=list)
 
 
 _DECODER = msgspec.json.Decoder(Manifest)

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from forms.library import FormLibrary, parse_form_ref
+from server.attachments.files import AttachmentFiles
 from server.audit import legacy
 from server.audit.chain import GENESIS, OPEN, project_chain
 from server.audit.chain import line as chain_line
 from server.export import formats
-from server.export.manifest import AuditRange, Range
+from server.export.manifest import AuditRange, MissingAttachment, Range
 from server.export.spool import MemberWriter, Spool
 from server.store import admin as admin_rows
+from server.store import attachments as attachment_rows
 from server.store import audit_log
 from server.store import sync_tables as st
 from sync import ids
@@ -32,6 +37,7 @@ Progress = Callable[[str], None]
 README = "README.txt"
 AUDIT = "audit.jsonl"
 AUDIT_V1 = "audit-v1.jsonl"
+ATTACHMENTS = "attachments.jsonl"
 EVERY = 10_000
 _JSON = msgspec.json.Encoder(order="sorted")
 _OP = msgspec.msgpack.Decoder()
@@ -230,6 +236,154 @@ def write_batches(
     return {"batches": count, "batches_unopened": unopened}
 
 
+def attachment_file(sha256: str) -> str:
+    """The archive path of a file's bytes (named by its checked hash)."""
+    return f"attachments/{sha256}"
+
+
+def sealed_file(sha256: str, device_id: str) -> str:
+    """The archive path of one device's sealed upload of a file, as received."""
+    return f"attachments/sealed/{sha256}/{device_id}.sealed"
+
+
+class SealedEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One device's accepted upload of a file: its sealed form and the server's receipt."""
+
+    device_id: str
+    sealed_sha256: str  # "" when the project held the file already (no bytes were sent)
+    sealed_size: int
+    received_at_ms: int
+    receipt: str  # base64 of the signed attachment receipt sent to the device
+    file: str = ""  # attachments/sealed/SHA256/DEVICE.sealed, "" when there is none
+
+
+class ReferenceEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One op's reference to a file."""
+
+    record_id: str
+    path: str
+    filename: str
+    actor: str
+    counter: int
+
+
+class AttachmentEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One file records of the project reference, as listed in attachments.jsonl."""
+
+    sha256: str
+    received: bool  # whether the archive holds its bytes as `file`
+    file: str = ""
+    size: int | None = None
+    media_type: str | None = None
+    exif: dict[str, Any] = msgspec.field(default_factory=dict)
+    missing: str = ""  # why the bytes are not here: "not_received" or "damaged"
+    sealed: list[SealedEntry] = msgspec.field(default_factory=list)
+    references: list[ReferenceEntry] = msgspec.field(default_factory=list)
+
+
+def _sealed_entries(
+    spool: Spool, files: AttachmentFiles, uploads: list[attachment_rows.UploadRow]
+) -> tuple[list[SealedEntry], list[str]]:
+    out, problems = [], []
+    for up in uploads:
+        name = ""
+        if up.sealed_sha256:
+            disk = files.sealed(up.device_id, up.sha256)
+            if disk.is_file():
+                name = sealed_file(up.sha256, up.device_id)
+                if spool.add_file(name, disk).sha256 != up.sealed_sha256:
+                    problems.append(f"{name}: does not hash to the SHA-256 in its receipt")
+            else:
+                problems.append(f"{up.sha256}: the sealed upload of {up.device_id} is missing")
+        out.append(
+            SealedEntry(
+                device_id=up.device_id,
+                sealed_sha256=up.sealed_sha256,
+                sealed_size=up.sealed_size,
+                received_at_ms=up.received_at_ms,
+                receipt=base64.b64encode(up.receipt).decode(),
+                file=name,
+            )
+        )
+    return out, problems
+
+
+def write_attachments(
+    spool: Spool, conn: sqlite3.Connection, data_dir: Path, project: str, progress: Progress
+) -> tuple[dict[str, int], list[MissingAttachment]]:
+    """attachments/SHA256 and its sealed forms, for every file the project's records
+    reference and the project holds; attachments.jsonl lists each with its references.
+
+    Only the project's own references and uploads are read (never another project's,
+    though the bytes are stored once for all). The bytes are not copied into the spool:
+    each is hashed here, streamed into the tar later from where it is stored. A file not
+    yet received, or whose stored copy no longer hashes to its name, is listed as missing.
+    """
+    files = AttachmentFiles(data_dir)
+    index = spool.open(ATTACHMENTS)
+    counts = {"attachments": 0, "attachments_missing": 0, "attachments_sealed": 0}
+    missing: list[MissingAttachment] = []
+    for refs in attachment_rows.project_refs_by_hash(conn, project):
+        sha = refs[0].sha256
+        uploads = attachment_rows.uploads_of(conn, project, sha)
+        blob = attachment_rows.get_blob(conn, sha) if uploads else None
+        sealed, problems = _sealed_entries(spool, files, uploads)
+        counts["attachments_sealed"] += sum(1 for s in sealed if s.file)
+        reason, name = "", ""
+        if blob is None:
+            reason = "not_received"
+        elif not files.blobs.has(sha):
+            reason = "damaged"
+            problems.append(f"{sha}: the stored file is missing")
+        else:
+            entry = spool.add_file(attachment_file(sha), files.blobs.path(sha))
+            if entry.sha256 != sha or entry.size != blob.size:
+                # The name would lie: the bytes stay out (cairn verify names the damage).
+                spool.drop(attachment_file(sha))
+                reason = "damaged"
+                problems.append(f"{sha}: the stored file does not hash to its name")
+            else:
+                name = entry.path
+        for problem in problems:
+            progress(f"attachment {problem}; run 'cairn verify'")
+        if reason:
+            counts["attachments_missing"] += 1
+            missing.append(
+                MissingAttachment(
+                    sha256=sha,
+                    reason=reason,
+                    record_ids=sorted({r.record_id for r in refs}),
+                    devices=sorted({r.actor for r in refs}),
+                )
+            )
+        else:
+            counts["attachments"] += 1
+        line = AttachmentEntry(
+            sha256=sha,
+            received=bool(name),
+            file=name,
+            size=blob.size if blob is not None else None,
+            media_type=blob.media_type if blob is not None else None,
+            exif=json.loads(blob.exif or "{}") if blob is not None else {},
+            missing=reason,
+            sealed=sealed,
+            references=[
+                ReferenceEntry(
+                    record_id=r.record_id,
+                    path=r.path,
+                    filename=r.filename,
+                    actor=r.actor,
+                    counter=r.counter,
+                )
+                for r in refs
+            ],
+        )
+        index.write(_JSON.encode(line) + b"\n")
+    spool.finish(ATTACHMENTS)
+    progress(f"attachments: {counts['attachments']} held, {counts['attachments_missing']} missing")
+    return counts, missing
+
+
 class QuarantineEntry(msgspec.Struct, frozen=True, kw_only=True):
     """One refused batch or op as listed in quarantine.jsonl; its bytes are in `file`."""
 
@@ -349,6 +503,14 @@ Files:
   quarantine/ID.bin   each refused batch or op exactly as received (never dropped)
   quarantine.jsonl    what was refused, when, from which device, and why
   devices.json        device public keys (check a .signed blob with its device's key)
+  attachments/SHA256  each photo or file the records reference, named by its SHA-256
+                      (sha256sum it: the output is its own name)
+  attachments/sealed/SHA256/DEVICE.sealed
+                      each device's upload of it exactly as received (signed header,
+                      then the bytes encrypted to the server; docs/protocol.md §8)
+  attachments.jsonl   every referenced file: which records and fields name it, its
+                      size, type, EXIF facts, receipts; files not yet received (still on
+                      a device) are listed here and in manifest.json as missing
   audit.jsonl         this project's hash-chained audit log (RFC 8785 entries)
   audit-v1.jsonl      (older data) the server's earlier single log, reduced to this
                       project: other projects' entries appear as bare hashes only

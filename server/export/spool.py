@@ -169,6 +169,28 @@ class Spool:
         self._made += 1
         return self._dir / f"{self._made:08d}-{name}"
 
+    def add_file(self, path: str, disk: Path) -> FileEntry:
+        """A member whose bytes stay where they are (a stored attachment, read-only): hashed
+        now, read again only when the tar streams, never copied into the spool."""
+        if path in self._files or path in self._open:
+            raise ValueError(f"archive member {path!r} written twice")
+        problem = member_problem(f"{self.top}/{path}")
+        if problem is not None:
+            raise ValueError(problem)
+        digest = hashlib.sha256()
+        size = 0
+        with disk.open("rb") as f:
+            while data := f.read(CHUNK):
+                digest.update(data)
+                size += len(data)
+        entry = FileEntry(path=path, size=size, sha256=digest.hexdigest())
+        self._files[path] = (entry, disk)
+        return entry
+
+    def drop(self, path: str) -> None:
+        """Forget a member added with `add_file` (its bytes are not the spool's)."""
+        del self._files[path]
+
     def path_of(self, path: str) -> Path:
         """Where a finished member's bytes are spooled."""
         return self._files[path][1]

@@ -6,7 +6,11 @@ passes; the project's audit chain is checked line by line (`server.audit.chain`)
 the reduced format-1 log it anchors (`server.audit.legacy`), and must name no other
 project and announce every batch key the batches were sealed under;
 each `batches/ID.signed` blob is re-verified with its device's Ed25519 key from
-`devices.json` (`sync.sealed.verify_batch_signature`). At the end: every hash against
+`devices.json` (`sync.sealed.verify_batch_signature`); each `attachments/SHA256` must
+hash to its name, and each sealed upload `attachments/sealed/SHA256/DEVICE.sealed` must
+carry a header signed by that device for that file and size (`sync.attachment`). At the
+end: `attachments.jsonl` against the members, the manifest's missing files and the
+receipts (signed by the key in `cairn.pub`); every hash against
 `manifest.json` and `SHA256SUMS`, and the manifest's minisign signature against the
 enclosed `cairn.pub` — and, when given, against a pinned server key. Pinning matters:
 whoever can re-encrypt an archive (anyone holding a recipient key) can also edit it, sign
@@ -20,6 +24,7 @@ import base64
 import hashlib
 import itertools
 import os
+import re
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -41,8 +46,17 @@ from server.export.manifest import (
     decode_manifest,
     parse_sha256sums,
 )
-from server.export.members import AUDIT, AUDIT_V1, BatchEntry
+from server.export.members import (
+    ATTACHMENTS,
+    AUDIT,
+    AUDIT_V1,
+    AttachmentEntry,
+    BatchEntry,
+    SealedEntry,
+    attachment_file,
+)
 from server.export.names import member_problem
+from sync import attachment as attachment_format
 from sync.age import AnyIdentity, decrypt
 from sync.age.source import Readable
 from sync.errors import CairnCryptoError
@@ -58,6 +72,9 @@ _BATCH = msgspec.json.Decoder(BatchEntry)
 _KEY_KINDS = frozenset({chain.OPEN, "server.init", "keys.rotate"})
 _HEADER = msgspec.msgpack.Decoder(BatchHeader)
 _DEVICES = msgspec.json.Decoder(list[dict[str, object]])
+_ATTACHMENT = msgspec.json.Decoder(AttachmentEntry)
+_BLOB = re.compile(r"attachments/([0-9a-f]{64})")
+_SEALED = re.compile(r"attachments/sealed/([0-9a-f]{64})/([A-Za-z0-9_-]{1,64})\.sealed")
 
 
 class ArchiveReport(msgspec.Struct, kw_only=True):
@@ -74,6 +91,8 @@ class ArchiveReport(msgspec.Struct, kw_only=True):
     audit_chain: str = ""
     audit_format: int = chain.FORMAT
     batches_verified: int = 0
+    attachments_verified: int = 0
+    sealed_attachments_verified: int = 0
     problems: list[str] = msgspec.field(default_factory=list)
 
     @property
@@ -99,7 +118,9 @@ class ArchiveReport(msgspec.Struct, kw_only=True):
             f"manifest signature: {self.signed_by or 'not verified'} ({key})",
             f"audit log: {self.audit_entries} entries{self._audit_scope()}, "
             f"head {self.audit_head or '-'}",
-            f"device signatures re-verified: {self.batches_verified} batches",
+            f"device signatures re-verified: {self.batches_verified} batches, "
+            f"{self.sealed_attachments_verified} sealed attachments",
+            f"attachments hashed against their names: {self.attachments_verified}",
         ]
 
 
@@ -109,10 +130,12 @@ class _Hashing:
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.hash = hashlib.sha256()
+        self.size = 0
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
         self.hash.update(data)
+        self.size += len(data)
         return data
 
     def lines(self) -> Iterator[bytes]:
@@ -140,6 +163,9 @@ class _State:
         self.announced_keys: set[str] = set()
         self.batch_keys: set[str] = set()
         self.named_projects: set[str] = set()
+        self.blobs: dict[str, int] = {}  # attachments/SHA256 members that hash to their name
+        self.sealed: dict[str, int] = {}  # sealed members whose header verified: file size
+        self.attachments: list[AttachmentEntry] = []
 
     def problem(self, text: str) -> None:
         self.report.problems.append(text)
@@ -287,8 +313,43 @@ def _device_key(data: bytes, devices: dict[str, bytes]) -> bytes:
     return devices[header.device_id]
 
 
+def _sealed_attachment(path: str, match: re.Match[str], reader: _Hashing, state: _State) -> None:
+    """A sealed upload: its header must be signed by the device it is filed under, for the
+    file it is filed under (the payload is for the server's key: not opened here)."""
+    sha, device_id = match.group(1), match.group(2)
+    if state.devices is None:
+        state.problem(f"{path}: comes before devices.json; its signature cannot be checked")
+        return
+    try:
+        head = attachment_format.read_head(reader)  # type: ignore[arg-type]
+        if device_id not in state.devices:
+            raise CairnCryptoError(f"device {device_id} is not in devices.json")
+        header = attachment_format.verify_attachment_header(head, state.devices[device_id])
+    except CairnCryptoError as exc:
+        state.problem(f"{path}: device signature does not verify: {exc}")
+        return
+    if (header.device_id, header.sha256_hex) != (device_id, sha):
+        state.problem(f"{path}: its signed header names another device or file")
+        return
+    state.sealed[path] = header.size
+    state.report.sealed_attachments_verified += 1
+
+
+def _attachment_index(reader: _Hashing, state: _State) -> None:
+    for number, line in enumerate(reader.lines(), 1):
+        if line.strip():
+            try:
+                state.attachments.append(_ATTACHMENT.decode(line))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                state.problem(f"{ATTACHMENTS} line {number}: unreadable ({exc})")
+
+
 def _member(path: str, reader: _Hashing, state: _State) -> None:
-    if path == AUDIT:
+    if path.startswith("attachments/"):
+        _attachment_member(path, reader, state)
+    elif path == ATTACHMENTS:
+        _attachment_index(reader, state)
+    elif path == AUDIT:
         _audit(reader, state)
     elif path == AUDIT_V1:
         _audit_v1(reader, state)
@@ -307,6 +368,24 @@ def _member(path: str, reader: _Hashing, state: _State) -> None:
     while reader.read(64 * 1024):
         pass
     state.hashes[path] = reader.hash.hexdigest()
+
+
+def _attachment_member(path: str, reader: _Hashing, state: _State) -> None:
+    sealed = _SEALED.fullmatch(path)
+    if sealed is not None:
+        _sealed_attachment(path, sealed, reader, state)
+    elif _BLOB.fullmatch(path) is None:
+        state.problem(f"{path}: not an attachment name (attachments/SHA256 or its sealed form)")
+    while reader.read(64 * 1024):
+        pass
+    blob = _BLOB.fullmatch(path)
+    if blob is not None:
+        digest = reader.hash.hexdigest()
+        if digest != blob.group(1):
+            state.problem(f"{path}: its bytes hash to {digest}, not to its name (changed)")
+        else:
+            state.blobs[blob.group(1)] = reader.size
+            state.report.attachments_verified += 1
 
 
 def _read_tar(stream: IO[bytes], state: _State, progress: Progress) -> None:
@@ -408,6 +487,7 @@ def _check_manifest(state: _State, pinned: str | None) -> None:
             f"audit log head {state.audit_head or '-'} is not the manifest's {manifest.audit.head}"
         )
     _check_chain_scope(state, manifest)
+    _check_attachments(state, manifest)
     expected = manifest.counts.get("batches", 0) - manifest.counts.get("batches_unopened", 0)
     if report.batches_verified != expected:
         state.problem(f"{report.batches_verified} device signatures verified, {expected} expected")
@@ -442,6 +522,82 @@ def _check_chain_scope(state: _State, manifest: Manifest) -> None:
         state.problem("audit-v1.jsonl is present, but the chain anchors no format-1 log")
     for key in sorted(state.batch_keys - state.announced_keys):
         state.problem(f"batches.jsonl: batch key {key} is not announced in the audit chain")
+
+
+def _server_public(state: _State) -> bytes | None:
+    try:
+        _id, key = minisign.parse_public_key_file(
+            state.small.get(PUBLIC_KEY, b"").decode("utf-8", "replace")
+        )
+    except minisign.MinisignError:
+        return None
+    return key.public_bytes_raw()
+
+
+def _check_attachments(state: _State, manifest: Manifest) -> None:
+    """attachments.jsonl against the members, the receipts and the manifest's missing list."""
+    missing = {m.sha256: m.reason for m in manifest.missing_attachments}
+    listed: set[str] = set()
+    public = _server_public(state)
+    for entry in state.attachments:
+        sha = entry.sha256
+        listed.add(sha)
+        where = f"{ATTACHMENTS} {sha}"
+        if entry.received:
+            if entry.file != attachment_file(sha) or sha not in state.blobs:
+                state.problem(f"{where}: listed as received, but attachments/{sha} is not here")
+            elif state.blobs[sha] != entry.size:
+                state.problem(f"{where}: {state.blobs[sha]} bytes here, {entry.size} listed")
+            if sha in missing:
+                state.problem(f"{where}: received, yet the manifest lists it as missing")
+        elif missing.get(sha) != (entry.missing or None):
+            state.problem(f"{where}: not here, and the manifest does not list it as missing")
+        for sealed in entry.sealed:
+            _check_sealed_entry(state, where, entry, sealed, public)
+    for sha in sorted(set(state.blobs) - listed):
+        state.problem(f"attachments/{sha}: in the archive but not in {ATTACHMENTS}")
+    for sha in sorted(set(missing) - listed):
+        state.problem(f"manifest.json: missing attachment {sha} is not in {ATTACHMENTS}")
+    for sha in sorted(set(missing) & set(state.blobs)):
+        state.problem(f"attachments/{sha}: here, yet the manifest lists it as missing")
+    if state.blobs and manifest.counts.get("attachments") != len(state.blobs):
+        state.problem(
+            f"{len(state.blobs)} attachments here, the manifest counts "
+            f"{manifest.counts.get('attachments', 0)}"
+        )
+
+
+def _check_sealed_entry(
+    state: _State,
+    where: str,
+    entry: AttachmentEntry,
+    sealed: SealedEntry,
+    public: bytes | None,
+) -> None:
+    if sealed.file:
+        if sealed.file not in state.sealed:
+            state.problem(f"{where}: the sealed upload {sealed.file} is missing or unverified")
+        elif state.hashes.get(sealed.file) != sealed.sealed_sha256:
+            state.problem(f"{sealed.file}: does not hash to the SHA-256 its receipt names")
+        elif entry.size is not None and state.sealed[sealed.file] != entry.size:
+            state.problem(f"{sealed.file}: its signed header gives another size than the file")
+    elif sealed.sealed_sha256:
+        state.problem(f"{where}: the sealed upload of {sealed.device_id} is not in the archive")
+    if public is None:
+        return
+    try:
+        receipt = attachment_format.verify_attachment_receipt(
+            base64.b64decode(sealed.receipt), public
+        )
+    except (CairnCryptoError, ValueError) as exc:
+        state.problem(f"{where}: the receipt to {sealed.device_id} does not verify ({exc})")
+        return
+    if (receipt.device_id, receipt.sha256, receipt.sealed_sha256) != (
+        sealed.device_id,
+        entry.sha256,
+        sealed.sealed_sha256,
+    ):
+        state.problem(f"{where}: the receipt to {sealed.device_id} names another upload")
 
 
 def _check_signature(state: _State, manifest: bytes, pinned: str | None) -> None:

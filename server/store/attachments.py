@@ -246,3 +246,31 @@ def project_hashes(conn: sqlite3.Connection, project: str) -> list[str]:
 def set_exif(conn: sqlite3.Connection, sha256: str, exif: str) -> None:
     """Store the EXIF facts read from a held file."""
     conn.execute("UPDATE attachment_blobs SET exif = ? WHERE sha256 = ?", (exif, sha256))
+
+
+def project_refs_by_hash(conn: sqlite3.Connection, project: str) -> Iterator[list[RefRow]]:
+    """The project's references grouped by file hash (sorted), one hash's rows at a time."""
+    rows = conn.execute(
+        "SELECT project, record_id, sha256, actor, counter, path, filename FROM attachment_refs "
+        "WHERE project = ? ORDER BY sha256, record_id, path, actor, counter",
+        (project,),
+    )
+    group: list[RefRow] = []
+    for row in rows:
+        ref = RefRow(**dict(zip(RefRow.__struct_fields__, row, strict=True)))
+        if group and group[0].sha256 != ref.sha256:
+            yield group
+            group = []
+        group.append(ref)
+    if group:
+        yield group
+
+
+def uploads_of(conn: sqlite3.Connection, project: str, sha256: str) -> list[UploadRow]:
+    """The project's devices' accepted uploads of one file, by device."""
+    rows = conn.execute(
+        f"SELECT {_UPLOAD_COLUMNS} FROM attachment_uploads WHERE project = ? AND sha256 = ? "
+        "ORDER BY device_id",
+        (project, sha256),
+    )
+    return [_upload(r) for r in rows]

@@ -232,11 +232,13 @@ class ConsolePages(Controller):
         comments = [
             (w, record.entry(w)) for w in sorted(record.review.history, key=lambda w: w.counter)
         ]
-        attachments = [
-            (f.name, record.fields[f.name].value if f.name in record.fields else None)
+        has_attachment_field = any(
+            isinstance(f, AttachmentField)
+            or (
+                isinstance(f, RepeatGroup) and any(isinstance(g, AttachmentField) for g in f.fields)
+            )
             for f in form.fields
-            if isinstance(f, AttachmentField)
-        ]
+        )
         groups = {
             g.name: [f.name for f in g.fields] for g in form.fields if isinstance(g, RepeatGroup)
         }
@@ -251,7 +253,8 @@ class ConsolePages(Controller):
             where=json.dumps({"lat": where[0], "lon": where[1]}) if where else "",
             history=[_history_line(h) for h in review.history(conn, row)],
             comments=comments,
-            attachments=attachments,
+            files=detail.attachments,
+            has_attachment_field=has_attachment_field,
             groups=groups,
             blockers=blockers,
             transitions=resolution.TRANSITIONS.get(detail.record.review_state, ()),

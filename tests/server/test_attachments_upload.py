@@ -22,7 +22,7 @@ from server.verify import verify
 from sync import attachment as fmt
 from sync.client import Device, Refused
 from tests.photos import jpeg
-from tests.server.conftest import PROJECT
+from tests.server.conftest import BASE, PROJECT, AppTransport
 
 MakeDevice = Callable[[str], Device]
 WHEN = dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC)
@@ -291,3 +291,53 @@ def test_a_file_over_the_limit_is_refused_with_413_before_its_bytes(
             device.push()
         assert _stored(data) == (0, 0, [])
         device.close()
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["held-there", "only-referenced-there"])
+def test_a_hash_only_another_projects_ops_reference_is_refused_and_nothing_stored(
+    held: bool,
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+    tmp_path: Path,
+) -> None:
+    """A device cannot deposit (or get a receipt for) a file only another project names,
+    whether that project holds the bytes already or still waits for them."""
+    theirs = make_device("team-a")
+    photo = _photo(tmp_path)
+    _record, value = _photo_record(theirs, photo)
+    if held:
+        theirs.push()
+    else:
+        _push_batches(client, theirs)
+    admin.create_project(data.store, "AZ-OTHER", "Other", "test")
+    code = admin.issue_enroll_code(data.store, "AZ-OTHER", 3600, "test").code
+    stranger = Device(tmp_path / "stranger", transport=AppTransport(client), sleep=lambda _s: None)
+    stranger.enroll(BASE, code, label="stranger")
+    before = _stored(data)
+    sealed, head = _seal(stranger, photo.read_bytes())
+    for body in (
+        _chunks(stranger, sealed, head, len(sealed))[0],  # the whole file at once
+        _chunks(stranger, sealed, head, 64 * 1024)[0],  # the first of several chunks
+        fmt.seal_chunk(  # only asking where an upload stands
+            b"",
+            device_id=stranger.device_id,
+            upload=head.upload_id,
+            sha256=head.header.sha256,
+            offset=0,
+            final=False,
+            device_signing_key=stranger.keys().signing_key,
+        ),
+    ):
+        answer = _post(client, body)
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["error"] == "unreferenced_attachment"
+        assert value["sha256"] in answer.json()["message"]
+    assert _stored(data) == before
+    files = AttachmentFiles(data.path)
+    assert not files.partial(stranger.device_id, value["sha256"]).exists()
+    assert not files.sealed(stranger.device_id, value["sha256"]).exists()
+    assert rows.get_upload(data.store.reader(), stranger.device_id, value["sha256"]) is None
+    assert not rows.project_holds(data.store.reader(), "AZ-OTHER", value["sha256"])
+    assert client.get("/v1/health").status_code == 200
+    stranger.close()

@@ -244,7 +244,8 @@ def test_hashes_in_the_manifest_are_the_sha256_of_each_file(
     assert manifest.op_cursor.first == 1 and manifest.op_cursor.last == 5
     assert all(len(f.sha256) == 64 for f in manifest.files)
     empty = {f.path for f in manifest.files if f.sha256 == hashlib.sha256(b"").hexdigest()}
-    assert empty == {"quarantine.jsonl"}  # present and empty: nothing was refused
+    # Present and empty: nothing was refused, no record references a file.
+    assert empty == {"quarantine.jsonl", "attachments.jsonl"}
     assert manifest.counts["quarantined"] == 0
 
 

@@ -42,12 +42,9 @@ def test_an_edited_record_is_caught(synced: DataDir, capsys: pytest.CaptureFixtu
 
 def test_a_changed_raw_batch_is_caught(synced: DataDir) -> None:
     conn = _raw(synced)
-    (batch_id,) = conn.execute("SELECT batch_id FROM batches LIMIT 1").fetchone()
-    conn.execute(
-        "UPDATE batches SET sealed = CAST(substr(sealed, 1, length(sealed) - 1) || X'00' AS BLOB)"
-        " WHERE batch_id = ?",
-        (batch_id,),
-    )
+    (batch_id, sealed) = conn.execute("SELECT batch_id, sealed FROM batches LIMIT 1").fetchone()
+    changed = sealed[:-1] + bytes([sealed[-1] ^ 0x01])  # always a different last byte
+    conn.execute("UPDATE batches SET sealed = ? WHERE batch_id = ?", (changed, batch_id))
     report = verify(synced.store, synced.keys, synced.forms)
     assert any(batch_id in p for p in report.problems)
 

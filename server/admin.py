@@ -21,8 +21,10 @@ from server.store import sync_tables as st
 
 # Matched whole with fullmatch: `$` would also match before a final newline ("DSH\n").
 PROJECT_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
-ROLES = ("admin", "supervisor")
+ROLES = ("admin", "supervisor", auth.METRICS_ROLE)
 MAX_ENROLL_SECONDS = 30 * 24 * 3600
+MIN_TOKEN_SECONDS = 60
+MAX_TOKEN_SECONDS = 10 * 366 * 24 * 3600  # ten years: beyond that, say "never"
 
 
 class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +34,8 @@ class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
     token_id: str
     role: str
     project: str | None
+    # None: the token never expires (until revoked).
+    expires_at_ms: int | None = None
 
 
 class IssuedCode(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,21 +108,35 @@ def issue_enroll_code(store: Store, project: str, expires_s: int, actor: str) ->
 
 
 def issue_token(
-    store: Store, role: str, project: str | None, actor: str, label: str = ""
+    store: Store,
+    role: str,
+    project: str | None,
+    actor: str,
+    label: str = "",
+    expires_s: int | None = None,
 ) -> IssuedToken:
-    """A new bearer token; supervisors are bound to one project, admins to none."""
+    """A new bearer token; supervisors are bound to one project, admins and metrics
+    readers to none. With `expires_s` it is refused from that many seconds on."""
     if role not in ROLES:
         raise BadRequest(f"role must be one of {', '.join(ROLES)}", code="bad_role")
     if role == "supervisor" and not project:
         raise BadRequest(
             "a supervisor token is bound to one project: name the project", code="project_required"
         )
-    if role == "admin" and project:
+    if role != "supervisor" and project:
         raise BadRequest(
-            "an admin token covers every project: leave the project out", code="bad_scope"
+            f"{'an' if role == 'admin' else 'a'} {role} token covers every project: "
+            "leave the project out",
+            code="bad_scope",
+        )
+    if expires_s is not None and not MIN_TOKEN_SECONDS <= expires_s <= MAX_TOKEN_SECONDS:
+        raise BadRequest(
+            "a token must expire between 1 minute and 10 years from now (or never)",
+            code="bad_expiry",
         )
     token, token_id, digest = auth.new_token()
     now = now_ms()
+    expires = None if expires_s is None else now + expires_s * 1000
     with store.write() as conn:
         if project is not None:
             _require_project(conn, project)
@@ -132,6 +150,7 @@ def issue_token(
                 label=label,
                 created_at_ms=now,
                 revoked_at_ms=None,
+                expires_at_ms=expires,
             ),
         )
         audit_log.append_to_project(
@@ -141,9 +160,16 @@ def issue_token(
             kind="token.issue",
             actor=actor,
             subject=token_id,
-            data={"role": role, "project": project, "label": label},
+            data={"role": role, "project": project, "label": label, "expires_at_ms": expires},
         )
-    return IssuedToken(token=token, token_id=token_id, role=role, project=project)
+    return IssuedToken(
+        token=token, token_id=token_id, role=role, project=project, expires_at_ms=expires
+    )
+
+
+def list_tokens(store: Store) -> list[rows.TokenRow]:
+    """Every token (ids, roles, scopes, labels, times; never a secret), oldest first."""
+    return rows.list_tokens(store.reader())
 
 
 def list_devices(store: Store, project: str | None) -> list[rows.DeviceRow]:
@@ -197,7 +223,7 @@ def revoke_token(store: Store, token_id: str, actor: str) -> rows.TokenRow:
     with store.write() as conn:
         token = rows.get_token(conn, token_id)
         if token is None:
-            raise NotFound(f"no token {token_id!r}")
+            raise NotFound(f"no token {token_id!r}", code="unknown_token")
         if not rows.revoke_token(conn, token_id, now):
             raise Conflict(f"token {token_id!r} is already revoked", code="already_revoked")
         audit_log.append_to_project(

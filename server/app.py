@@ -18,9 +18,11 @@ from server.context import Cairn, ServerContext
 from server.controllers.admin import AdminController, KeysController
 from server.controllers.device import DeviceController
 from server.controllers.export import ExportController
+from server.controllers.metrics import metrics
 from server.controllers.review import ReviewController
 from server.datadir import DataDir, open_data_dir
-from server.errors import CairnServerError, TooManyRequests, Unauthorized
+from server.errors import CairnServerError, TooManyRequests
+from server.http_auth import api_principal
 from server.ratelimit import FailedAuthLimiter
 from server.web.assets import console_router, template_config
 from server.web.sessions import SessionStore
@@ -106,22 +108,9 @@ def _context(state: State) -> ServerContext:
 
 
 def token_principal(request: Request[Any, Any, Any], cairn: Cairn) -> auth.Principal:
-    """The principal of the request's bearer token (401 without one, 429 when locked out)."""
-    # Failed-token lockout per client address (policy in server/ratelimit.py).
-    limiter: FailedAuthLimiter = request.app.state.auth_limiter
-    client = request.client.host if request.client else "unknown"
-    retry = limiter.retry_after(client)
-    if retry is not None:
-        raise TooManyRequests(
-            f"too many wrong tokens from this address; try again in {retry} s",
-            retry_after_s=retry,
-        )
-    try:
-        return auth.authenticate(cairn.store.reader(), request.headers.get("authorization"))
-    except Unauthorized:
-        if request.headers.get("authorization"):
-            limiter.record_failure(client)
-        raise
+    """The principal of the request's bearer token: 401 without one or for a revoked or
+    expired one, 429 when locked out, 403 for a metrics token (server/http_auth.py)."""
+    return api_principal(request, cairn)
 
 
 @get("/v1/health", tags=["meta"])
@@ -150,6 +139,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             health,
+            metrics,
             AdminController,
             KeysController,
             devices,

@@ -1,4 +1,5 @@
-"""What every request handler needs, built once per app: config, store, keys, forms."""
+"""What every request handler needs, built once per app: config, store, keys, forms,
+metrics."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from litestar.di import NamedDependency
 
 from forms.library import FormLibrary
 from server.config import Config
+from server.metrics import Metrics
 from server.store import Store
 from sync.errors import CairnCryptoError
 from sync.keys import MANIFEST_FILE, ServerKeys
@@ -27,6 +29,8 @@ class ServerContext:
         self.forms: FormLibrary = forms
         self.keys_loaded: ServerKeys = keys
         self._stamp = self._keys_stamp()
+        self.metrics = Metrics()
+        self.metrics.bind(store)
 
     @property
     def keys(self) -> ServerKeys:

@@ -24,6 +24,7 @@ The flow for one pushed batch (DESIGN.md "Sealed batches", issue #4):
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -158,7 +159,18 @@ def _refuse_stray(
 
 def push(ctx: ServerContext, raw: bytes, client: str = "unknown") -> bytes:
     """Ingest one sealed batch from a client address; return the signed receipt bytes (or
-    raise a 4xx error)."""
+    raise a 4xx error). Counted and timed in `ctx.metrics` by outcome."""
+    started = time.perf_counter()
+    try:
+        receipt, outcome = _push(ctx, raw, client)
+    except CairnServerError as exc:
+        ctx.metrics.batch_done("refused", time.perf_counter() - started, exc.code)
+        raise
+    ctx.metrics.batch_done(outcome, time.perf_counter() - started)
+    return receipt
+
+
+def _push(ctx: ServerContext, raw: bytes, client: str) -> tuple[bytes, str]:
     reader = ctx.store.reader()
     recent, _ = st.stray_usage(reader, client, now_ms() - STRAY_WINDOW_MS)
     if recent >= ctx.config.stray_per_minute:
@@ -179,7 +191,7 @@ def push(ctx: ServerContext, raw: bytes, client: str = "unknown") -> bytes:
     digest = hashlib.sha256(raw).hexdigest()
     known = st.get_batch(reader, routing.batch_id)
     if known is not None and known.sealed_sha256 == digest:
-        return known.receipt
+        return known.receipt, "replayed"
     signers: list[admin_rows.DeviceRow] = []
     try:
         opened = sealed.open_batch(
@@ -269,7 +281,7 @@ def _store_batch(
     opened: sealed.OpenedBatch,
     device: admin_rows.DeviceRow,
     decoded: list[_Decoded],
-) -> bytes:
+) -> tuple[bytes, str]:
     routing = opened.routing
     now = now_ms()
 
@@ -279,7 +291,7 @@ def _store_batch(
         again = st.get_batch(conn, routing.batch_id)
         if again is not None and again.sealed_sha256 == digest:
             trace.point("ingest.replay", routing.batch_id)
-            return again.receipt
+            return again.receipt, "replayed"
         accepted, refused, records = _check_ops(ctx, conn, decoded, device)
         rows = [
             st.OpRow(
@@ -371,7 +383,12 @@ def _store_batch(
     # Concurrent pushes share one durable commit; the receipt leaves only after it.
     receipt = ctx.store.write_grouped(store, weight=max(1, len(decoded)))
     trace.point("ingest.commit", routing.batch_id)
-    return receipt
+    ctx.metrics.ops_stored(
+        len(rows),
+        (item.code or "invalid_op" for item in refused),
+        (codes[0].partition(":")[0] for codes in ruled.values()),
+    )
+    return receipt, "accepted"
 
 
 def _refusals(

@@ -6,6 +6,7 @@ import argparse
 
 from server import admin, datadir_recovery, key_changes
 from server.cli.common import add_data_option, data_dir, format_ms, parse_duration
+from server.clock import now_ms
 from server.config import resolve_data_dir
 from server.datadir import MARKER
 from server.store import admin as rows
@@ -44,11 +45,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     enroll.set_defaults(func=_enroll)
 
-    token = group.add_parser("token", help="print a new supervisor or admin token")
-    token.add_argument("--role", required=True, choices=admin.ROLES)
+    token = group.add_parser(
+        "token",
+        help="tokens: 'token --role ROLE …' prints a new one; 'token list'; 'token revoke ID'",
+        description="With --role: print a new supervisor, admin or metrics token. "
+        "'token list' lists every token; 'token revoke ID' revokes one.",
+    )
+    token.add_argument(
+        "--role",
+        choices=admin.ROLES,
+        help="supervisor (one project), admin (everything) or metrics (/metrics only)",
+    )
     token.add_argument("--project", metavar="CODE", help="the project (supervisors only)")
     token.add_argument("--label", default="", help="who or what the token is for")
+    token.add_argument(
+        "--expires",
+        type=parse_duration,
+        default=None,
+        metavar="DURATION",
+        help="refuse the token after this long, e.g. 12h, 30d (default: never, until revoked)",
+    )
     token.set_defaults(func=_token)
+    token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=False)
+    token_list = token_sub.add_parser("list", help="list every token (never the secret)")
+    token_list.set_defaults(func=_token_list)
+    token_revoke = token_sub.add_parser(
+        "revoke", help="revoke a token: refused on its next request, its console sessions end"
+    )
+    token_revoke.add_argument("token_id", metavar="ID", help="token id (from 'token list')")
+    token_revoke.set_defaults(func=_token_revoke)
+    for leaf in (token_list, token_revoke):
+        # Not add_data_option: a subcommand's default would overwrite `token --data DIR`.
+        leaf.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS, help="as above")
 
     devices = group.add_parser("devices", help="list enrolled devices")
     devices.add_argument("project", nargs="?", metavar="CODE", help="only this project")
@@ -118,13 +146,64 @@ def _enroll(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    from server.cli import CommandError
+
+    if args.role is None:
+        raise CommandError(
+            "give --role supervisor|admin|metrics for a new token, or 'cairn admin token "
+            "list' / 'cairn admin token revoke ID'"
+        )
     with data_dir(args) as data:
-        issued = admin.issue_token(data.store, args.role, args.project, ACTOR, args.label)
+        issued = admin.issue_token(
+            data.store, args.role, args.project, ACTOR, args.label, args.expires
+        )
     print(issued.token)
-    scope = f"project {issued.project}" if issued.project else "every project"
+    scope = (
+        f"project {issued.project}"
+        if issued.project
+        else "/metrics only"
+        if issued.role == "metrics"
+        else "every project"
+    )
+    until = (
+        f"valid until {format_ms(issued.expires_at_ms)}"
+        if issued.expires_at_ms is not None
+        else "valid until revoked"
+    )
     print(
-        f"{issued.role} token {issued.token_id} for {scope}; it is shown only now "
+        f"{issued.role} token {issued.token_id} for {scope}, {until}; it is shown only now "
         "(Cairn stores only its hash)"
+    )
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    with data_dir(args) as data:
+        tokens = admin.list_tokens(data.store)
+    if not tokens:
+        print("no tokens; make one with 'cairn admin token --role ROLE'")
+        return 0
+    now = now_ms()
+    print(
+        f"{'ID':<12}  {'ROLE':<10} {'PROJECT':<14} {'STATE':<8} {'CREATED':<23}  "
+        f"{'EXPIRES':<23}  {'LAST USED':<23}  LABEL"
+    )
+    for t in tokens:
+        print(
+            f"{t.token_id:<12}  {t.role:<10} {t.project or '-':<14} {t.state(now):<8} "
+            f"{format_ms(t.created_at_ms):<23}  {format_ms(t.expires_at_ms):<23}  "
+            f"{format_ms(t.last_used_ms):<23}  {t.label}"
+        )
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    with data_dir(args) as data:
+        token = admin.revoke_token(data.store, args.token_id, ACTOR)
+    scope = f"project {token.project}" if token.project else "no project"
+    print(
+        f"revoked {token.role} token {token.token_id} ({scope}); a running 'cairn serve' "
+        "refuses it on its next request and ends its console sessions"
     )
     return 0
 

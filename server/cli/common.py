@@ -36,6 +36,7 @@ _CLI_HINTS = {
     "unknown_project": "'cairn admin project list' shows them; "
     "'cairn admin project create CODE --name NAME' makes one",
     "unknown_device": "'cairn admin devices' lists them",
+    "unknown_token": "'cairn admin token list' lists them",
 }
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from server import admin, key_changes
 from server.auth import Caller, require_admin
+from server.clock import now_ms
 from server.context import Cairn
+from server.errors import Conflict
 from server.store import admin as rows
 
 
@@ -36,10 +40,42 @@ class EnrollCodeRequest(msgspec.Struct, frozen=True, kw_only=True):
 class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
     """Ask for a new bearer token."""
 
-    role: str
-    # The project code a supervisor token is bound to (admins: none).
+    role: Literal["admin", "supervisor", "metrics"]
+    # The project code a supervisor token is bound to (admins and metrics readers: none).
     project: str | None = None
     label: str = ""
+    # Seconds until the token is refused (60 s to 10 years); none: until revoked.
+    expires_s: int | None = None
+
+
+class TokenResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A token as listed: never its secret, which only its holder has."""
+
+    token_id: str
+    role: str
+    project: str | None
+    label: str
+    created_at_ms: int
+    expires_at_ms: int | None
+    revoked_at_ms: int | None
+    # When a request last used it (recorded at most once a minute); none: never.
+    last_used_ms: int | None
+    state: Literal["active", "expired", "revoked"]
+
+
+def token_response(row: rows.TokenRow, now: int) -> TokenResponse:
+    """The listed view of a token row."""
+    return TokenResponse(
+        token_id=row.token_id,
+        role=row.role,
+        project=row.project,
+        label=row.label,
+        created_at_ms=row.created_at_ms,
+        expires_at_ms=row.expires_at_ms,
+        revoked_at_ms=row.revoked_at_ms,
+        last_used_ms=row.last_used_ms,
+        state=row.state(now),  # type: ignore[arg-type]
+    )
 
 
 class DeviceResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,9 +146,33 @@ class AdminController(Controller):
     def issue_token(
         self, data: JSONBody[TokenRequest], cairn: Cairn, principal: Caller
     ) -> admin.IssuedToken:
-        """Issue a supervisor or admin token (shown once, stored hashed)."""
+        """Issue a supervisor, admin or metrics token (shown once, stored hashed)."""
         require_admin(principal)
-        return admin.issue_token(cairn.store, data.role, data.project, principal.actor, data.label)
+        return admin.issue_token(
+            cairn.store, data.role, data.project, principal.actor, data.label, data.expires_s
+        )
+
+    @get("/tokens", sync_to_thread=True)
+    def list_tokens(self, cairn: Cairn, principal: Caller) -> list[TokenResponse]:
+        """Every token: id, role, project, label, created, expires, last used, state."""
+        require_admin(principal)
+        now = now_ms()
+        return [token_response(t, now) for t in admin.list_tokens(cairn.store)]
+
+    @post("/tokens/{token_id:str}/revoke", status_code=200, sync_to_thread=True)
+    def revoke_token(
+        self, token_id: FromPath[str], cairn: Cairn, principal: Caller
+    ) -> TokenResponse:
+        """Revoke a token: refused on its next request, its console sessions end (audited)."""
+        require_admin(principal)
+        if token_id == principal.token_id:
+            raise Conflict(
+                "this is the token making the request; revoke it with another admin token "
+                "or 'cairn admin token revoke' on the server",
+                code="own_token",
+            )
+        row = admin.revoke_token(cairn.store, token_id, principal.actor)
+        return token_response(row, now_ms())
 
     @get("/devices", sync_to_thread=True)
     def devices(

@@ -10,7 +10,7 @@ from litestar.concurrency import sync_to_thread
 
 from server import devices, ingest
 from server.context import Cairn
-from server.errors import BadRequest, PayloadTooLarge
+from server.errors import BadRequest, CairnServerError, PayloadTooLarge
 from sync import wire
 
 MSGPACK = "application/msgpack"
@@ -68,5 +68,10 @@ class DeviceController(Controller):
         body = await _body(request, cairn.config.max_json_bytes)
         message = _decode(wire.PULL_REQUEST, body, "pull request")
         assert isinstance(message, wire.PullRequest)
-        sealed_page = await sync_to_thread(devices.pull, cairn, message)
+        try:
+            sealed_page = await sync_to_thread(devices.pull, cairn, message)
+        except CairnServerError as exc:
+            cairn.metrics.pulls_refused.labels(reason=exc.code).inc()
+            raise
+        cairn.metrics.pull_pages.inc()
         return Response(sealed_page, media_type=SEALED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import msgspec
@@ -49,10 +50,11 @@ class ExportController(Controller):
 def archive_download(cairn: Cairn, code: str, recipients: list[str], actor: str) -> Stream:
     """Snapshot, sign and audit a project; its age-encrypted tar as a streamed download
     (the API's route and the console's export page both answer with it)."""
+    started = time.perf_counter()
     source = ExportSource(cairn.store, cairn.keys, cairn.forms, cairn.config.data_dir)
     archive = prepare_archive(source, code, recipients, actor=actor)
     return Stream(
-        threaded(_stream(archive)),
+        threaded(cairn.metrics.timed("archive", _stream(archive), started)),
         media_type=MEDIA_TYPE,
         headers={
             "Content-Disposition": f'attachment; filename="{archive.top}.tar.age"',

@@ -224,7 +224,9 @@ class ReviewController(Controller):
     def geojson(self, cairn: Cairn, flt: Filter) -> Stream:
         """The matching records as an RFC 7946 FeatureCollection (streamed)."""
         chunks = downloads.buffered(downloads.geojson(cairn, flt))
-        return Stream(threaded(chunks), media_type=downloads.GEOJSON_TYPE)
+        return Stream(
+            threaded(cairn.metrics.timed("geojson", chunks)), media_type=downloads.GEOJSON_TYPE
+        )
 
     @get("/projects/{code:str}/records.csv", sync_to_thread=False)
     def csv(self, cairn: Cairn, flt: Filter, group: FromQuery[str | None] = None) -> Stream:
@@ -235,7 +237,7 @@ class ReviewController(Controller):
         name = spec.path.replace('"', "")
         chunks = downloads.buffered(downloads.csv_rows(cairn, flt, spec))
         return Stream(
-            threaded(chunks),
+            threaded(cairn.metrics.timed("csv", chunks)),
             media_type=downloads.CSV_TYPE,
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )

@@ -62,6 +62,8 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._write_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queued = 0
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -101,22 +103,33 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: commits on success, rolls back on any error."""
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except sqlite3.OperationalError as exc:
-                conn.rollback()
-                raise _storage_error(exc) from exc
-            except BaseException:
-                conn.rollback()
-                raise
-            try:
-                conn.commit()
-            except sqlite3.OperationalError as exc:
-                conn.rollback()
-                raise _storage_error(exc) from exc
+        with self._queue_lock:
+            self._queued += 1
+        try:
+            with self._write_lock:
+                conn = self._writer
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except sqlite3.OperationalError as exc:
+                    conn.rollback()
+                    raise _storage_error(exc) from exc
+                except BaseException:
+                    conn.rollback()
+                    raise
+                try:
+                    conn.commit()
+                except sqlite3.OperationalError as exc:
+                    conn.rollback()
+                    raise _storage_error(exc) from exc
+        finally:
+            with self._queue_lock:
+                self._queued -= 1
+
+    @property
+    def writers_waiting(self) -> int:
+        """Write transactions running or waiting for the writer (the metrics' queue depth)."""
+        return self._queued
 
     def write_grouped(self, fn: Callable[[sqlite3.Connection], T], weight: int = 1) -> T:
         """Run `fn(conn)` in a write transaction it may share with concurrent callers.

@@ -39,6 +39,18 @@ class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
     label: str
     created_at_ms: int
     revoked_at_ms: int | None
+    # None: never expires. Refused from this instant on.
+    expires_at_ms: int | None = None
+    # When a request last authenticated with it (written at most once a minute).
+    last_used_ms: int | None = None
+
+    def state(self, now_ms: int) -> str:
+        """`revoked`, `expired` or `active` at `now_ms`."""
+        if self.revoked_at_ms is not None:
+            return "revoked"
+        if self.expires_at_ms is not None and now_ms >= self.expires_at_ms:
+            return "expired"
+        return "active"
 
 
 class EnrollCodeRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,7 +68,10 @@ _DEVICE_COLS = (
     "device_id, project, label, signing_public, encryption_recipient, enrolled_at_ms,"
     " revoked_at_ms, last_seq, last_seen_ms"
 )
-_TOKEN_COLS = "token_id, token_hash, role, project, label, created_at_ms, revoked_at_ms"
+_TOKEN_COLS = (
+    "token_id, token_hash, role, project, label, created_at_ms, revoked_at_ms, expires_at_ms,"
+    " last_used_ms"
+)
 
 
 def insert_project(conn: sqlite3.Connection, code: str, name: str, now_ms: int) -> ProjectRow:
@@ -187,7 +202,7 @@ def touch_device(conn: sqlite3.Connection, device_id: str, seq: int, now_ms: int
 def insert_token(conn: sqlite3.Connection, token: TokenRow) -> None:
     """Store a token (its hash)."""
     conn.execute(
-        f"INSERT INTO tokens ({_TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO tokens ({_TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         msgspec.structs.astuple(token),
     )
 
@@ -226,5 +241,15 @@ def revoke_token(conn: sqlite3.Connection, token_id: str, now_ms: int) -> bool:
     cur = conn.execute(
         "UPDATE tokens SET revoked_at_ms = ? WHERE token_id = ? AND revoked_at_ms IS NULL",
         (now_ms, token_id),
+    )
+    return cur.rowcount == 1
+
+
+def touch_token(conn: sqlite3.Connection, token_id: str, now_ms: int, every_ms: int) -> bool:
+    """Record a use of a token, unless one was recorded less than `every_ms` ago."""
+    cur = conn.execute(
+        "UPDATE tokens SET last_used_ms = ? WHERE token_id = ?"
+        " AND (last_used_ms IS NULL OR last_used_ms <= ?)",
+        (now_ms, token_id, now_ms - every_ms),
     )
     return cur.rowcount == 1

@@ -315,6 +315,30 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX ops_record;
     CREATE INDEX ops_record ON ops(project, record_id);
     """,
+    # 8 (issue 20): token lifecycle. A token may expire (`expires_at_ms`, refused from then
+    # on like a revoked one) and records when it was last used (`last_used_ms`, written at
+    # most once a minute per token). A third role, `metrics`, reads only /metrics, so a
+    # monitoring host never holds a token that can read evidence. SQLite cannot change a
+    # CHECK constraint in place: the table is rebuilt with its rows (nothing refers to it).
+    """
+    CREATE TABLE tokens_lifecycle (
+        token_hash TEXT PRIMARY KEY,
+        token_id TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'metrics')),
+        project TEXT REFERENCES projects(code),
+        label TEXT NOT NULL DEFAULT '',
+        created_at_ms INTEGER NOT NULL,
+        revoked_at_ms INTEGER,
+        expires_at_ms INTEGER,
+        last_used_ms INTEGER
+    );
+    INSERT INTO tokens_lifecycle (token_hash, token_id, role, project, label, created_at_ms,
+        revoked_at_ms)
+        SELECT token_hash, token_id, role, project, label, created_at_ms, revoked_at_ms
+        FROM tokens;
+    DROP TABLE tokens;
+    ALTER TABLE tokens_lifecycle RENAME TO tokens;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

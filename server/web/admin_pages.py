@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from server import admin
+from server.clock import now_ms
 from server.controllers.export import archive_download
 from server.errors import BadRequest, CairnServerError
 from server.store import admin as rows
@@ -96,7 +97,12 @@ class AdminPages(Controller):
         conn = context(request).store.reader()
         listed = rows.list_tokens(conn)
         return page(
-            request, "tokens.html", tokens=listed, projects=rows.list_projects(conn), issued=None
+            request,
+            "tokens.html",
+            tokens=listed,
+            projects=rows.list_projects(conn),
+            issued=None,
+            now=now_ms(),
         )
 
     @post("/tokens", sync_to_thread=True, status_code=200)
@@ -108,12 +114,18 @@ class AdminPages(Controller):
         store = context(request).store
         role = str(data.get("role", ""))
         project = str(data.get("project", "")) or None
+        days = str(data.get("days", "")).strip()
+        if days and (not days.isdigit() or not 1 <= int(days) <= 3650):
+            raise BadRequest(
+                "a token expires after 1 to 3650 days (leave it empty: never)", code="bad_expiry"
+            )
         issued = admin.issue_token(
             store,
             role,
             project if role == "supervisor" else None,
             me.actor,
             str(data.get("label", "")),
+            int(days) * 86400 if days else None,
         )
         conn = store.reader()
         return page(
@@ -122,6 +134,7 @@ class AdminPages(Controller):
             tokens=rows.list_tokens(conn),
             projects=rows.list_projects(conn),
             issued=issued,
+            now=now_ms(),
         )
 
     @post("/tokens/{token_id:str}/revoke", sync_to_thread=True, status_code=303)

@@ -7,9 +7,10 @@ from typing import Any
 from litestar import Request, Response
 from litestar.response import Redirect, Template
 
-from server.auth import Principal
+from server.auth import Principal, check_usable, note_use, principal_of
+from server.clock import now_ms
 from server.context import ServerContext
-from server.errors import CairnServerError, Forbidden
+from server.errors import CairnServerError, Forbidden, Unauthorized
 from server.store import admin as rows
 from server.web.sessions import COOKIE, SessionStore, WebSession, same_secret
 
@@ -32,16 +33,22 @@ def sessions(request: Request[Any, Any, Any]) -> SessionStore:
 
 def signed_in(request: Request[Any, Any, Any]) -> tuple[Principal, WebSession]:
     """The principal and session behind the request's cookie (the token re-read each time,
-    so a revoked token ends its sessions); SignInNeeded otherwise."""
+    so a revoked or expired token ends its sessions); SignInNeeded otherwise."""
     cookie = request.cookies.get(COOKIE)
     session = sessions(request).get(cookie)
     if session is None:
         raise SignInNeeded
-    token = rows.get_token(context(request).store.reader(), session.token_id)
-    if token is None or token.revoked_at_ms is not None:
+    store = context(request).store
+    token = rows.get_token(store.reader(), session.token_id)
+    try:
+        if token is None:
+            raise SignInNeeded
+        check_usable(token, now_ms())  # revoked or expired since sign-in: the session ends
+    except (SignInNeeded, Unauthorized):
         sessions(request).drop(cookie)
-        raise SignInNeeded
-    return Principal(role=token.role, token_id=token.token_id, project=token.project), session
+        raise SignInNeeded from None
+    note_use(store, token)
+    return principal_of(token), session
 
 
 def check_csrf(session: WebSession, form: dict[str, Any]) -> None:

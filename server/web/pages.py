@@ -104,12 +104,22 @@ class ConsolePages(Controller):
             nonce = request.cookies.get(LOGIN_COOKIE) or _nonce()
             problem = "paste your token (it starts with cairn_) to sign in"
             return page(request, "login.html", nonce=nonce, problem=problem, status_code=400)
+        store = context(request).store
         try:
-            principal = auth.authenticate(context(request).store.reader(), f"Bearer {token}")
+            row = auth.token_row(store.reader(), f"Bearer {token}")
         except Unauthorized as exc:
             limiter.record_failure(_client(request))
+            context(request).metrics.failed_login("console", exc.code)
             nonce = request.cookies.get(LOGIN_COOKIE) or _nonce()
             return page(request, "login.html", nonce=nonce, problem=exc.message, status_code=401)
+        principal = auth.principal_of(row)
+        if principal.role == auth.METRICS_ROLE:
+            nonce = request.cookies.get(LOGIN_COOKIE) or _nonce()
+            problem = (
+                "a metrics token reads only /metrics; sign in with a supervisor or admin token"
+            )
+            return page(request, "login.html", nonce=nonce, problem=problem, status_code=403)
+        auth.note_use(store, row)
         cookie, _ = sessions(request).create(principal.token_id)
         target = "/" if principal.project is None else f"/p/{principal.project}"
         response: Response[Any] = Redirect(target, status_code=303)

@@ -20,7 +20,7 @@ def test_token_project_is_a_body_field_and_the_schema_says_so(client: Client) ->
     assert [p["name"] for p in op.get("parameters", [])] == []
     schema = client.get("/v1/schema/openapi.json").json()["components"]["schemas"]
     body = schema[op["requestBody"]["content"]["application/json"]["schema"]["$ref"][21:]]
-    assert set(body["properties"]) == {"role", "project", "label"}
+    assert set(body["properties"]) == {"role", "project", "label", "expires_s"}
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,8 @@ def test_token_project_is_a_body_field_and_the_schema_says_so(client: Client) ->
         ("POST", "/v1/projects", {"code": "P2", "name": " "}, 400, "bad_project_name"),
         ("POST", "/v1/projects/NOPE/enroll-codes", {}, 404, "unknown_project"),
         ("POST", "/v1/devices/nope/revoke", None, 404, "unknown_device"),
+        ("POST", "/v1/tokens/nope/revoke", None, 404, "unknown_token"),
+        ("POST", "/v1/tokens", {"role": "admin", "expires_s": 5}, 400, "bad_expiry"),
     ],
 )
 def test_http_errors_never_speak_of_command_line_flags(
@@ -64,6 +66,7 @@ def test_a_supervisor_token_over_http_is_bound_to_the_body_project(
         (["admin", "token", "--role", "admin", "--project", "AZ-DASHALTI"], "drop --project"),
         (["admin", "enroll", "NOPE"], "'cairn admin project create CODE --name NAME'"),
         (["admin", "revoke", "nope"], "'cairn admin devices' lists them"),
+        (["admin", "token", "revoke", "nope"], "'cairn admin token list' lists them"),
     ],
 )
 def test_the_command_line_says_which_flag_to_type(

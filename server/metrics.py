@@ -16,13 +16,22 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from server.store import Store
+
+# No `*_created` series beside each counter: Prometheus finds restarts by counter resets.
+disable_created_metrics()
 
 # The Prometheus text format 0.0.4: what every Prometheus release (and Debian's) reads.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4

@@ -36,11 +36,14 @@ EXAMPLES = int(os.environ.get("CAIRN_SCHEMATHESIS_EXAMPLES", "15"))
 # Every operation the server publishes; the first test fails when this list goes stale.
 OPERATIONS = [
     "GET /v1/health",
+    "GET /metrics",
     "GET /v1/projects",
     "POST /v1/projects",
     "GET /v1/devices",
     "POST /v1/projects/{code}/enroll-codes",
     "POST /v1/tokens",
+    "GET /v1/tokens",
+    "POST /v1/tokens/{token_id}/revoke",
     "POST /v1/devices/{device_id}/revoke",
     "POST /v1/keys/rotate",
     "POST /v1/device/enroll",

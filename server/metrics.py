@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from server.store import Store
 
 # No `*_created` series beside each counter: Prometheus finds restarts by counter resets.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # The Prometheus text format 0.0.4: what every Prometheus release (and Debian's) reads.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4

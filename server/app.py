@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
-from server import auth, openapi
+from server import auth, logs, openapi
 from server.attachments.controller import AttachmentController, DeviceAttachmentController
 from server.config import Config
 from server.context import Cairn, ServerContext
@@ -121,6 +121,17 @@ async def health() -> HealthResponse:
     return HealthResponse(status="ok", version=__version__)
 
 
+class CairnApp(Litestar):
+    """The Litestar app, each HTTP request served under a request id (server/logs.py)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Every HTTP request (routed or not) gets its id; lifespan events pass through."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        await logs.serve_with_request_id(super().__call__, scope, receive, send)
+
+
 def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     """Build the app over an existing data directory (created by `cairn serve` if new)."""
     data = data or open_data_dir(config.data_dir, create=False)
@@ -136,7 +147,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         route_handlers=[DeviceController, DeviceAttachmentController],
         request_max_body_size=max(config.max_batch_bytes, config.max_chunk_bytes + 8192),
     )
-    return Litestar(
+    return CairnApp(
         route_handlers=[
             health,
             metrics,

@@ -10,6 +10,7 @@ import socket
 from server import admin
 from server.cli.common import add_data_option, data_dir
 from server.config import load_config
+from server.logs import LOG_FORMATS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +52,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=LOG_FORMATS,
+        help="text (default) or json: one JSON object a line on standard error, each with the "
+        "request id the answer carries as X-Request-ID; never a token, key, query string or "
+        "field value",
     )
     parser.set_defaults(func=_serve)
 
@@ -147,7 +156,7 @@ def _serve(args: argparse.Namespace) -> int:
                 uvicorn.Config(
                     app,
                     log_level=args.log_level,
-                    log_config=uvicorn_log_config(),
+                    log_config=uvicorn_log_config(args.log_format, args.log_level),
                     proxy_headers=bool(args.forwarded_allow_ips),
                     forwarded_allow_ips=args.forwarded_allow_ips or None,
                 )

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +40,10 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[str] | None = None
         self.admin_token: str | None = None
+        # Everything the server printed, read on by a thread once it listens (so that a
+        # busy log never fills the pipe and stalls the server).
+        self.output: list[str] = []
+        self._drain: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> None:
         """Start and wait until /v1/health answers."""
@@ -72,6 +77,9 @@ class ServerProcess:
                 if match:
                     self.admin_token = match.group(1)
                 if "Listening on" in line:
+                    self.output = lines
+                    self._drain = threading.Thread(target=self._read_on, daemon=True)
+                    self._drain.start()
                     break
             elif self.proc.poll() is not None:
                 self._close()
@@ -102,7 +110,15 @@ class ServerProcess:
                 self.proc.wait(timeout=10)
         self._close()
 
+    def _read_on(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+
     def _close(self) -> None:
+        if self._drain is not None:
+            self._drain.join(timeout=10)  # the process has exited: its pipe is at its end
+            self._drain = None
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
 

@@ -285,13 +285,18 @@ def _store_batch(
     routing = opened.routing
     now = now_ms()
 
+    # What the metrics count once the commit is durable: ops stored, codes of those refused
+    # and of those stored but refused by the record's rules (None: a replay won the race).
+    counted: list[tuple[int, list[str], list[str]]] = []
+
     def store(conn: Any) -> bytes:
+        counted.clear()  # a group that failed and ran this again counts it once
         trace.point("ingest.begin", routing.batch_id)
         # A concurrent push of the same batch may have won the race for the writer.
         again = st.get_batch(conn, routing.batch_id)
         if again is not None and again.sealed_sha256 == digest:
             trace.point("ingest.replay", routing.batch_id)
-            return again.receipt, "replayed"
+            return again.receipt
         accepted, refused, records = _check_ops(ctx, conn, decoded, device)
         rows = [
             st.OpRow(
@@ -378,16 +383,21 @@ def _store_batch(
             ),
         )
         admin_rows.touch_device(conn, device.device_id, routing.seq, now)
+        counted.append(
+            (
+                len(rows),
+                [item.code or "invalid_op" for item in refused],
+                [codes[0].partition(":")[0] for codes in ruled.values()],
+            )
+        )
         return receipt
 
     # Concurrent pushes share one durable commit; the receipt leaves only after it.
     receipt = ctx.store.write_grouped(store, weight=max(1, len(decoded)))
     trace.point("ingest.commit", routing.batch_id)
-    ctx.metrics.ops_stored(
-        len(rows),
-        (item.code or "invalid_op" for item in refused),
-        (codes[0].partition(":")[0] for codes in ruled.values()),
-    )
+    if not counted:
+        return receipt, "replayed"
+    ctx.metrics.ops_stored(*counted[0])
     return receipt, "accepted"
 
 

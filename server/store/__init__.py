@@ -62,8 +62,8 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._write_lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queued = 0
+        self._depth_lock = threading.Lock()
+        self._in_flight = 0
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -103,8 +103,8 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: commits on success, rolls back on any error."""
-        with self._queue_lock:
-            self._queued += 1
+        with self._depth_lock:
+            self._in_flight += 1
         try:
             with self._write_lock:
                 conn = self._writer
@@ -123,13 +123,14 @@ class Store:
                     conn.rollback()
                     raise _storage_error(exc) from exc
         finally:
-            with self._queue_lock:
-                self._queued -= 1
+            with self._depth_lock:
+                self._in_flight -= 1
 
     @property
     def writers_waiting(self) -> int:
-        """Write transactions running or waiting for the writer (the metrics' queue depth)."""
-        return self._queued
+        """Write transactions and grouped jobs running or waiting for the writer (the
+        metrics' queue depth)."""
+        return self._in_flight
 
     def write_grouped(self, fn: Callable[[sqlite3.Connection], T], weight: int = 1) -> T:
         """Run `fn(conn)` in a write transaction it may share with concurrent callers.
@@ -144,15 +145,21 @@ class Store:
             with self.write() as conn:
                 return fn(conn)
         job: _Job[T] = _Job(fn, weight)
-        with self._queue_lock:
-            self._queue.append(job)
-        while True:
-            with self._write_lock:
-                if job.done:
-                    break
-                with self._queue_lock:
-                    group = _take_group(self._queue)
-                self._run_group(group)
+        with self._depth_lock:
+            self._in_flight += 1
+        try:
+            with self._queue_lock:
+                self._queue.append(job)
+            while True:
+                with self._write_lock:
+                    if job.done:
+                        break
+                    with self._queue_lock:
+                        group = _take_group(self._queue)
+                    self._run_group(group)
+        finally:
+            with self._depth_lock:
+                self._in_flight -= 1
         if job.error is not None:
             raise job.error
         return job.result  # type: ignore[return-value]

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 from server import admin
 from server.attachments.files import AttachmentFiles
 from server.datadir import DataDir
+from server.errors import StorageFull
 from server.store import sync_tables as st
 from server.verify import verify
 from sync.client import Device, Unreachable
@@ -108,6 +109,22 @@ def _nothing_stored(data: DataDir, sha: str) -> None:
     assert [f for f in (files.root / "sealed").rglob("*") if f.is_file()] == []
 
 
+def _fill_the_last_pages(data: DataDir) -> None:
+    """Use up the room a capped database still has once no batch fits (free pages, such as
+    those a migration's rebuilt table leaves, and the rest of each page) with ever smaller
+    rows: then no commit at all fits, as on a disk that is full."""
+    for size in (4096, 512, 64, 8):
+        for n in range(10_000):
+            try:
+                with data.store.write() as conn:
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES (?, ?)",
+                        (f"fill-{size}-{n}", "x" * size),
+                    )
+            except StorageFull:
+                break
+
+
 def test_a_full_database_refuses_an_upload_with_507_leaves_no_blob_and_resumes(
     data: DataDir,
     client: TestClient,  # type: ignore[type-arg]
@@ -132,6 +149,7 @@ def test_a_full_database_refuses_an_upload_with_507_leaves_no_blob_and_resumes(
                 break
         else:
             pytest.fail("the capped database never filled up")
+    _fill_the_last_pages(data)
     before = consolidated(data)
     with pytest.raises(Unreachable, match="507 storage_full"):
         device.push()  # every chunk lands; the commit that would keep the file fails

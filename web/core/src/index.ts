@@ -11,3 +11,10 @@ export * from "./conflicts.js";
 export * from "./canonical.js";
 export * from "./pyrepr.js";
 export * from "./forms.js";
+// Milestone 3: keys, age, sealed batches, receipts, wire messages, the device's HTTP calls.
+export * from "./errors.js";
+export * from "./keys.js";
+export * from "./age.js";
+export * from "./sealed.js";
+export * from "./receipt.js";
+export * from "./wire.js";

@@ -414,3 +414,57 @@ export function fromHex(s: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
+
+/**
+ * Decode a top-level map, keeping the elements of the array under `rawKey` as their exact
+ * bytes (msgspec's `list[Raw]`: a pull page's ops, re-hashed and stored as received).
+ * Anything but a map, or a `rawKey` value that is not an array, is a DecodeError.
+ */
+export function decodeMapWithRawItems(data: Uint8Array, rawKey: string): { map: Obj; raw: Uint8Array[] | null } {
+  const r = new Reader(data);
+  r.need(1);
+  const t = r.buf[r.pos++]!;
+  let n: number;
+  if (t >= 0x80 && t <= 0x8f) n = t & 0x0f;
+  else if (t === 0xde) n = r.uint(2);
+  else if (t === 0xdf) n = r.uint(4);
+  else throw new DecodeError("expected a map");
+  if (n > r.buf.length - r.pos) throw new DecodeError("input data was truncated");
+  const map: Obj = Object.create(null) as Obj;
+  let raw: Uint8Array[] | null = null;
+  for (let i = 0; i < n; i++) {
+    const k = readValue(r, 1);
+    if (typeof k !== "string") throw new DecodeError("a map key is not a string");
+    if (k !== rawKey) {
+      map[k] = readValue(r, 1);
+      continue;
+    }
+    r.need(1);
+    const a = r.buf[r.pos]!;
+    let m: number;
+    if (a >= 0x90 && a <= 0x9f) {
+      r.pos++;
+      m = a & 0x0f;
+    } else if (a === 0xdc) {
+      r.pos++;
+      m = r.uint(2);
+    } else if (a === 0xdd) {
+      r.pos++;
+      m = r.uint(4);
+    } else {
+      map[k] = readValue(r, 1); // not an array: the caller's shape check refuses it
+      raw = null;
+      continue;
+    }
+    if (m > r.buf.length - r.pos) throw new DecodeError("input data was truncated");
+    raw = [];
+    for (let j = 0; j < m; j++) {
+      const start = r.pos;
+      readValue(r, 2);
+      raw.push(r.buf.subarray(start, r.pos));
+    }
+    map[k] = raw as unknown as Value;
+  }
+  if (r.pos !== data.length) throw new DecodeError("trailing bytes after the MessagePack value");
+  return { map, raw };
+}

@@ -18,3 +18,5 @@ export * from "./age.js";
 export * from "./sealed.js";
 export * from "./receipt.js";
 export * from "./wire.js";
+export * from "./client.js";
+export * from "./ids.js";

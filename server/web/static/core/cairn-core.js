@@ -9253,6 +9253,87 @@ function encodeBatchBody(ops) {
 function batchKeyAfter(current, page) {
   return page.batch_key_id && page.batch_recipient ? { batch_key_id: page.batch_key_id, batch_recipient: page.batch_recipient } : current;
 }
+
+// src/client.ts
+var ServerRefused = class extends Error {
+  constructor(status, error, message, retryAfter = null) {
+    super(message);
+    this.status = status;
+    this.error = error;
+    this.retryAfter = retryAfter;
+    this.name = "ServerRefused";
+  }
+};
+var WrongReceipt = class extends ReceiptError {
+};
+var PULL_LIMIT = 5e3;
+function defaultFetch() {
+  const f = globalThis.fetch;
+  if (typeof f !== "function") throw new Error("no fetch here: pass one in the options");
+  return f;
+}
+async function post(base, path, body, fetch) {
+  const response = await (fetch ?? defaultFetch())(base.replace(/\/+$/, "") + path, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/msgpack" }
+  });
+  if (response.status >= 400) {
+    const text = await response.text();
+    let error = "";
+    let message = text.slice(0, 200);
+    try {
+      const j = JSON.parse(text);
+      error = j.error ?? "";
+      message = j.message ?? message;
+    } catch {
+    }
+    const retry = Number(response.headers.get("retry-after"));
+    throw new ServerRefused(response.status, error, `${message} [${response.status} ${error}]`, Number.isFinite(retry) && retry >= 0 ? retry : null);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+async function enroll(url, code, keys, opts2 = {}) {
+  const body = encodeEnrollRequest({
+    code,
+    signing_public: keys.signing.publicKey,
+    encryption_recipient: keys.encryption.recipient,
+    label: opts2.label ?? ""
+  });
+  return decodeEnrollResponse(await post(url, "/v1/device/enroll", body, opts2.fetch));
+}
+async function pushBatch(url, sealed, o) {
+  const bytes = await post(url, "/v1/device/batches", sealed, o.fetch);
+  const receipt = verifyReceipt(bytes, o.serverPublic);
+  if (!checkReceiptFor(receipt, o.batchId, o.deviceId, sealed)) {
+    throw new WrongReceipt("the server's receipt is for another batch; batch kept, retry later.");
+  }
+  return { receipt, bytes };
+}
+async function pullPage(url, o) {
+  const request = await encodePullRequest(o.deviceId, o.cursor, o.limit ?? PULL_LIMIT, o.signing);
+  const sealed = await post(url, "/v1/device/pull", request, o.fetch);
+  const opened = await openPull(sealed, { identities: [o.identity], serverPublic: o.serverPublic, deviceId: o.deviceId });
+  return decodePullPage(opened.payload);
+}
+
+// src/ids.ts
+var UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+function isUuid(text) {
+  return typeof text === "string" && text.length === 36 && UUID_TEXT.test(text);
+}
+function uuid7(nowMs2 = Date.now()) {
+  const b = randomBytes(16);
+  let ms = Math.floor(nowMs2);
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = 112 | b[6] & 15;
+  b[8] = 128 | b[8] & 63;
+  const h = toHex(b);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 export {
   AgeError,
   ArmorError,
@@ -9289,6 +9370,7 @@ export {
   OpError,
   Ordered,
   PULL_DOMAIN,
+  PULL_LIMIT,
   PULL_MAGIC,
   PULL_REQUEST_DOMAIN,
   PULL_SIGNED_MAGIC,
@@ -9300,12 +9382,14 @@ export {
   RoutingMismatch,
   SIGNATURE_SIZE,
   SealedBatchError,
+  ServerRefused,
   TamperedPayload,
   TruncatedPayload,
   UnknownSigner,
   UnsupportedEnvelopeVersion,
   UnsupportedRecipient,
   UnsupportedVersion,
+  WrongReceipt,
   ageDecrypt,
   ageEncrypt,
   apply,
@@ -9337,6 +9421,7 @@ export {
   encodeOps,
   encodePullRequest,
   encryptionIdentity,
+  enroll,
   entryOf,
   errorCode,
   extractSignedBatch,
@@ -9354,6 +9439,7 @@ export {
   isGuarded,
   isObj,
   isSuspect,
+  isUuid,
   itemKey,
   keyId,
   keyPath,
@@ -9368,7 +9454,9 @@ export {
   parseAgeHeader,
   peekRouting,
   physicalMs,
+  pullPage,
   pullRequestSignedBytes,
+  pushBatch,
   pyRepr,
   pyStr,
   recordBytes,
@@ -9388,6 +9476,7 @@ export {
   toOp,
   toOps,
   unpack,
+  uuid7,
   valueOf,
   verifyBatchSignature,
   verifyReceipt,

@@ -31,7 +31,7 @@ APPLICATION_ID = 0x43414952  # "CAIR": marks the file as a Cairn database.
 # At most this many jobs share one commit, and the group stops taking jobs once they have
 # written this many ops' worth (`weight`): a group must not make its first job wait long.
 GROUP_MAX_JOBS = 64
-GROUP_MAX_WEIGHT = 2_000
+GROUP_MAX_WEIGHT = 500
 
 T = TypeVar("T")
 

@@ -9,10 +9,12 @@ certificate of Caddy's internal CA from its data directory, as a field base's ta
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,6 +165,19 @@ def test_a_device_pushes_over_https_and_only_with_the_ca_trusted(
         assert device.store.get_str("server_url") == caddy.url
     finally:
         device.close()
+    # The command line trusts the CA through SSL_CERT_FILE, as the README says.
+    enrolled = subprocess.run(
+        [
+            *(sys.executable, "-m", "server.cli", "device", "enroll"),
+            *(caddy.url, server.enroll_code(), "--home", str(tmp_path / "cli-home")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SSL_CERT_FILE": str(caddy.root_cert)},
+    )
+    assert enrolled.returncode == 0, enrolled.stderr
     with caddy.client() as client:
         records = client.get(
             f"/v1/projects/{PROJECT}/records",

@@ -86,7 +86,10 @@ _ERROR_BODY = {"application/json": {"schema": _ERROR_REF}}
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _BINARY = {"type": "string", "format": "binary"}
 # Texts of the errors whole kinds of route answer (added by `complete`).
-_TOKEN_401 = "No `Authorization: Bearer` header, or an unknown or revoked token (`unauthorized`)"
+_TOKEN_401 = (
+    "No `Authorization: Bearer` header, or an unknown, revoked or expired token (`unauthorized`)"
+)
+_TOKEN_403 = "A metrics token, which reads only /metrics (`metrics_token_only`)"
 _TOKEN_429 = (
     "Too many wrong tokens from this client address (`too_many_failures`); its tokens are "
     "not checked until the `Retry-After` header's seconds have passed"
@@ -99,6 +102,7 @@ _ANY_500 = "An unexpected error; nothing from the request was stored (`internal`
 _ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("TokenRequest", "role"): ROLES,
     ("IssuedToken", "role"): ROLES,
+    ("TokenResponse", "role"): ROLES,
     ("ReviewRequest", "state"): SETTABLE,
     ("RecordSummaryResponse", "review_state"): REVIEW_STATES,
     ("RecordView", "review_state"): REVIEW_STATES,
@@ -127,6 +131,8 @@ class Doc:
     body: Content | None
     answer: Content | None
     more_answers: Mapping[int, str]
+    # The route takes a metrics token too (only /metrics): no 403 `metrics_token_only`.
+    metrics_token: bool = False
 
 
 def doc(
@@ -135,10 +141,11 @@ def doc(
     body: Content | None = None,
     answer: Content | None = None,
     more_answers: Mapping[int, str] | None = None,
+    metrics_token: bool = False,
 ) -> dict[str, Any]:
     """A handler's `opt` documenting its operation: errors by status, a non-JSON request
     body or answer, other success statuses (206, 304…) by status."""
-    return {"openapi": Doc(errors or {}, body, answer, more_answers or {})}
+    return {"openapi": Doc(errors or {}, body, answer, more_answers or {}, metrics_token)}
 
 
 def msgpack(struct: type[msgspec.Struct], description: str) -> Content:
@@ -215,7 +222,9 @@ def _error(responses: dict[str, Any], status: int, text: str) -> None:
 def _complete(op: dict[str, Any], method: str, declared: Doc | None) -> None:
     description = (op.get("description") or "").strip()
     if description:
-        op["summary"] = description.split("\n", 1)[0].rstrip(".")
+        # The docstring's first sentence (its first paragraph may wrap over lines).
+        paragraph = " ".join(description.split("\n\n", 1)[0].split())
+        op["summary"] = paragraph.split(". ", 1)[0].rstrip(".")
     responses: dict[str, Any] = op.setdefault("responses", {})
     for key in [k for k in responses if k.startswith(("4", "5"))]:
         if responses[key].get("content") != _ERROR_BODY:
@@ -250,6 +259,8 @@ def _complete(op: dict[str, Any], method: str, declared: Doc | None) -> None:
         _error(responses, 413, _JSON_413)
     if BEARER in schemes:
         _error(responses, 401, _TOKEN_401)
+        if declared is None or not declared.metrics_token:
+            _error(responses, 403, _TOKEN_403)
         _error(responses, 429, _TOKEN_429)
     if method == "post":
         _error(responses, 507, _WRITE_507)

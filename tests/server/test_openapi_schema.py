@@ -106,6 +106,7 @@ def _success(op: dict[str, Any]) -> dict[str, Any]:
         ("POST /v1/device/attachments/fetch", "application/octet-stream"),
         ("GET /v1/attachments/{sha256}/thumbnail", "image/jpeg"),
         ("GET /v1/projects", "application/json"),
+        ("GET /metrics", "text/plain; version=0.0.4; charset=utf-8"),
     ],
 )
 def test_answers_carry_their_real_content_type(
@@ -137,9 +138,19 @@ def test_errors_are_those_the_route_can_answer(schema: dict[str, Any]) -> None:
         return {k for k in ops[label]["responses"] if k[0] in "45"}
 
     assert errors("GET /v1/health") == {"500"}
-    assert errors("GET /v1/projects") == {"401", "429", "500"}
+    # A token route: no token or a bad one, a metrics token, the failed-token lockout.
+    assert errors("GET /v1/projects") == {"401", "403", "429", "500"}
+    assert "metrics_token_only" in ops["GET /v1/projects"]["responses"]["403"]["description"]
+    assert "metrics_token_only" not in ops["GET /metrics"]["responses"]["403"]["description"]
     assert errors("POST /v1/projects") == {"400", "401", "403", "409", "413", "429", "500", "507"}
-    assert errors("GET /v1/projects/{code}/duplicates") == {"400", "401", "404", "429", "500"}
+    assert errors("GET /v1/projects/{code}/duplicates") == {
+        "400",
+        "401",
+        "403",
+        "404",
+        "429",
+        "500",
+    }
     assert errors("POST /v1/device/enroll") == {"400", "401", "409", "410", "413", "500", "507"}
     assert "422" in errors("POST /v1/device/batches")
     assert "416" in errors("GET /v1/attachments/{sha256}")

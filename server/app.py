@@ -113,7 +113,7 @@ def token_principal(request: Request[Any, Any, Any], cairn: Cairn) -> auth.Princ
     return api_principal(request, cairn)
 
 
-@get("/v1/health", tags=["meta"])
+@get("/v1/health", tags=["meta"], security=[])
 async def health() -> HealthResponse:
     """Liveness check (no token needed)."""
     from server import __version__

@@ -23,7 +23,9 @@ from server.store import sync_tables as st
 
 PAGE = 200
 GEOJSON_TYPE = "application/geo+json"
-CSV_TYPE = "text/csv; charset=utf-8"
+# Litestar adds "; charset=utf-8" to every text/ type it sends (README: UTF-8 CSV).
+CSV_TYPE = "text/csv"
+CSV_CONTENT_TYPE = CSV_TYPE + "; charset=utf-8"
 
 
 def _rows(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[st.RecordRow]:

@@ -26,7 +26,7 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
-from server import review
+from server import openapi, review
 from server.attachments import access, thumbs, upload
 from server.attachments.files import AttachmentFiles
 from server.auth import Caller, Principal
@@ -119,6 +119,16 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
+FILE_404 = (
+    "The file is not held by a project this caller sees, or was never sent "
+    "(`attachment_not_found`, the same either way)"
+)
+SIGNED_403 = (
+    "Not signed by a device enrolled here (`unknown_signer`), or by a revoked one "
+    "(`revoked_signer`)"
+)
+
+
 class MissingAttachment(msgspec.Struct, frozen=True, kw_only=True):
     """A reference whose file the project has not received."""
 
@@ -141,17 +151,71 @@ class DeviceAttachmentController(Controller):
 
     path = "/v1/device/attachments"
     tags = ["device"]  # noqa: RUF012
+    security = openapi.DEVICE_SIGNED
 
-    @post("/", status_code=200)
+    @post(
+        "/",
+        status_code=200,
+        opt=openapi.doc(
+            body=openapi.binary(
+                "application/octet-stream",
+                "One framed upload request: a chunk header signed by the device (its "
+                "upload, offset, length and the chunk's SHA-256), then the chunk's bytes; "
+                f"the first chunk starts with the sealed file's signed header "
+                f"({openapi.PROTOCOL} section 8b)",
+            ),
+            answer=openapi.msgpack(
+                fmt.UploadState,
+                "Where the upload stands: the offset the server holds, and once the file "
+                "is whole the server's signed AttachmentReceipt",
+            ),
+            errors={
+                400: "An empty or malformed request, a chunk whose bytes do not match its "
+                "signed header (`chunk_mismatch`), clear routing that differs from the "
+                "signed one (`routing_mismatch`)",
+                403: SIGNED_403,
+                409: "A chunk at another offset than the server holds (`offset_mismatch`, "
+                "`details.offset` says where to resume), or a file no op of the device's "
+                "project references (`unreferenced_attachment`)",
+                413: "A request over the chunk limit, or a file over the attachment limit "
+                "(`too_large`)",
+                422: "The finished file does not decrypt, or does not hash to its signed "
+                "SHA-256 and size; nothing was stored",
+            },
+        ),
+    )
     async def upload(self, request: Request[Any, Any, Any], cairn: Cairn) -> Response[bytes]:
-        """One chunk of a sealed attachment (or an offset query) → msgpack UploadState."""
+        """One chunk of a sealed attachment (or an offset query) → msgpack UploadState.
+
+        Uploads resume: after a dropped connection the device asks for the offset and
+        sends the rest. The file counts as delivered only with the signed receipt.
+        """
         body = await _body(request, request_limit(cairn.config.max_chunk_bytes))
         state = await sync_to_thread(upload.receive, cairn, body)
         return Response(state, media_type=MSGPACK)
 
-    @post("/fetch", status_code=200)
+    @post(
+        "/fetch",
+        status_code=200,
+        opt=openapi.doc(
+            body=openapi.msgpack(fmt.FetchRequest, "The file's SHA-256, signed by the device"),
+            answer=openapi.binary(
+                "application/octet-stream",
+                "The file as an age file encrypted to the device's own key",
+            ),
+            errors={
+                400: "An empty body, or one that does not decode (`malformed_request`)",
+                403: SIGNED_403,
+                404: FILE_404,
+                413: "A body over the route's limit (`too_large`)",
+            },
+        ),
+    )
     async def fetch(self, request: Request[Any, Any, Any], cairn: Cairn) -> Stream:
-        """A signed FetchRequest → the file as an age file encrypted to the device."""
+        """A signed FetchRequest → the file as an age file encrypted to the device.
+
+        Only a file that a record of the device's own project references.
+        """
         body = await _body(request, cairn.config.max_json_bytes)
         try:
             message = fmt.FETCH_REQUEST.decode(body)
@@ -198,7 +262,28 @@ class AttachmentController(Controller):
     path = "/v1"
     tags = ["attachments"]  # noqa: RUF012
 
-    @get("/attachments/{sha256:str}", dependencies=_VIEWER)
+    @get(
+        "/attachments/{sha256:str}",
+        dependencies=_VIEWER,
+        security=openapi.BEARER_OR_SESSION,
+        opt=openapi.doc(
+            answer=openapi.binary(
+                "*/*",
+                "The file's bytes, with the media type sniffed from them when it arrived",
+                ETag="The file's SHA-256, quoted",
+                **{"Accept-Ranges": "bytes"},
+            ),
+            more_answers={
+                206: "One byte range of the file (`Range: bytes=…`), with `Content-Range`",
+                304: "`If-None-Match` named this file's ETag: not sent again",
+            },
+            errors={
+                401: "No token and no live console session (`unauthorized`)",
+                404: FILE_404,
+                416: "A range outside the file (`range_not_satisfiable`)",
+            },
+        ),
+    )
     async def read(
         self,
         request: Request[Any, Any, Any],
@@ -238,7 +323,21 @@ class AttachmentController(Controller):
             status_code=206,
         )
 
-    @get("/attachments/{sha256:str}/thumbnail", sync_to_thread=True, dependencies=_VIEWER)
+    @get(
+        "/attachments/{sha256:str}/thumbnail",
+        sync_to_thread=True,
+        dependencies=_VIEWER,
+        security=openapi.BEARER_OR_SESSION,
+        opt=openapi.doc(
+            answer=openapi.binary("image/jpeg", "The thumbnail, a JPEG", ETag="Hash and size"),
+            errors={
+                400: "A size not offered (`bad_thumbnail_size`), or a file that is not an "
+                "image (`not_an_image`)",
+                401: "No token and no live console session (`unauthorized`)",
+                404: FILE_404,
+            },
+        ),
+    )
     def thumbnail(
         self,
         cairn: Cairn,
@@ -265,7 +364,12 @@ class AttachmentController(Controller):
             headers={"ETag": f'"{sha256}-{size}"', "Cache-Control": "private, max-age=86400"},
         )
 
-    @get("/projects/{code:str}/attachments/missing", sync_to_thread=True)
+    @get(
+        "/projects/{code:str}/attachments/missing",
+        sync_to_thread=True,
+        security=openapi.BEARER_ONLY,
+        opt=openapi.doc(errors={404: "No such project, or not this token's (`not_found`)"}),
+    )
     def missing(
         self, cairn: Cairn, principal: Caller, code: FromPath[str]
     ) -> MissingAttachmentsResponse:

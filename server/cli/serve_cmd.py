@@ -150,7 +150,10 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"Cairn data directory: {data.path.resolve()}")
             url = server_url(args.host, args.port)
             admin.record_server_url(data.store, url)
-            print(f"Listening on {url}  (console: /, API schema: /v1/schema)", flush=True)
+            print(
+                f"Listening on {url}  (console: /, API docs: /v1/docs, schema: /v1/schema)",
+                flush=True,
+            )
             app = create_app(config, data)
             server = uvicorn.Server(
                 uvicorn.Config(

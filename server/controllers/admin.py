@@ -8,12 +8,14 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from server import admin, key_changes
+from server import admin, key_changes, openapi
 from server.auth import Caller, require_admin
 from server.clock import now_ms
 from server.context import Cairn
 from server.errors import Conflict
 from server.store import admin as rows
+
+ADMIN_ONLY = "A supervisor token (`forbidden`: this action needs an administrator token)"
 
 
 class ProjectCreateRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,19 +112,34 @@ class AdminController(Controller):
 
     path = "/v1"
     tags = ["admin"]  # noqa: RUF012
+    security = openapi.BEARER_ONLY
 
-    @post("/projects", status_code=201, sync_to_thread=True)
+    @post(
+        "/projects",
+        status_code=201,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            errors={
+                400: "A code or name that is not allowed (`bad_project_code`, `bad_project_name`)",
+                403: ADMIN_ONLY,
+                409: "A project with this code exists (`project_exists`)",
+            }
+        ),
+    )
     def create_project(
         self, data: JSONBody[ProjectCreateRequest], cairn: Cairn, principal: Caller
     ) -> ProjectResponse:
-        """Create a project."""
+        """Create a project (an investigation).
+
+        `code` is its short stable name (letters, digits, dashes), used in every route.
+        """
         require_admin(principal)
         row = admin.create_project(cairn.store, data.code, data.name, principal.actor)
         return ProjectResponse(code=row.code, name=row.name, created_at_ms=row.created_at_ms)
 
     @get("/projects", sync_to_thread=True)
     def list_projects(self, cairn: Cairn, principal: Caller) -> list[ProjectResponse]:
-        """Projects this token may see."""
+        """Projects this token may see: all for an admin, a supervisor's own."""
         projects = rows.list_projects(cairn.store.reader())
         return [
             ProjectResponse(code=p.code, name=p.name, created_at_ms=p.created_at_ms)
@@ -130,7 +147,18 @@ class AdminController(Controller):
             if principal.role == "admin" or p.code == principal.project
         ]
 
-    @post("/projects/{code:str}/enroll-codes", status_code=201, sync_to_thread=True)
+    @post(
+        "/projects/{code:str}/enroll-codes",
+        status_code=201,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            errors={
+                400: "An expiry out of range (`bad_expiry`)",
+                403: ADMIN_ONLY,
+                404: "No such project (`unknown_project`)",
+            }
+        ),
+    )
     def enroll_code(
         self,
         code: FromPath[str],
@@ -138,28 +166,61 @@ class AdminController(Controller):
         cairn: Cairn,
         principal: Caller,
     ) -> admin.IssuedCode:
-        """Issue a one-time device enrollment code for a project."""
+        """Issue a one-time device enrollment code for a project.
+
+        The code (16 characters in groups, read aloud or scanned) enrolls one device with
+        `POST /v1/device/enroll` before it expires; only its hash is stored.
+        """
         require_admin(principal)
         return admin.issue_enroll_code(cairn.store, code, data.expires_s, principal.actor)
 
-    @post("/tokens", status_code=201, sync_to_thread=True)
+    @post(
+        "/tokens",
+        status_code=201,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            errors={
+                400: "An unknown role (`bad_role`); a supervisor token without a project, "
+                "or another token with one (`project_required`, `bad_scope`); an expiry "
+                "out of range (`bad_expiry`)",
+                403: ADMIN_ONLY,
+                404: "No such project (`unknown_project`)",
+            }
+        ),
+    )
     def issue_token(
         self, data: JSONBody[TokenRequest], cairn: Cairn, principal: Caller
     ) -> admin.IssuedToken:
-        """Issue a supervisor, admin or metrics token (shown once, stored hashed)."""
+        """Issue a supervisor, admin or metrics token (shown once, stored hashed).
+
+        A supervisor token is bound to one project; an admin token sees every project; a
+        metrics token reads only /metrics. `expires_s` makes it expire.
+        """
         require_admin(principal)
         return admin.issue_token(
             cairn.store, data.role, data.project, principal.actor, data.label, data.expires_s
         )
 
-    @get("/tokens", sync_to_thread=True)
+    @get("/tokens", sync_to_thread=True, opt=openapi.doc(errors={403: ADMIN_ONLY}))
     def list_tokens(self, cairn: Cairn, principal: Caller) -> list[TokenResponse]:
         """Every token: id, role, project, label, created, expires, last used, state."""
         require_admin(principal)
         now = now_ms()
         return [token_response(t, now) for t in admin.list_tokens(cairn.store)]
 
-    @post("/tokens/{token_id:str}/revoke", status_code=200, sync_to_thread=True)
+    @post(
+        "/tokens/{token_id:str}/revoke",
+        status_code=200,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            errors={
+                403: ADMIN_ONLY,
+                404: "No such token (`unknown_token`)",
+                409: "The token is revoked already (`already_revoked`), or is the one "
+                "making the request (`own_token`)",
+            }
+        ),
+    )
     def revoke_token(
         self, token_id: FromPath[str], cairn: Cairn, principal: Caller
     ) -> TokenResponse:
@@ -174,15 +235,33 @@ class AdminController(Controller):
         row = admin.revoke_token(cairn.store, token_id, principal.actor)
         return token_response(row, now_ms())
 
-    @get("/devices", sync_to_thread=True)
+    @get(
+        "/devices",
+        sync_to_thread=True,
+        opt=openapi.doc(errors={403: ADMIN_ONLY, 404: "No such project (`unknown_project`)"}),
+    )
     def devices(
         self, cairn: Cairn, principal: Caller, project: FromQuery[str | None] = None
     ) -> list[DeviceResponse]:
-        """Enrolled devices, of one project (?project=CODE) or all."""
+        """Enrolled devices, of one project (?project=CODE) or all.
+
+        Public keys only, with the last sequence number and last sync of each.
+        """
         require_admin(principal)
         return [device_response(d) for d in admin.list_devices(cairn.store, project)]
 
-    @post("/devices/{device_id:str}/revoke", status_code=200, sync_to_thread=True)
+    @post(
+        "/devices/{device_id:str}/revoke",
+        status_code=200,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            errors={
+                403: ADMIN_ONLY,
+                404: "No such device (`unknown_device`)",
+                409: "The device is revoked already (`already_revoked`)",
+            }
+        ),
+    )
     def revoke(self, device_id: FromPath[str], cairn: Cairn, principal: Caller) -> DeviceResponse:
         """Revoke a device: its future batches are refused; what it sent stays."""
         require_admin(principal)
@@ -209,12 +288,18 @@ class KeysController(Controller):
 
     path = "/v1/keys"
     tags = ["admin"]  # noqa: RUF012
+    security = openapi.BEARER_ONLY
 
-    @post("/rotate", status_code=200, sync_to_thread=True)
+    @post(
+        "/rotate", status_code=200, sync_to_thread=True, opt=openapi.doc(errors={403: ADMIN_ONLY})
+    )
     def rotate(
         self, data: JSONBody[KeyRotationRequest], cairn: Cairn, principal: Caller
     ) -> KeysResponse:
-        """Make a new current batch key; devices learn it on their next pull."""
+        """Make a new current batch key; devices learn it on their next pull.
+
+        Retired keys are kept, so batches sealed to them before the news still open.
+        """
         require_admin(principal)
         keys_dir = cairn.config.data_dir / "keys"
         cairn.keys = key_changes.rotate_batch_key(

@@ -10,8 +10,10 @@ from litestar import Controller, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
+from server import openapi
 from server.auth import Caller, require_admin
 from server.context import Cairn
+from server.controllers.admin import ADMIN_ONLY
 from server.export.archive import ExportSource, PreparedArchive, prepare_archive
 from server.streaming import threaded
 
@@ -37,12 +39,39 @@ class ExportController(Controller):
 
     path = "/v1/projects"
     tags = ["export"]  # noqa: RUF012
+    security = openapi.BEARER_ONLY
 
-    @post("/{code:str}/exports", status_code=200, sync_to_thread=True)
+    @post(
+        "/{code:str}/exports",
+        status_code=200,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            answer=openapi.binary(
+                MEDIA_TYPE,
+                "The archive: an age file (to the recipients given) of a tar with the "
+                "project's records, ops, audit chain, files and a manifest signed by the "
+                "server (README, Archives)",
+                **{
+                    "Content-Disposition": 'attachment; filename="PROJECT-….tar.age"',
+                    "X-Cairn-Manifest-SHA256": "SHA-256 of the archive's signed manifest",
+                },
+            ),
+            errors={
+                400: "No recipients, too many, a key that does not parse, or classic and "
+                "post-quantum keys mixed (`no_recipients`, `too_many_recipients`, "
+                "`bad_recipient`, `mixed_recipients`)",
+                403: ADMIN_ONLY,
+                404: "No such project (`not_found`)",
+            },
+        ),
+    )
     def export(
         self, code: FromPath[str], data: JSONBody[ExportRequest], cairn: Cairn, principal: Caller
     ) -> Stream:
-        """Snapshot, sign and audit the project, then stream its age-encrypted tar."""
+        """Snapshot, sign and audit the project, then stream its age-encrypted tar.
+
+        Only the recipients' identities open it; `cairn archive verify` checks it whole.
+        """
         require_admin(principal)
         return archive_download(cairn, code, data.recipients, principal.actor)
 

@@ -15,7 +15,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
-from server import downloads, resolution, review
+from server import downloads, openapi, resolution, review
 from server.auth import Caller
 from server.context import Cairn
 from server.controllers import review_models as m
@@ -58,6 +58,37 @@ def record_filter(
     )
 
 
+# Errors the routes answer, by status.
+PROJECT_404 = "No such project, or not this token's (`not_found`)"
+RECORD_404 = "No such record, or not in a project this token sees (`unknown_record`)"
+FILTER_400 = (
+    "A filter that does not fit: unknown form, review state or since (`bad_filter`), "
+    "a bad box (`bad_bbox`), cursor (`bad_cursor`) or limit (`bad_limit`)"
+)
+RECORD_400 = "An id two projects hold, asked without `?project=CODE` (`project_required`)"
+LISTS = openapi.doc(errors={400: FILTER_400, 404: PROJECT_404})
+RECORD = openapi.doc(errors={400: RECORD_400, 404: RECORD_404})
+PROJECT = openapi.doc(errors={404: PROJECT_404})
+GEOJSON: dict[str, object] = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "geometry": {"type": ["object", "null"]},
+                    "properties": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+
 # Handler parameter type for the checked record filter (injected by name as `flt`).
 Filter = NamedDependency[queries.RecordFilter]
 
@@ -67,9 +98,10 @@ class ReviewController(Controller):
 
     path = "/v1"
     tags = ["review"]  # noqa: RUF012
+    security = openapi.BEARER_ONLY
     dependencies = {"flt": Provide(record_filter, sync_to_thread=True)}  # noqa: RUF012
 
-    @get("/projects/{code:str}/records", sync_to_thread=True)
+    @get("/projects/{code:str}/records", sync_to_thread=True, opt=LISTS)
     def list_records(
         self,
         cairn: Cairn,
@@ -83,7 +115,7 @@ class ReviewController(Controller):
             items=[m.summary(r) for r in page.rows], next_cursor=page.next_cursor
         )
 
-    @get("/projects/{code:str}/conflicts", sync_to_thread=True)
+    @get("/projects/{code:str}/conflicts", sync_to_thread=True, opt=LISTS)
     def list_conflicts(
         self,
         cairn: Cairn,
@@ -97,7 +129,7 @@ class ReviewController(Controller):
         items = [_conflicts(r) for r in page.rows]
         return m.ConflictPageResponse(items=items, next_cursor=page.next_cursor)
 
-    @get("/records/{record_id:str}", sync_to_thread=True)
+    @get("/records/{record_id:str}", sync_to_thread=True, opt=RECORD)
     def get_record(
         self,
         record_id: FromPath[str],
@@ -113,7 +145,7 @@ class ReviewController(Controller):
         conn = cairn.store.reader()
         return m.detail(cairn, conn, review.visible_record(conn, principal, record_id, project))
 
-    @get("/records/{record_id:str}/history", sync_to_thread=True)
+    @get("/records/{record_id:str}/history", sync_to_thread=True, opt=RECORD)
     def record_history(
         self,
         record_id: FromPath[str],
@@ -127,7 +159,22 @@ class ReviewController(Controller):
         ops = [m.history_entry(e) for e in review.history(conn, row)]
         return m.HistoryResponse(record_id=row.record_id, ops=ops)
 
-    @post("/records/{record_id:str}/resolutions", status_code=201, sync_to_thread=True)
+    @post(
+        "/records/{record_id:str}/resolutions",
+        status_code=201,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            errors={
+                400: RECORD_400 + "; an unknown kind or path, no reason, a choice that is "
+                "not live, or a value that does not fit the field (`unknown_conflict_kind`, "
+                "`bad_path`, `unknown_path`, `reason_required`, `bad_choice`, `not_live`, "
+                "`bad_resolution`, `bad_value`, `invalid_values`)",
+                404: RECORD_404,
+                409: "No such open conflict (`conflict_not_open`), or a change the form "
+                "forbids (`immutable_field`, `append_only`)",
+            }
+        ),
+    )
     def resolve(
         self,
         record_id: FromPath[str],
@@ -151,7 +198,21 @@ class ReviewController(Controller):
         )
         return m.applied(cairn, cairn.store.reader(), done)
 
-    @post("/records/{record_id:str}/review", status_code=201, sync_to_thread=True)
+    @post(
+        "/records/{record_id:str}/review",
+        status_code=201,
+        sync_to_thread=True,
+        opt=openapi.doc(
+            errors={
+                400: RECORD_400 + "; a state that cannot be set (`bad_state`) or a missing "
+                "comment (`comment_required`)",
+                404: RECORD_404,
+                409: "A move the review states do not allow (`invalid_transition`), or "
+                "approving a record with open conflicts, duplicate identifiers or missing "
+                "required fields without `override_reason` (`approval_blocked`)",
+            }
+        ),
+    )
     def review_record(
         self,
         record_id: FromPath[str],
@@ -172,7 +233,7 @@ class ReviewController(Controller):
         )
         return m.applied(cairn, cairn.store.reader(), done)
 
-    @get("/projects/{code:str}/duplicates", sync_to_thread=True)
+    @get("/projects/{code:str}/duplicates", sync_to_thread=True, opt=PROJECT)
     def duplicates(
         self, code: FromPath[str], cairn: Cairn, principal: Caller
     ) -> list[m.DuplicateResponse]:
@@ -186,7 +247,7 @@ class ReviewController(Controller):
             for f, n, s, v, rows in review.duplicates(conn, code)
         ]
 
-    @get("/projects/{code:str}/stratigraphy", sync_to_thread=True)
+    @get("/projects/{code:str}/stratigraphy", sync_to_thread=True, opt=PROJECT)
     def stratigraphy(
         self, code: FromPath[str], cairn: Cairn, principal: Caller
     ) -> list[m.StratigraphyProblemResponse]:
@@ -203,7 +264,11 @@ class ReviewController(Controller):
             for site, problem in review.stratigraphy(conn, code)
         ]
 
-    @get("/projects/{code:str}/quarantine", sync_to_thread=True)
+    @get(
+        "/projects/{code:str}/quarantine",
+        sync_to_thread=True,
+        opt=openapi.doc(errors={400: "A limit out of range (`bad_limit`)", 404: PROJECT_404}),
+    )
     def quarantine(
         self,
         code: FromPath[str],
@@ -220,7 +285,19 @@ class ReviewController(Controller):
         items = [m.quarantine_item(r) for r in rows[:limit]]
         return m.QuarantinePageResponse(items=items, next_after=items[-1].id if more else None)
 
-    @get("/projects/{code:str}/records.geojson", sync_to_thread=False)
+    @get(
+        "/projects/{code:str}/records.geojson",
+        sync_to_thread=False,
+        opt=openapi.doc(
+            answer=openapi.Content(
+                downloads.GEOJSON_TYPE,
+                "An RFC 7946 FeatureCollection: a feature per located field of each "
+                "matching record (a record with no place: one feature, null geometry)",
+                schema=GEOJSON,
+            ),
+            errors={400: FILTER_400, 404: PROJECT_404},
+        ),
+    )
     def geojson(self, cairn: Cairn, flt: Filter) -> Stream:
         """The matching records as an RFC 7946 FeatureCollection (streamed)."""
         chunks = downloads.buffered(downloads.geojson(cairn, flt))
@@ -228,7 +305,22 @@ class ReviewController(Controller):
             threaded(cairn.metrics.timed("geojson", chunks)), media_type=downloads.GEOJSON_TYPE
         )
 
-    @get("/projects/{code:str}/records.csv", sync_to_thread=False)
+    @get(
+        "/projects/{code:str}/records.csv",
+        sync_to_thread=False,
+        opt=openapi.doc(
+            answer=openapi.binary(
+                downloads.CSV_CONTENT_TYPE,
+                "One CSV table: a row per matching record of the form (with `conflicts` "
+                "and `missing_required` columns), or per item of the repeat group `group`",
+                **{"Content-Disposition": 'attachment; filename="FORM….csv"'},
+            ),
+            errors={
+                400: FILTER_400 + "; no `form`, or a `group` the form does not have (`bad_filter`)",
+                404: PROJECT_404,
+            },
+        ),
+    )
     def csv(self, cairn: Cairn, flt: Filter, group: FromQuery[str | None] = None) -> Stream:
         """The matching records of one form (`form=`), or one repeat group's items, as CSV."""
         if flt.form_id is None:

@@ -1,7 +1,7 @@
 """Where the console's templates and static files are, and the router that serves them.
 
-Static files (our stylesheet and script, and Leaflet vendored from npm at the version
-`web/package-lock.json` pins, with its licence and `SHA256SUMS`) are served by Cairn
+Static files (our stylesheet and scripts, and Leaflet and Swagger UI vendored from npm at
+the versions `web/package-lock.json` pins, with their licences and `SHA256SUMS`) are served by Cairn
 itself: a page never loads anything from another host.
 """
 
@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server.web.admin_pages import AdminPages
+from server.web.api_docs import api_docs
 from server.web.guard import security_headers
 from server.web.pages import ConsolePages
 from server.web.values import record_url
@@ -56,5 +57,5 @@ def console_router(tile_url: str | None) -> Router:
         include_in_schema=False,
     )
     return Router(
-        path="/", route_handlers=[ConsolePages, AdminPages, static], after_request=headers
+        path="/", route_handlers=[ConsolePages, AdminPages, api_docs, static], after_request=headers
     )

@@ -8,12 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORED = [ROOT / "server/web/static/vendor", ROOT / "tests/browser/vendor"]
 OURS = [
     *sorted((ROOT / "server/web/templates").glob("*.html")),
     ROOT / "server/web/static/console.js",
+    ROOT / "server/web/static/api-docs.js",
     ROOT / "server/web/static/console.css",
 ]
 
@@ -40,6 +42,22 @@ def test_the_pinned_versions_are_the_ones_vendored() -> None:
     leaflet = (ROOT / "server/web/static/vendor/leaflet/leaflet.js").read_text()[:200]
     assert '"node_modules/leaflet": {\n      "version": "1.9.4"' in lock
     assert "1.9.4" in leaflet
+    swagger = (ROOT / "server/web/static/vendor/swagger-ui/swagger-ui-bundle.js").read_text()
+    assert '"node_modules/swagger-ui-dist": {\n      "version": "5.35.0"' in lock
+    assert "5.35.0" in swagger
+
+
+def test_the_api_docs_page_is_served_by_cairn_under_the_console_policy(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    page = client.get("/v1/docs")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in sources
+    for source in sources:
+        assert source.startswith("/"), source
+        assert client.get(source).status_code == 200, source
 
 
 @pytest.mark.parametrize("path", OURS, ids=lambda p: p.name)

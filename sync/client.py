@@ -672,7 +672,7 @@ class Device:
                 group.append(op)
         states = self.store.get_states(list(by_record))
         suspect = {(actor, counter) for actor, counter in page.suspect}
-        apply, encode, observe = merge.apply, _RECORD_ENC.encode, self.clock.observe
+        apply, encode = merge.apply, _RECORD_ENC.encode
         merged: list[tuple[str, str, bytes]] = []
         for record_id, record_ops in by_record.items():
             state = states.get(record_id)
@@ -681,9 +681,12 @@ class Device:
             for op in record_ops:
                 flagged = bool(suspect) and (op.dot.actor, op.dot.counter) in suspect
                 record = apply(record, op, suspect=flagged, rules=rules)
-                observe(op.hlc)
             assert record is not None
             merged.append((record_id, record.form, encode(record)))
+        if decoded:
+            # The HLC receive rule for the page at once: the clock moves past the newest
+            # stamp it holds, so every later local stamp is after every op pulled.
+            self.clock.observe(max(op.hlc for op in decoded))
         rows = [
             (op.dot.actor, op.dot.counter, op.record_id, blob)
             for op, blob in zip(decoded, blobs, strict=True)

@@ -25,6 +25,7 @@ from server.errors import CairnServerError, TooManyRequests
 from server.http_auth import api_principal
 from server.ratelimit import FailedAuthLimiter
 from server.web.assets import console_router, template_config
+from server.web.field import field_router, published_forms
 from server.web.sessions import SessionStore
 
 log = logging.getLogger("cairn.server")
@@ -151,6 +152,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         route_handlers=[
             health,
             metrics,
+            published_forms,
             AdminController,
             KeysController,
             devices,
@@ -158,6 +160,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             AttachmentController,
             ExportController,
             console_router(config.tile_url),
+            field_router(),
         ],
         template_config=template_config(),
         state=State(

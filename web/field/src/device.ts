@@ -574,7 +574,7 @@ export class FieldDevice {
       if (receipt.batch_id !== batch.batch_id || receipt.device_id !== this.deviceId || receipt.sealed_sha256 !== toHex(seal.sha256(batch.sealed!))) {
         throw new UserError(M.receiptOther);
       }
-      const rows = batch.dots.map((k) => this.ops.get(k)!).map((r) => ({ ...r, state: "delivered" as const }));
+      const rows: OpRow[] = batch.dots.map((k) => this.ops.get(k)!).map((r) => ({ ...r, state: "delivered" as const }));
       const touched = new Set<string>();
       for (const x of receipt.refused) {
         const key = x.dot ? opKey(x.dot[0], x.dot[1]) : batch.dots[x.index];

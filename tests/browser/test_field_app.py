@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from PIL import Image
 
 from forms.library import builtin_library
 from forms.validate import validate
 from server.datadir import open_data_dir
+from server.store.sync_tables import get_record
+from sync.canonical import record_sha256
 from sync.client import Device
+from sync.record import Record
 from tests.browser.conftest import CHROMIUM, DRIVER, artifacts
 from tests.browser.test_console import _token, axe
 from tests.e2e.harness import PROJECT, ServerProcess, prepare
@@ -143,6 +147,7 @@ VIOLATIONS: dict[str, list[dict[str, Any]]] = {}
 def shot(driver: Any, name: str) -> Path:
     """A full-length screenshot of the current screen at 360 px, and its axe-core check."""
     path = artifacts() / f"field-{name}.png"
+    driver.execute_script("window.scrollTo(0, 0)")
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     result = driver.execute_cdp_cmd(
         "Page.captureScreenshot",
@@ -459,8 +464,97 @@ def test_record_offline_for_days_then_sync(
     assert not VIOLATIONS, json.dumps(VIOLATIONS, indent=1)[:4000]
 
 
-def _unused(_: Device) -> None:  # keeps the import for the convergence test below
-    pass
+def record_sha_in_browser(d: Any, record_id: str) -> str:
+    return str(d.execute_script("return window.cairnField.recordSha256(arguments[0])", record_id))
 
 
-_ = PROJECT
+def server_record_sha(server: ServerProcess, record_id: str) -> str:
+    data = open_data_dir(server.data, create=False)
+    try:
+        row = get_record(data.store.reader(), PROJECT, record_id)
+        assert row is not None
+        return record_sha256(msgspec.msgpack.decode(row.state, type=Record))
+    finally:
+        data.store.close()
+
+
+def sync_in_browser(d: Any) -> None:
+    d.execute_script("window.dispatchEvent(new Event('online'))")
+    until(lambda: counts(d).get("pending") == 0, "the push")
+    d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.cairnField.syncNow().then(() => done(1), (e) => done(String(e)))"
+    )
+
+
+def test_concurrent_edits_converge_and_a_supervisor_decision_reaches_the_app(
+    tmp_path: Path, server: ServerProcess, phone: Phone
+) -> None:
+    d = phone.driver
+    python = Device(tmp_path / "python-device", sleep=lambda s: time.sleep(min(s, 0.2)))
+    python.enroll(server.url, server.enroll_code(), label="tablet-py")
+    enroll(phone, server, "Tablet 3")
+    phone.grant_gps(server.url, 40.1, 46.9, 2.0)
+    body = record_body(phone)
+    sync_in_browser(d)
+
+    # The Python device and the browser (offline) change the same field concurrently.
+    python.pull()
+    python.edit(body, {"condition": "burnt"})
+    python.push()
+    phone.set_offline(True)
+    d.get(server.url + f"/field/#/record/{body}")
+    until(lambda: by(d, "#save"), "the record page")
+    fill(d, {"condition": "mixed"})
+    press(by(d, "#save"))
+    until(lambda: counts(d).get("pending") == 1, "the saved edit")
+    phone.set_offline(False)
+    sync_in_browser(d)
+    python.pull()
+
+    # Both replicas and the server hold the same record, byte for byte, with the conflict.
+    d.get(server.url + f"/field/#/record/{body}")
+    conflict = until(lambda: by(d, "#conflicts"), "the conflict on the record page")
+    assert "condition" in conflict.text
+    assert "burnt — by tablet-py" in conflict.text
+    assert "mixed — by Tablet 3 (this device)" in conflict.text
+    shot(d, "12-conflict")
+    mine = record_sha_in_browser(d, body)
+    assert mine == record_sha256(python.record(body)) == server_record_sha(server, body)
+
+    # A supervisor decides in the console (same browser, another page of the server).
+    from tests.browser.test_console import click_through, sign_in
+
+    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})  # the console: a desktop
+    sign_in(d, server, _token(server))
+    d.get(server.url + f"/r/{body}")
+    card = by(d, "form.conflict-card")
+    side = next(s for s in all_by(d, "form.conflict-card label.side-card") if "burnt" in s.text)
+    side.find_element("css selector", "input[type=radio]").click()
+    card.find_element("name", "reason").send_keys("photo P-0042 shows charring")
+    click_through(d, card.find_element("css selector", "button[type=submit]"))
+    from selenium.webdriver.support.ui import Select
+
+    Select(by(d, "select[name=state]")).select_by_value("approved")
+    by(d, "textarea[name=comment], input[name=comment]").send_keys("checked on site")
+    click_through(d, by(d, "#review form button"))
+
+    # The app pulls the decision and the review, and shows them.
+    d.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WIDTH, "height": 780, "deviceScaleFactor": 1, "mobile": True},
+    )
+    d.get(server.url + f"/field/#/record/{body}")
+    app(d)
+    sync_in_browser(d)
+    d.get(server.url + f"/field/#/record/{body}")
+    decisions = until(lambda: by(d, "#decisions"), "the supervisor's decision")
+    assert "photo P-0042 shows charring" in decisions.text and "burnt" in decisions.text
+    assert "approved" in by(d, "#review").text and "checked on site" in by(d, "#review").text
+    assert not all_by(d, "#conflicts")
+    assert field(d, "condition").get_attribute("value") == "burnt"
+    shot(d, "13-resolved")
+    python.pull()
+    assert record_sha_in_browser(d, body) == record_sha256(python.record(body))
+    assert record_sha_in_browser(d, body) == server_record_sha(server, body)
+    assert not VIOLATIONS, json.dumps(VIOLATIONS, indent=1)[:4000]

@@ -4,7 +4,7 @@
  * #/record/ID, #/sync) so the one cached page serves every screen offline.
  */
 
-import { type Conflict, F64, type Fields, type Op, type Value, conflicts, decode, orderedItems, toOp, valueOf } from "../../core/src/index.js";
+import { type Conflict, F64, type Fields, type Op, type Value, conflicts, decode, orderedItems, recordSha256, toOp, valueOf } from "../../core/src/index.js";
 import type { DraftRow, FileRow } from "./db.js";
 import { FieldDevice, Offline, type PublishedForm, UserError, uuid7 } from "./device.js";
 import { Editor } from "./editor.js";
@@ -12,7 +12,9 @@ import { M, choiceLabel } from "./messages.js";
 import { h, show } from "./widgets.js";
 
 let dev: FieldDevice;
-let syncing = false;
+let syncing: Promise<void> | null = null;
+// Something typed on the current screen and not saved: a sync then leaves the screen be.
+let dirty = false;
 let persistent = false;
 let filesPending = 0;
 const main = () => document.getElementById("main")!;
@@ -41,6 +43,7 @@ async function refreshCounts(): Promise<void> {
 }
 
 function screen(title: string, ...children: (Node | null | false)[]): void {
+  dirty = false;
   document.title = `${title} – ${M.appName}`;
   main().replaceChildren(h("h1", { text: title }), ...children.filter((c): c is Node => !!c));
   main().focus();
@@ -507,18 +510,22 @@ function decodeOp(blob: Uint8Array): Op | null {
 // -- sync ---------------------------------------------------------------------------------
 
 async function syncNow(report?: (t: string) => void): Promise<void> {
-  if (syncing || !dev.enrolled) return;
-  syncing = true;
-  try {
-    const pushed = await dev.push((d, t, what) => report?.(M.syncProgress(d, t, what)));
-    const pulled = await dev.pull((d, t, what) => report?.(M.syncProgress(d, t, what)));
-    await dev.refreshForms(dev.server()).catch(() => undefined);
-    report?.(M.syncDone(pushed.ops, pulled.fresh, pushed.files));
-    toast(M.syncDone(pushed.ops, pulled.fresh, pushed.files));
-  } finally {
-    syncing = false;
-    await refreshCounts();
-  }
+  if (!dev.enrolled) return;
+  if (syncing) return syncing; // one sync at a time; a second caller waits for it
+  syncing = (async () => {
+    try {
+      const pushed = await dev.push((d, t, what) => report?.(M.syncProgress(d, t, what)));
+      const pulled = await dev.pull((d, t, what) => report?.(M.syncProgress(d, t, what)));
+      await dev.refreshForms(dev.server()).catch(() => undefined);
+      report?.(M.syncDone(pushed.ops, pulled.fresh, pushed.files));
+      toast(M.syncDone(pushed.ops, pulled.fresh, pushed.files));
+      if (pulled.fresh && !dirty) await route();
+    } finally {
+      syncing = null;
+      await refreshCounts();
+    }
+  })();
+  return syncing;
 }
 
 function autoSync(): void {
@@ -599,8 +606,11 @@ async function start(): Promise<void> {
   }
   if (navigator.storage?.persist) persistent = await navigator.storage.persist().catch(() => false);
   dev = await FieldDevice.open();
-  (window as unknown as { cairnField: unknown }).cairnField = { dev, syncNow, route };
+  // For tests and support: the device, and the canonical hash of a record (the same bytes
+  // as sync.canonical.record_sha256, to compare replicas).
+  (window as unknown as { cairnField: unknown }).cairnField = { dev, syncNow, route, recordSha256: (id: string) => recordSha256(dev.record(id)) };
   window.addEventListener("hashchange", () => void route());
+  main().addEventListener("input", () => (dirty = true));
   window.addEventListener("online", () => {
     void refreshCounts();
     autoSync();

@@ -557,4 +557,102 @@ def test_concurrent_edits_converge_and_a_supervisor_decision_reaches_the_app(
     python.pull()
     assert record_sha_in_browser(d, body) == record_sha256(python.record(body))
     assert record_sha_in_browser(d, body) == server_record_sha(server, body)
+    python.close()
     assert not VIOLATIONS, json.dumps(VIOLATIONS, indent=1)[:4000]
+
+
+class TamperingProxy:
+    """A proxy in front of `cairn serve` (the app's origin) that can flip the last byte of
+    the answers to chosen routes: a receipt or a pull page altered on the way."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+
+        self.tamper: set[str] = set()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")
+                }
+                got = httpx.request(
+                    self.command, upstream + self.path, content=body, headers=headers, timeout=30
+                )
+                content = got.content
+                if self.path.split("?")[0] in proxy.tamper and content:
+                    content = content[:-1] + bytes([content[-1] ^ 1])
+                self.send_response(got.status_code)
+                for k, v in got.headers.items():
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(k, v)
+                self.send_header("content-length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def sync_result(d: Any) -> str:
+    return str(
+        d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "window.cairnField.syncNow().then(() => done('ok'), (e) => done(e.message))"
+        )
+    )
+
+
+def test_a_tampered_receipt_or_pull_page_is_an_error_and_never_merged(
+    tmp_path: Path, server: ServerProcess, phone: Phone
+) -> None:
+    proxy = TamperingProxy(server.url)
+    try:
+        d = phone.driver
+        target = type("Target", (), {"url": proxy.url, "enroll_code": server.enroll_code})()
+        enroll(phone, target)  # type: ignore[arg-type]
+        proxy.tamper = {"/v1/device/batches"}
+        phone.set_offline(True)  # saved first, sent on demand below
+        grave = record_grave(phone, target)  # type: ignore[arg-type]
+        phone.set_offline(False)
+        answer = sync_result(d)
+        assert "receipt does not verify" in answer, answer
+        assert counts(d)["pending"] == 1  # not marked delivered: sent again later
+        proxy.tamper = set()
+        assert sync_result(d) == "ok"
+        until(lambda: counts(d)["pending"] == 0, "the push once receipts verify")
+
+        python = Device(tmp_path / "python-device", sleep=lambda s: time.sleep(min(s, 0.2)))
+        python.enroll(server.url, server.enroll_code(), label="tablet-py")
+        python.pull()
+        python.edit(grave, {"status": "closed"})
+        python.push()
+        proxy.tamper = {"/v1/device/pull"}
+        cursor = d.execute_script("return window.cairnField.dev.meta.get('cursor')")
+        answer = sync_result(d)
+        assert "does not verify" in answer and "Nothing of it was used" in answer, answer
+        state = (
+            "const dev = window.cairnField.dev;return dev.value(dev.record(arguments[0]), 'status')"
+        )
+        assert d.execute_script(state, grave) == "excavating"
+        assert d.execute_script("return window.cairnField.dev.meta.get('cursor')") == cursor
+        proxy.tamper = set()
+        assert sync_result(d) == "ok"
+        assert d.execute_script(state, grave) == "closed"
+        python.close()
+    finally:
+        proxy.close()

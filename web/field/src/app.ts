@@ -98,8 +98,8 @@ function enrollScreen(): void {
         const found = await detector.detect(video);
         const raw = found[0]?.rawValue;
         if (raw) {
-          // The console's QR code holds the code itself, or a URL with ?code=.
-          const m = /[?&#]code=([^&]+)/.exec(raw);
+          // The console's QR code holds URL/field/#enroll=CODE (or just the code).
+          const m = /[?&#](?:enroll|code)=([^&]+)/.exec(raw);
           code.value = m ? decodeURIComponent(m[1]!) : raw.trim();
           stopScan();
           return;
@@ -138,8 +138,9 @@ function enrollScreen(): void {
       go.disabled = false;
     }
   });
-  const params = new URLSearchParams(location.search);
-  if (params.get("code")) code.value = params.get("code")!;
+  // The console's enrollment link and QR code: URL/field/#enroll=CODE.
+  const linked = /^#enroll=([^&]+)/.exec(location.hash);
+  if (linked) code.value = decodeURIComponent(linked[1]!);
   screen(M.enrollTitle, form);
 }
 

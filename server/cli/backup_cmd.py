@@ -8,9 +8,7 @@ from pathlib import Path
 
 from server.backup.make import make_backup
 from server.backup.restore import check_target, restore_backup
-from server.cli.common import add_data_option, data_dir
-from sync.age import AnyIdentity, read_identity_file
-from sync.errors import CairnCryptoError
+from server.cli.common import add_data_option, data_dir, read_keys
 
 ACTOR = "admin:cli"
 
@@ -112,18 +110,7 @@ def _restore(args: argparse.Namespace) -> int:
 
     target = Path(args.data)
     check_target(target)  # before reading keys or the file: a clear answer first
-    identities: list[AnyIdentity] = []
-    for name in args.identity:
-        try:
-            identities += read_identity_file(Path(name))
-        except (OSError, CairnCryptoError, ValueError) as exc:
-            raise CommandError(f"cannot read identity {name}: {exc}") from None
-    pinned = None
-    if args.pubkey:
-        try:
-            pinned = Path(args.pubkey).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"cannot read {args.pubkey}: {exc.strerror}") from None
+    identities, pinned = read_keys(args.identity, args.pubkey)
     try:
         src = Path(args.file).open("rb")  # noqa: SIM115 (closed below; its errors are ours)
     except OSError as exc:

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from server.config import DATA_ENV, resolve_data_dir
 from server.datadir import DataDir, open_data_dir
@@ -96,3 +98,26 @@ def format_ms(ms: int | None) -> str:
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def read_keys(identity_files: list[str], pubkey: str | None) -> tuple[list[Any], str | None]:
+    """The age identities in `identity_files` and the text of a pinned minisign public key
+    (`pubkey`, or None), for the commands that open archives and backups; a file that
+    cannot be read is a clear CommandError naming it."""
+    from server.cli import CommandError
+    from sync.age import read_identity_file
+    from sync.errors import CairnCryptoError
+
+    identities: list[Any] = []
+    for name in identity_files:
+        try:
+            identities += read_identity_file(Path(name))
+        except (OSError, CairnCryptoError, ValueError) as exc:
+            raise CommandError(f"cannot read identity {name}: {exc}") from None
+    pinned = None
+    if pubkey:
+        try:
+            pinned = Path(pubkey).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot read {pubkey}: {exc.strerror}") from None
+    return identities, pinned

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from server import minisign
-from server.cli.common import add_data_option, data_dir
+from server.cli.common import add_data_option, data_dir, read_keys
 from server.export.archive import ExportSource, export_to_file
 from server.export.verify import ArchiveReport, verify_archive
 from sync import durable
@@ -17,9 +17,7 @@ from sync.age import (
     format_identity_file,
     generate_hybrid,
     generate_x25519,
-    read_identity_file,
 )
-from sync.errors import CairnCryptoError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -130,18 +128,7 @@ def _keygen(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from server.cli import CommandError
 
-    identities: list[AnyIdentity] = []
-    for name in args.identity:
-        try:
-            identities += read_identity_file(Path(name))
-        except (OSError, CairnCryptoError, ValueError) as exc:
-            raise CommandError(f"cannot read identity {name}: {exc}") from None
-    pinned = None
-    if args.pubkey:
-        try:
-            pinned = Path(args.pubkey).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"cannot read {args.pubkey}: {exc.strerror}") from None
+    identities, pinned = read_keys(args.identity, args.pubkey)
     try:
         with open(args.file, "rb") as src:
             report = verify_archive(src, identities, pinned_pubkey=pinned, progress=_progress)

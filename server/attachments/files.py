@@ -3,6 +3,8 @@
     attachments/blobs/ab/abcdef…        each file once, named by its SHA-256 (read-only)
     attachments/sealed/abcdef…/DEV.sealed  each device's upload exactly as received
     attachments/uploads/DEV.abcdef….part   uploads in progress (resumed from their size)
+    attachments/uploads/DEV.abcdef….synced how much of that part is on disk for sure
+    attachments/uploads/DEV.abcdef….plain  its plaintext so far, checked as chunks arrive
     attachments/thumbs/abcdef…-SIZE.jpg   thumbnails, made on first request (a cache)
 
 Names are built only from checked hashes (64 hex digits) and enrolled device ids.
@@ -35,6 +37,14 @@ class AttachmentFiles:
     def partial(self, device_id: str, sha256: str) -> Path:
         """The file an upload in progress grows in."""
         return self.root / "uploads" / f"{device_id}.{self._checked(sha256)}.part"
+
+    def synced_mark(self, device_id: str, sha256: str) -> Path:
+        """The small file saying how many bytes of an upload in progress were fsynced."""
+        return self.root / "uploads" / f"{device_id}.{self._checked(sha256)}.synced"
+
+    def plain(self, device_id: str, sha256: str) -> Path:
+        """The plaintext of an upload in progress, decrypted as its chunks arrive."""
+        return self.root / "uploads" / f"{device_id}.{self._checked(sha256)}.plain"
 
     def sealed(self, device_id: str, sha256: str) -> Path:
         """Where a device's accepted upload is kept as received."""

@@ -16,22 +16,41 @@ frame), its offset, length and the SHA-256 of its bytes: a chunk cannot be repla
 into another upload or at another offset, and the server appends a chunk only whole.
 Resuming after a dropped connection starts from the offset the server reports. The
 upload ends with a receipt signed by the server (``AttachmentReceipt``), as for batches.
+
+A device need not keep the sealed file: a ``SealPlan`` (the signed header frame, the age
+header, the payload nonce and the file key) determines every sealed byte, so
+``PlanReader`` produces the sealed bytes at any offset from the plaintext again, the same
+bytes each time (the STREAM chunk at an offset is the encryption of the plaintext chunk
+there under a fixed key and nonce). The file key is as secret as the file, which sits
+beside it on the device; it is deleted with the plan once the receipt is in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 import time
+from collections.abc import Sequence
 from typing import BinaryIO
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from sync.age import AnyIdentity, AnyRecipient, Encryptor, decrypt, parse_recipient
+from sync.age.file import FILE_KEY_SIZE
+from sync.age.header import encode_header
 from sync.age.source import Readable, Writable
-from sync.age.stream import CHUNK_SIZE
+from sync.age.stream import (
+    CHUNK_SIZE,
+    ENC_CHUNK_SIZE,
+    NONCE_SIZE,
+    TAG_SIZE,
+    _chunk_nonce,
+    payload_key,
+)
 from sync.errors import (
     BadReceiptSignature,
     BadSignature,
@@ -239,6 +258,147 @@ def seal_attachment(
     return head
 
 
+class SealPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """What fixes every byte of one sealing of a file: kept by the device, not sent."""
+
+    frame: bytes  # the signed header frame (SealedHead.frame())
+    age_header: bytes  # the age header, file key wrapped to the server batch key
+    nonce: bytes  # the age payload nonce
+    file_key: bytes  # the age file key (as secret as the file itself)
+    size: int  # bytes of the file
+    key_id: str  # the server batch key it is sealed to
+
+    def head(self) -> SealedHead:
+        """The parsed header frame."""
+        return parse_head(self.frame)
+
+    @property
+    def prefix_length(self) -> int:
+        """Bytes before the first payload chunk."""
+        return len(self.frame) + len(self.age_header) + len(self.nonce)
+
+    @property
+    def chunks(self) -> int:
+        """Payload chunks (the last may be full; an empty file has one empty chunk)."""
+        return max(1, -(-self.size // CHUNK_SIZE))
+
+    @property
+    def sealed_size(self) -> int:
+        """Bytes of the whole sealed attachment."""
+        return self.prefix_length + self.size + self.chunks * TAG_SIZE
+
+
+_PLAN = msgspec.msgpack.Decoder(SealPlan)
+
+
+def plan_attachment(
+    *,
+    sha256: str,
+    size: int,
+    media_type: str,
+    device_id: str,
+    device_signing_key: Ed25519PrivateKey,
+    server_recipient: AnyRecipient | str,
+    server_key_id: str,
+    signed_at: int | None = None,
+) -> SealPlan:
+    """Draw a new sealing of a file: sign its header, wrap a fresh file key to the server."""
+    header = AttachmentHeader(
+        device_id=device_id,
+        sha256=bytes.fromhex(sha256),
+        size=size,
+        key_id=server_key_id,
+        media_type=media_type,
+        signed_at=_now_ms() if signed_at is None else signed_at,
+    )
+    raw = _ENC.encode(header)
+    signature = device_signing_key.sign(DOMAIN + raw)
+    frame = MAGIC + _LEN.pack(len(raw)) + raw + signature
+    recipient = (
+        parse_recipient(server_recipient) if isinstance(server_recipient, str) else server_recipient
+    )
+    file_key = os.urandom(FILE_KEY_SIZE)
+    return SealPlan(
+        frame=frame,
+        age_header=encode_header(recipient.wrap(file_key), file_key),
+        nonce=os.urandom(NONCE_SIZE),
+        file_key=file_key,
+        size=size,
+        key_id=server_key_id,
+    )
+
+
+def encode_plan(plan: SealPlan) -> bytes:
+    """The msgpack bytes of a plan (for the device's outbox)."""
+    return _ENC.encode(plan)
+
+
+def decode_plan(data: bytes) -> SealPlan:
+    """Decode a plan from the outbox."""
+    plan = _decode(_PLAN, data, "seal plan")  # type: ignore[arg-type]
+    assert isinstance(plan, SealPlan)
+    return plan
+
+
+class PlanReader:
+    """The sealed bytes of a ``SealPlan``, at any offset, made from the plaintext ``src``.
+
+    Read in order from offset 0 to the end, it also hashes the plaintext and raises
+    ValueError at the end when it is not the file the header signs (it changed on this
+    device), before the last bytes are handed out.
+    """
+
+    def __init__(self, plan: SealPlan, src: BinaryIO) -> None:
+        self.plan = plan
+        self.total = plan.sealed_size
+        self._src = src
+        self._prefix = plan.frame + plan.age_header + plan.nonce
+        self._aead = ChaCha20Poly1305(payload_key(plan.file_key, plan.nonce))
+        self._sha256 = plan.head().header.sha256
+        self._digest = hashlib.sha256()
+        self._next = 0  # the chunk the running hash expects next
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        """Up to ``n`` sealed bytes from ``offset`` (fewer only at the end)."""
+        return b"".join(self.pieces(offset, n))
+
+    def pieces(self, offset: int, n: int) -> list[bytes]:
+        """``read_at`` as the pieces it is made of (at most one payload chunk each), so
+        they can go on the wire one by one without being joined."""
+        end = min(offset + n, self.total)
+        out: list[bytes] = []
+        if offset >= end:
+            return out
+        start = len(self._prefix)
+        if offset < start:
+            out.append(self._prefix[offset:end])
+        pos = max(offset, start)
+        if pos >= end:
+            return out
+        first = (pos - start) // ENC_CHUNK_SIZE
+        last = min(self.plan.chunks - 1, (end - 1 - start) // ENC_CHUNK_SIZE)
+        self._src.seek(first * CHUNK_SIZE)
+        for i in range(first, last + 1):
+            want = min(CHUNK_SIZE, self.plan.size - i * CHUNK_SIZE)
+            piece = self._src.read(want)
+            if len(piece) != want:
+                raise ValueError("the file is shorter than recorded: it changed on this device")
+            final = i == self.plan.chunks - 1
+            if i == self._next:
+                self._digest.update(piece)
+                self._next += 1
+                if final and self._digest.digest() != self._sha256:
+                    raise ValueError(
+                        "the file's bytes no longer hash to the SHA-256 recorded: it changed "
+                        "on this device"
+                    )
+            sealed = self._aead.encrypt(_chunk_nonce(i, final), piece, None)
+            at = start + i * ENC_CHUNK_SIZE
+            lo, hi = max(0, pos - at), end - at
+            out.append(sealed if lo == 0 and hi >= len(sealed) else sealed[lo:hi])
+        return out
+
+
 def read_head(src: BinaryIO) -> SealedHead:
     """Parse the header frame at the start of a sealed attachment (signature unchecked)."""
     front = src.read(len(MAGIC) + _LEN.size)
@@ -331,19 +491,50 @@ def seal_chunk(
     signed_at: int | None = None,
 ) -> bytes:
     """One upload request body: framed, signed chunk header, then ``data``."""
+    return (
+        chunk_frame(
+            [data],
+            device_id=device_id,
+            upload=upload,
+            sha256=sha256,
+            offset=offset,
+            final=final,
+            device_signing_key=device_signing_key,
+            signed_at=signed_at,
+        )
+        + data
+    )
+
+
+def chunk_frame(
+    pieces: Sequence[bytes],
+    *,
+    device_id: str,
+    upload: bytes,
+    sha256: bytes,
+    offset: int,
+    final: bool,
+    device_signing_key: Ed25519PrivateKey,
+    signed_at: int | None = None,
+) -> bytes:
+    """The front of one upload request body; the chunk's bytes, ``pieces`` one after
+    another, follow it on the wire."""
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
     header = ChunkHeader(
         device_id=device_id,
         upload=upload,
         sha256=sha256,
         offset=offset,
-        length=len(data),
-        chunk_sha256=hashlib.sha256(data).digest(),
+        length=sum(len(piece) for piece in pieces),
+        chunk_sha256=digest.digest(),
         final=final,
         signed_at=_now_ms() if signed_at is None else signed_at,
     )
     raw = _ENC.encode(header)
     signature = device_signing_key.sign(CHUNK_DOMAIN + raw)
-    return CHUNK_MAGIC + _LEN.pack(len(raw)) + raw + signature + data
+    return CHUNK_MAGIC + _LEN.pack(len(raw)) + raw + signature
 
 
 def parse_chunk(front: bytes) -> Chunk:

@@ -3,11 +3,17 @@
 - ``attach``: a file is copied into the device home's content-addressed store
   (``attachments/``, `sync.blobs`) and becomes the value ``{sha256, filename, media_type,
   size}`` of an attachment field; the media type is sniffed from the bytes.
-- ``upload``: after its ops' batch is receipted, each file is sealed once to
-  ``outbox/SHA.sealed`` (streamed: memory stays flat) and sent in chunks from the offset
-  the server reports. A dropped connection is resumed from the server's offset, so no
-  byte is sent twice beyond the chunk in flight. Only the server's signed receipt marks
-  the file delivered; then the sealed copy is removed (the file itself stays).
+- ``upload``: after its ops' batch is receipted, each file's sealing is drawn once and
+  kept as a small plan, ``outbox/SHA.plan`` (`sync.attachment.SealPlan`: header frame,
+  age header, nonce, file key; 0600, durable), from which the sealed bytes at any offset
+  are made again from the file, the same each time: no sealed copy of the file is
+  written. The file is sent in chunks of ``CHUNK_BYTES`` from the offset the server
+  reports, the next chunk made (read, encrypted, hashed, signed) on a helper thread while
+  the current one is on the wire; memory holds two chunks whatever the file's size. A
+  dropped connection is resumed from the server's offset, so no byte is sent twice
+  beyond the chunk in flight. Only the server's signed receipt marks the file delivered;
+  then the plan is removed (the file itself stays). A sealed copy an older release left
+  in ``outbox/SHA.sealed`` is sent from as it is.
 - ``fetch``: the bytes of a file a record references, asked for with a signed request and
   received encrypted to this device's key; kept only if they hash to the name asked for.
 """
@@ -15,8 +21,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 import httpx
 
@@ -29,7 +36,8 @@ from sync.errors import CairnCryptoError
 if TYPE_CHECKING:
     from sync.client import Device
 
-CHUNK_BYTES = 4 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024  # the server's default request limit (Config.max_chunk_bytes)
+MIN_CHUNK_BYTES = 64 * 1024  # a server that takes less per request is not usable
 RESUMES = 20  # dropped connections tolerated per file before giving up for now
 MSGPACK = "application/msgpack"
 
@@ -63,15 +71,46 @@ class _Once:
     cycles that only the cyclic garbage collector frees, and it runs by object count, not
     bytes: 4 MiB chunks piled up until it did, so the device's memory grew with the file
     (bench/attachments.py). Handing the bytes over this way, they are dropped as soon as
-    they are sent.
+    they are sent. The pieces go out one after another (no copy joins them).
     """
 
-    def __init__(self, body: bytes) -> None:
-        self._body = body
+    def __init__(self, pieces: list[bytes]) -> None:
+        self._pieces = pieces  # emptied as it is sent (the caller's list too)
 
     def __iter__(self) -> Iterator[bytes]:
-        body, self._body = self._body, b""
-        yield body
+        self._pieces.reverse()
+        while self._pieces:
+            yield self._pieces.pop()
+
+
+class _SealedBytes(Protocol):
+    """Where the bytes of a sealing come from: a plan, or an older release's copy."""
+
+    total: int
+
+    def pieces(self, offset: int, n: int) -> list[bytes]:
+        """Up to ``n`` sealed bytes from ``offset``, in pieces."""
+        ...
+
+
+class _Copy:
+    """A sealed copy on disk (``outbox/SHA.sealed``, written by an older release)."""
+
+    def __init__(self, f: BinaryIO, total: int) -> None:
+        self._f = f
+        self.total = total
+
+    def pieces(self, offset: int, n: int) -> list[bytes]:
+        self._f.seek(offset)
+        return [self._f.read(n)]
+
+
+class _TooLong(Exception):
+    """The server refused a request as longer than it takes (413 with a smaller limit)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
 class Attachments:
@@ -98,45 +137,58 @@ class Attachments:
 
     # -- uploading ------------------------------------------------------------------------
 
-    def _sealed(self, sha: str, size: int, media_type: str) -> tuple[Path, fmt.SealedHead]:
-        """The sealed copy of a file for the current batch key (made now if needed)."""
+    def _plan(self, sha: str, size: int, media_type: str) -> fmt.SealPlan:
+        """The sealing of a file for the current batch key (drawn now if needed)."""
         store = self.device.store
         key_id = str(store.get("batch_key_id"))
-        target = self.outbox / f"{sha}.sealed"
+        target = self.outbox / f"{sha}.plan"
         if target.is_file():
-            with open(target, "rb") as f:
-                try:
-                    head = fmt.read_head(f)
-                except CairnCryptoError:
-                    head = None
-            if head is not None and head.header.key_id == key_id:
-                return target, head
+            try:
+                plan = fmt.decode_plan(target.read_bytes())
+            except CairnCryptoError:
+                plan = None
+            if plan is not None and plan.key_id == key_id and plan.size == size:
+                return plan
         durable.make_dir(self.outbox, 0o700)
-        keys = self.device.keys()
-        with self.blobs.open(sha) as src, durable.writing(target) as dst:
-            head = fmt.seal_attachment(
-                src,
-                dst,
-                sha256=sha,
-                size=size,
-                media_type=media_type,
-                device_id=self.device.device_id,
-                device_signing_key=keys.signing_key,
-                server_recipient=str(store.get("batch_recipient")),
-                server_key_id=key_id,
-            )
+        plan = fmt.plan_attachment(
+            sha256=sha,
+            size=size,
+            media_type=media_type,
+            device_id=self.device.device_id,
+            device_signing_key=self.device.keys().signing_key,
+            server_recipient=str(store.get("batch_recipient")),
+            server_key_id=key_id,
+        )
+        with durable.writing(target) as f:
+            f.write(fmt.encode_plan(plan))
+        durable.fsync_dir(self.outbox)
+        return plan
+
+    def _old_copy(self, sha: str) -> tuple[Path, fmt.SealedHead] | None:
+        """A sealed copy an older release left for the current batch key, if any."""
+        target = self.outbox / f"{sha}.sealed"
+        if not target.is_file():
+            return None
+        with open(target, "rb") as f:
+            try:
+                head = fmt.read_head(f)
+            except CairnCryptoError:
+                return None
+        if head.header.key_id != str(self.device.store.get("batch_key_id")):
+            return None
         return target, head
 
-    def _send(self, body: bytes) -> fmt.UploadState | int:
-        """POST one upload request: the state, or the offset a 409 names."""
+    def _send(self, body: list[bytes]) -> fmt.UploadState | int:
+        """POST one upload request (its pieces, let go of as sent): the state, or the
+        offset a 409 names."""
         from sync.client import Refused, _server_message
 
+        length = sum(len(piece) for piece in body)
         response = self.device._http().post(
             "/v1/device/attachments/",
             content=_Once(body),
-            headers={"content-type": MSGPACK, "content-length": str(len(body))},
+            headers={"content-type": MSGPACK, "content-length": str(length)},
         )
-        del body
         if response.status_code == 409:
             try:
                 details = response.json().get("details", {})
@@ -144,6 +196,13 @@ class Attachments:
                 details = {}
             if isinstance(details.get("offset"), int):
                 return int(details["offset"])
+        if response.status_code == 413 and length > MIN_CHUNK_BYTES:
+            try:
+                limit = response.json().get("details", {}).get("limit_bytes")
+            except ValueError:
+                limit = None
+            if isinstance(limit, int) and limit < length:
+                raise _TooLong(limit)
         if response.status_code >= 500 or response.status_code == 429:
             raise httpx.TransportError(_server_message(response))
         if response.status_code >= 400:
@@ -154,37 +213,76 @@ class Attachments:
         self, sha: str, size: int, media_type: str, progress: UploadProgress | None = None
     ) -> fmt.AttachmentReceipt:
         """Upload one file until the server receipts it (resuming after drops)."""
-        from sync.client import Unreachable
+        old = self._old_copy(sha)
+        if old is not None:
+            path, head = old
+            with open(path, "rb") as f:
+                source: _SealedBytes = _Copy(f, path.stat().st_size)
+                receipt = self._upload(sha, head, source, progress)
+        else:
+            plan = self._plan(sha, size, media_type)
+            with self.blobs.open(sha) as f:
+                receipt = self._upload(sha, plan.head(), fmt.PlanReader(plan, f), progress)
+        return self._keep_receipt(sha, size, receipt)
 
-        path, head = self._sealed(sha, size, media_type)
-        total = path.stat().st_size
+    def _upload(
+        self,
+        sha: str,
+        head: fmt.SealedHead,
+        source: _SealedBytes,
+        progress: UploadProgress | None,
+    ) -> bytes:
+        """Send the sealed bytes from the server's offset on; the receipt's bytes."""
+        from sync.client import Refused, Unreachable
+
+        total = source.total
         keys = self.device.keys()
         device_id = self.device.device_id
+        chunk_bytes = CHUNK_BYTES
 
-        def request(offset: int, data: bytes, final: bool) -> bytes:
-            return fmt.seal_chunk(
-                data,
+        def request(offset: int, n: int) -> tuple[list[bytes], int]:
+            """The request body (front, then the chunk's pieces) and where it ends."""
+            pieces = source.pieces(offset, n) if n else []
+            end = offset + sum(len(piece) for piece in pieces)
+            front = fmt.chunk_frame(
+                pieces,
                 device_id=device_id,
                 upload=head.upload_id,
                 sha256=head.header.sha256,
                 offset=offset,
-                final=final,
+                final=n > 0 and end >= total,  # an empty final one once all bytes are there
                 device_signing_key=keys.signing_key,
             )
+            pieces.insert(0, front)
+            return pieces, end
 
         drops = 0
         offset: int | None = None  # unknown: ask the server
         last_error: Exception | None = None
-        with open(path, "rb") as f:
+        ahead: tuple[int, Future[tuple[list[bytes], int]]] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-seal") as helper:
             while True:
                 try:
                     if offset is None:
-                        answer = self._send(request(0, b"", False))
+                        answer = self._send(request(0, 0)[0])
                     else:
-                        f.seek(offset)
-                        data = f.read(CHUNK_BYTES)
-                        final = offset + len(data) >= total
-                        answer = self._send(request(offset, data, final))
+                        if ahead is None or ahead[0] != offset:
+                            ahead = (offset, helper.submit(request, offset, chunk_bytes))
+                        body, end = ahead[1].result()
+                        # The next chunk is made while this one is on the wire.
+                        ahead = None
+                        if end < total:
+                            ahead = (end, helper.submit(request, end, chunk_bytes))
+                        answer = self._send(body)
+                except _TooLong as exc:
+                    smaller = max(exc.limit - 8192, 0)
+                    if smaller < MIN_CHUNK_BYTES or smaller >= chunk_bytes:
+                        raise Refused(
+                            f"the server takes requests of at most {exc.limit} bytes, too "
+                            "few to upload files in chunks"
+                        ) from exc
+                    chunk_bytes, ahead = smaller, None
+                    continue
                 except httpx.TransportError as exc:
                     drops += 1
                     last_error = exc
@@ -200,14 +298,12 @@ class Attachments:
                     offset = answer
                     continue
                 if answer.receipt:
-                    return self._keep_receipt(sha, size, answer.receipt, path)
+                    return answer.receipt
                 offset = answer.offset
                 if progress:
                     progress(sha, offset, total)
 
-    def _keep_receipt(
-        self, sha: str, size: int, receipt: bytes, sealed: Path
-    ) -> fmt.AttachmentReceipt:
+    def _keep_receipt(self, sha: str, size: int, receipt: bytes) -> fmt.AttachmentReceipt:
         from sync.client import Refused
 
         public = self.device._server_public()
@@ -223,7 +319,8 @@ class Attachments:
             raise Refused("the server's receipt is for another file; file kept, retry later")
         with self.device.store.transaction() as conn:
             self.device.store.store_attachment_receipt(conn, sha, receipt, self.device._time())
-        sealed.unlink(missing_ok=True)
+        for left in (self.outbox / f"{sha}.plan", self.outbox / f"{sha}.sealed"):
+            left.unlink(missing_ok=True)
         return verified
 
     def upload_all(self, progress: UploadProgress | None = None) -> list[fmt.AttachmentReceipt]:

@@ -84,15 +84,13 @@ class PayloadOpener:
         whole = (len(self._buf) - 1) // ENC_CHUNK_SIZE
         if whole <= 0:
             return
-        view = memoryview(self._buf)
-        try:
+        with memoryview(self._buf) as view:
             for i in range(whole):
-                piece = view[i * ENC_CHUNK_SIZE : (i + 1) * ENC_CHUNK_SIZE]
-                # InvalidTag propagates: a chunk with more after it must open as not-last.
-                self._dst.write(self._aead.decrypt(_chunk_nonce(self._counter, False), piece, None))
+                with view[i * ENC_CHUNK_SIZE : (i + 1) * ENC_CHUNK_SIZE] as piece:
+                    # InvalidTag propagates: a chunk with more after it must open as not-last.
+                    plain = self._aead.decrypt(_chunk_nonce(self._counter, False), piece, None)
+                self._dst.write(plain)
                 self._counter += 1
-        finally:
-            view.release()
         del self._buf[: whole * ENC_CHUNK_SIZE]
 
     def finish(self) -> None:

@@ -85,6 +85,7 @@ _locks: dict[tuple[str, str], threading.Lock] = {}
 _locks_guard = threading.Lock()
 _progress: OrderedDict[tuple[str, str], _Progress] = OrderedDict()
 _flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-upload-sync")
+_verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-upload-check")
 
 
 def sealed_size_bound(size: int) -> int:
@@ -262,6 +263,7 @@ class _Progress:
         self.first = b""
         self.opener = PayloadOpener(list(ctx.keys.batch_identities().values()), self)
         self.flushing: Future[None] | None = None
+        self.checking: Future[None] | None = None
 
     def matches(self, upload: bytes) -> bool:
         """True while the part on disk is the one this state has written, whole."""
@@ -283,31 +285,40 @@ class _Progress:
         return len(data)
 
     def append(self, data: memoryview) -> None:
-        """Append a whole, checked chunk to the part and open what it completes.
+        """Append a whole, checked chunk to the part; its check runs on `_verifier` while
+        the next chunk travels (one chunk at most waits for it: memory stays bounded).
 
-        An OSError (disk full) leaves the part as it was and is raised; a chunk that does
-        not open raises `_Unchecked` with the chunk appended (the full check decides)."""
+        An OSError (disk full) leaves the part as it was and is raised; when the check of
+        an earlier chunk failed, `_Unchecked` is raised with this chunk appended (the
+        full check at the end decides)."""
         start = self.offset
         try:
             _write_all(self.part, data)
-            self.sealed.update(data)
-            skip = max(0, self.head.length - start)
-            try:
-                if skip < len(data):
-                    self.opener.feed(data[skip:])
-            except OSError:
-                raise
-            except Exception as exc:
-                self.offset += len(data)
-                raise _Unchecked from exc
         except OSError:
             self.part.truncate(start)
             raise
         self.offset += len(data)
+        try:
+            self._wait_check()
+        except Exception as exc:
+            raise _Unchecked from exc
+        self.checking = _verifier.submit(self._check, data, start)
         if self.offset - self.synced >= SYNC_BYTES and (
             self.flushing is None or self.flushing.done()
         ):
             self.flushing = _flusher.submit(self._sync, self.offset)
+
+    def _check(self, data: memoryview, start: int) -> None:
+        """Hash a chunk into the sealed file's SHA-256 and open what it completes."""
+        self.sealed.update(data)
+        skip = max(0, self.head.length - start)
+        if skip < len(data):
+            self.opener.feed(data[skip:])
+
+    def _wait_check(self) -> None:
+        if self.checking is not None:
+            checking, self.checking = self.checking, None
+            checking.result()
 
     def _sync(self, offset: int) -> None:
         os.fdatasync(self.part.fileno())
@@ -316,10 +327,13 @@ class _Progress:
         self.synced = offset
 
     def settle(self) -> None:
-        """Wait for the fsync in flight (its error, if any, raised here)."""
-        if self.flushing is not None:
-            flushing, self.flushing = self.flushing, None
-            flushing.result()
+        """Wait for the check and the fsync in flight (their error, if any, raised here)."""
+        try:
+            self._wait_check()
+        finally:
+            if self.flushing is not None:
+                flushing, self.flushing = self.flushing, None
+                flushing.result()
 
     def finish(self) -> None:
         """The whole file arrived: open the last chunk, compare, fsync both files.
@@ -334,7 +348,7 @@ class _Progress:
         os.fsync(self.plain.fileno())
 
     def close(self) -> None:
-        """Close both files (after any fsync in flight); the files stay."""
+        """Close both files (after the check and any fsync in flight); the files stay."""
         with suppress(Exception):
             self.settle()
         self.part.close()

@@ -199,6 +199,11 @@ def _verify(public: bytes, signature: bytes, message: bytes, what: str) -> None:
         ) from None
 
 
+def chunk_front_bound() -> int:
+    """The most bytes an upload request's signed front (before its data) can take."""
+    return len(CHUNK_MAGIC) + _LEN.size + MAX_HEADER + SIGNATURE_SIZE
+
+
 def head_length_bound() -> int:
     """The most bytes a sealed attachment's header frame can take."""
     return len(MAGIC) + _LEN.size + MAX_HEADER + SIGNATURE_SIZE

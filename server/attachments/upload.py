@@ -145,10 +145,10 @@ def _signer(ctx: ServerContext, chunk: fmt.Chunk) -> admin_rows.DeviceRow:
     return device
 
 
-def receive(ctx: ServerContext, body: bytes) -> bytes:
+def receive(ctx: ServerContext, body: bytes | bytearray) -> bytes:
     """Handle one upload request; return the msgpack `UploadState` (or raise a 4xx/507)."""
     try:
-        chunk = fmt.parse_chunk(body)
+        chunk = fmt.parse_chunk(bytes(memoryview(body)[: fmt.chunk_front_bound()]))
     except crypto_errors.CairnCryptoError as exc:
         raise BadRequest(str(exc), code=exc.code) from exc
     device = _signer(ctx, chunk)

@@ -68,30 +68,43 @@ class PayloadOpener:
         return True
 
     def feed(self, data: bytes | memoryview) -> None:
-        """Take the next bytes of the file; write every chunk known not to be the last."""
+        """Take the next bytes of the file; write every chunk known not to be the last.
+
+        Holds back less than one chunk: ``data`` is opened where it lies, not copied."""
         if self._done:
             raise TamperedPayload("data after the end of the age file")
-        self._buf += data
         if self._aead is None:
+            self._buf += data
             if not self._file_key and not self._header():
                 return
             if len(self._buf) < NONCE_SIZE:
                 return
             nonce = bytes(self._buf[:NONCE_SIZE])
-            del self._buf[:NONCE_SIZE]
             self._aead = ChaCha20Poly1305(payload_key(self._file_key, nonce))
-        # Keep at least one byte back: a full chunk is the last only if nothing follows.
-        whole = (len(self._buf) - 1) // ENC_CHUNK_SIZE
-        if whole <= 0:
-            return
-        with memoryview(self._buf) as view:
-            for i in range(whole):
-                with view[i * ENC_CHUNK_SIZE : (i + 1) * ENC_CHUNK_SIZE] as piece:
-                    # InvalidTag propagates: a chunk with more after it must open as not-last.
-                    plain = self._aead.decrypt(_chunk_nonce(self._counter, False), piece, None)
-                self._dst.write(plain)
-                self._counter += 1
-        del self._buf[: whole * ENC_CHUNK_SIZE]
+            data, self._buf = bytes(self._buf[NONCE_SIZE:]), bytearray()
+        with memoryview(data) as view:
+            pos = 0
+            if self._buf:
+                need = ENC_CHUNK_SIZE - len(self._buf)
+                if len(view) <= need:  # no byte after the chunk yet: it may be the last
+                    self._buf += view
+                    return
+                self._buf += view[:need]
+                pos = need
+                self._open(bytes(self._buf))
+                self._buf.clear()
+            # Keep at least one byte back: a full chunk is the last only if nothing follows.
+            while len(view) - pos > ENC_CHUNK_SIZE:
+                with view[pos : pos + ENC_CHUNK_SIZE] as piece:
+                    self._open(piece)
+                pos += ENC_CHUNK_SIZE
+            self._buf += view[pos:]
+
+    def _open(self, chunk: bytes | memoryview) -> None:
+        # InvalidTag propagates: a chunk with more after it must open as not-last.
+        plain = self._aead.decrypt(_chunk_nonce(self._counter, False), chunk, None)  # type: ignore[union-attr]
+        self._dst.write(plain)
+        self._counter += 1
 
     def finish(self) -> None:
         """Open the final chunk: the file must end exactly there."""

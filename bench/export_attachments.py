@@ -8,9 +8,9 @@ Run: ``uv run python bench/export_attachments.py [--gib 2] [--file-mib 32] [--sm
   through the real routes (sealed chunked upload, checked, blob and sealed form stored,
   receipted). First ``--small-files`` files, then as many more as make ``--gib`` GiB.
 - export: `cairn export` in a fresh subprocess after each step, reporting the child's
-  peak RSS (its own getrusage) and wall time. The archive holds every file twice (the
-  file and its sealed form), so the large one is over 2x ``--gib``; flat memory means the
-  large export's peak is within 1.2x of the small one's.
+  peak RSS (its own VmHWM, which starts afresh at exec) and wall time. The archive holds
+  every file twice (the file and its sealed form), so the large one is over 2x
+  ``--gib``; flat memory means the large export's peak is within 1.2x of the small one's.
 - bounded: at most 64 GiB of attachments; the scratch directory (``TMPDIR``) needs about
   5x ``--gib`` free (device store, server blobs and sealed forms, the two archives).
 """
@@ -40,11 +40,14 @@ from sync.client import Device
 PROJECT = "BENCH-PHOTOS"
 JPEG_START = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 MiB = 1024 * 1024
+# The child reports its own VmHWM: getrusage's ru_maxrss (and wait4's) would include the
+# parent's memory at the fork before exec, and this parent holds the whole builder.
 _CHILD = (
-    "import resource, sys\n"
+    "import re, sys\n"
     "from server.cli import main\n"
     "status = main(sys.argv[1:])\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())\n"
+    "print(hwm.group(1), file=sys.stderr)\n"
     "sys.exit(status)\n"
 )
 

@@ -403,12 +403,16 @@ def _current(files: AttachmentFiles, device_id: str, sha: str, upload: bytes, of
         except crypto_errors.CairnCryptoError:
             same = False
     if same:
-        mark = _read_mark(files.synced_mark(device_id, sha))
-        if mark is not None and (not mark[1] or mark[1] != boot_id()) and size > mark[0]:
+        mark_path = files.synced_mark(device_id, sha)
+        mark = _read_mark(mark_path)
+        if mark is not None and (not mark[1] or mark[1] != boot_id()):
+            # The machine went down since: keep only what was fsynced, then say so under
+            # this boot (from here on, appends without a state are fsynced one by one).
+            size = min(size, mark[0])
             with open(part, "r+b") as f:
-                f.truncate(mark[0])
+                f.truncate(size)
                 os.fsync(f.fileno())
-            size = mark[0]
+            _write_mark(mark_path, size)
         return size
     if offset == 0:
         _discard(files, device_id, sha)  # the device sealed the file anew (key rotation…)

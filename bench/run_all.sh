@@ -36,6 +36,7 @@ if ((quick)); then
     run push_history bench/push_history.py --rounds 10
     run backup bench/backup.py --ops 80000 --attachment-mib 64
     run attachments bench/attachments.py --mib 40 --small-mib 5
+    run export_attachments bench/export_attachments.py --gib 0.25 --file-mib 16
     run group_commit bench/group_commit.py --runs 1 --scale 0.3
     command -v node >/dev/null && run js_core bench/js_core.py
 else
@@ -48,7 +49,8 @@ else
     run downloads bench/downloads.py
     run push_history bench/push_history.py
     run backup bench/backup.py
-    run attachments bench/attachments.py
+    run attachments bench/attachments.py --mib 500
+    run export_attachments bench/export_attachments.py
     run group_commit bench/group_commit.py
     command -v node >/dev/null && run js_core bench/js_core.py
 fi

@@ -659,6 +659,7 @@ def _finish(
             files.blobs.remove(sha)
         raise
     files.synced_mark(dev, sha).unlink(missing_ok=True)
+    files.plain(dev, sha).unlink(missing_ok=True)  # one a restart left behind
     return receipt
 
 

@@ -80,12 +80,17 @@ def test_after_a_restart_the_upload_resumes_and_the_full_check_decides(
     device, sha, sealed, chunks = _prepared(client, make_device, tmp_path)
     for body in chunks[:2]:
         assert _post(client, body).status_code == 200
-    upload._drop(device.device_id, sha)  # what a restart of the server forgets
+    with upload._locks_guard:  # what a restart of the server forgets (its files stay)
+        state = upload._progress.pop((device.device_id, sha))
+    state.close()
     for body in chunks[2:]:
         assert _post(client, body).status_code == 200
     done = rows.get_upload(data.store.reader(), device.device_id, sha)
     assert done is not None and done.sealed_sha256 == hashlib.sha256(sealed).hexdigest()
-    assert AttachmentFiles(data.path).sealed(device.device_id, sha).read_bytes() == sealed
+    files = AttachmentFiles(data.path)
+    assert files.sealed(device.device_id, sha).read_bytes() == sealed
+    assert hashlib.sha256(files.blobs.path(sha).read_bytes()).hexdigest() == sha
+    assert list((files.root / "uploads").iterdir()) == []  # the stale plaintext went too
 
 
 def test_a_tampered_chunk_seen_as_it_arrives_is_refused_at_the_end_and_nothing_kept(

@@ -158,6 +158,9 @@ def _serve(args: argparse.Namespace) -> int:
             server = uvicorn.Server(
                 uvicorn.Config(
                     app,
+                    # httptools (the C HTTP parser uvicorn supports) reads an 8 MiB upload
+                    # chunk in well under half the time of the pure-Python h11.
+                    http="httptools",
                     log_level=args.log_level,
                     log_config=uvicorn_log_config(args.log_format, args.log_level),
                     proxy_headers=bool(args.forwarded_allow_ips),

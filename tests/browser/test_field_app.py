@@ -656,3 +656,190 @@ def test_a_tampered_receipt_or_pull_page_is_an_error_and_never_merged(
         python.close()
     finally:
         proxy.close()
+
+
+READ_META = """
+const done = arguments[arguments.length - 1];
+const r = indexedDB.open("cairn-field");
+r.onerror = () => done({error: String(r.error)});
+r.onsuccess = () => {
+  const s = r.result.transaction("meta").objectStore("meta");
+  const keys = s.getAllKeys();
+  const k = s.get("device_keys");
+  k.onsuccess = async () => {
+    const v = k.result;
+    const out = {keys: keys.result.map(String), stored: !!v};
+    if (v) {
+      const held = (k, other) => k instanceof CryptoKey
+        ? {type: k.algorithm.name, extractable: k.extractable} : other;
+      out.signing = held(v.signing, "bytes");
+      out.age = held(v.age, "text");
+      try {
+        await crypto.subtle.exportKey("pkcs8", v.signing);
+        out.exported = true;
+      } catch (e) {
+        out.exported = false;
+      }
+    }
+    r.result.close();
+    done(out);
+  };
+};
+"""
+
+WRITE_META = """
+const [entries, done] = [arguments[0], arguments[arguments.length - 1]];
+const r = indexedDB.open("cairn-field");
+r.onerror = () => done(String(r.error));
+r.onsuccess = () => {
+  const tx = r.result.transaction("meta", "readwrite", {durability: "strict"});
+  for (const [k, v, bytes] of entries) {
+    tx.objectStore("meta").put(bytes ? Uint8Array.from(v) : v, k);
+  }
+  tx.oncomplete = () => { r.result.close(); done("ok"); };
+  tx.onerror = () => done(String(tx.error));
+};
+"""
+
+
+def test_keys_are_non_extractable_crypto_keys_in_indexeddb(
+    server: ServerProcess, phone: Phone
+) -> None:
+    d = phone.driver
+    enroll(phone, server)
+    got = d.execute_async_script(READ_META)
+    assert got["signing"] == {"type": "Ed25519", "extractable": False}, got
+    assert got["age"] == {"type": "X25519", "extractable": False}, got
+    assert got["exported"] is False  # script cannot read the private key's bytes
+    assert "signing_seed" not in got["keys"] and "age_identity" not in got["keys"]
+    # After a browser restart the stored CryptoKeys still sign and decrypt: a sync works.
+    phone.quit()
+    d = phone.start()
+    d.get(server.url + "/field/")
+    app(d)
+    assert sync_result(d) == "ok"
+    assert d.execute_script("return window.cairnField.dev.keysExtractable") is False
+
+
+def test_a_home_of_the_first_sealing_adapter_is_migrated_and_keeps_working(
+    tmp_path: Path, server: ServerProcess, phone: Phone
+) -> None:
+    """A device home written by the app's first adapter (raw Ed25519 seed and age identity
+    text in IndexedDB) is moved to non-extractable CryptoKeys on open; it still signs as the
+    enrolled device and opens the pull pages sealed to its enrolled age recipient."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync.age import generate_x25519
+    from sync.wire import EnrollRequest, EnrollResponse
+
+    signing = Ed25519PrivateKey.generate()
+    seed = signing.private_bytes_raw()
+    public = signing.public_key().public_bytes_raw()
+    identity = generate_x25519()
+    request = EnrollRequest(
+        code=server.enroll_code(),
+        signing_public=public,
+        encryption_recipient=str(identity.recipient()),
+        label="old tablet",
+    )
+    answer = httpx.post(
+        server.url + "/v1/device/enroll",
+        content=msgspec.msgpack.encode(request),
+        headers={"content-type": "application/msgpack"},
+        timeout=10,
+    )
+    assert answer.status_code in (200, 201), answer.text
+    e = msgspec.msgpack.decode(answer.content, type=EnrollResponse)
+    d = phone.driver
+    d.get(server.url + "/field/")
+    app(d)
+    until(lambda: by(d, "#code"), "the enrollment screen")
+    old = [  # exactly what the first adapter's enroll() stored
+        ("device_id", e.device_id, False),
+        ("project", e.project, False),
+        ("label", "old tablet", False),
+        ("server_url", server.url, False),
+        ("server_signing_public", list(e.server_signing_public), True),
+        ("server_signing_key_id", e.server_signing_key_id, False),
+        ("batch_recipient", e.batch_recipient, False),
+        ("batch_key_id", e.batch_key_id, False),
+        ("signing_seed", list(seed), True),
+        ("signing_public", list(public), True),
+        ("age_identity", identity.export_secret(), False),
+        ("counter", 0, False),
+        ("cursor", 0, False),
+        ("seq", 0, False),
+        ("clock_offset_ms", 0, False),
+    ]
+    assert d.execute_async_script(WRITE_META, old) == "ok"
+    d.refresh()
+    app(d)
+    until(lambda: all_by(d, "[data-form]"), "the record list of the old home")
+    got = d.execute_async_script(READ_META)
+    assert got["signing"] == {"type": "Ed25519", "extractable": False}, got
+    assert got["age"] == {"type": "X25519", "extractable": False}, got
+    assert "signing_seed" not in got["keys"] and "age_identity" not in got["keys"], got
+
+    # A Python device records; the old home pulls it (decrypted with the migrated X25519
+    # key, the request signed with the migrated Ed25519 key), edits it and pushes.
+    python = Device(tmp_path / "python-device", sleep=lambda s: time.sleep(min(s, 0.2)))
+    python.enroll(server.url, server.enroll_code(), label="tablet-py")
+    grave = python.new(
+        "site_grave",
+        {
+            "site_code": "DSH-02",
+            "grave_no": 1,
+            "legal_authority_ref": "Court order 18/2026",
+            "grave_type": "individual",
+            "deposition": "primary",
+            "status": "excavating",
+        },
+    )
+    python.push()
+    assert sync_result(d) == "ok"
+    d.get(server.url + f"/field/#/record/{grave}")
+    until(lambda: by(d, "#save"), "the pulled record")
+    fill(d, {"status": "closed"})
+    press(by(d, "#save"))
+    until(lambda: counts(d).get("pending") == 0 and counts(d).get("delivered") == 1, "the push")
+    python.pull()
+    assert python.view(grave).values["status"] == "closed"
+    python.close()
+
+
+def test_pulled_ops_are_kept_as_the_servers_exact_bytes(
+    tmp_path: Path, server: ServerProcess, phone: Phone
+) -> None:
+    d = phone.driver
+    python = Device(tmp_path / "python-device", sleep=lambda s: time.sleep(min(s, 0.2)))
+    python.enroll(server.url, server.enroll_code(), label="tablet-py")
+    grave = python.new(
+        "site_grave",
+        {
+            "site_code": "DSH-03",
+            "grave_no": 2,
+            "legal_authority_ref": "Court order 19/2026",
+            "grave_type": "individual",
+            "deposition": "primary",
+            "status": "excavating",
+            "length_m": 2.0,
+        },
+    )
+    python.edit(grave, {"length_m": 2.5, "datum_description": "ünïcode peg"})
+    python.push()
+    enroll(phone, server)
+    assert sync_result(d) == "ok"
+    kept = d.execute_script(
+        "return [...window.cairnField.dev.ops.values()].filter((r) => r.origin === 'pulled')"
+        ".map((r) => [r.actor, r.counter, Array.from(r.blob)])"
+    )
+    data = open_data_dir(server.data, create=False)
+    try:
+        rows = data.store.reader().execute("SELECT actor, counter, op FROM ops").fetchall()
+    finally:
+        data.store.close()
+    assert len(kept) == len(rows) == 2
+    stored = {(a, c): bytes(op) for a, c, op in rows}
+    for actor, counter, blob in kept:
+        assert bytes(blob) == stored[(actor, counter)]
+    python.close()

@@ -566,6 +566,7 @@ async function syncScreen(): Promise<void> {
     h("p", { class: "meta", text: M.deviceInfo(String(dev.meta.get("label") ?? ""), dev.deviceId, String(dev.meta.get("project"))) }),
     h("p", { class: "meta", text: last ? M.lastSync(when(last)) : M.neverSynced }),
     h("p", { class: "meta", text: persistent ? M.storagePersistent : M.storageBestEffort }),
+    h("p", { class: "meta", id: "key-storage", text: dev.keysExtractable ? M.keysBytes : M.keysLocked }),
     h("ul", { id: "sync-counts" }, ...M.counts(c.pending, c.delivered, c.refused, c.files_pending).map((t) => h("li", { text: t }))),
     button,
     bar,

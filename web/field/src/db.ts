@@ -3,10 +3,12 @@
  * durability "strict": its promise resolves only once the browser reports the
  * transaction committed to disk, and only then does the app say "saved".
  *
- * Stores: `meta` (key → value: enrollment, keys, counter, clock, cursor, labels),
- * `ops` (every op this device holds, as its msgpack bytes, keyed by dot), `batches`
+ * Stores: `meta` (key → value: enrollment, keys (src/keystore.ts: non-extractable
+ * CryptoKeys where WebCrypto allows), counter, clock, cursor, labels), `ops` (every op
+ * this device holds, keyed by dot, as its msgpack bytes: for pulled ops the server's
+ * exact bytes), `batches`
  * (sealed batches until their receipt, then the receipt), `drafts` (values not yet
- * saved as ops), `files` (attached photos and files by SHA-256, until uploaded).
+ * saved as ops), `files` (attached photos and files by SHA-256, with their sealed copy while uploading).
  */
 
 export const DB_NAME = "cairn-field";
@@ -56,6 +58,11 @@ export interface FileRow {
   filename: string;
   delivered: boolean;
   receipt: Uint8Array | null;
+  // The sealed copy being uploaded (kept so an upload resumes after a restart), its
+  // upload id (SHA-256 of its signed head) and the server key it is sealed to.
+  sealed?: Uint8Array | null;
+  upload_id?: Uint8Array | null;
+  sealed_key_id?: string;
 }
 
 export type StoreName = "meta" | "ops" | "batches" | "drafts" | "files";

@@ -11,7 +11,15 @@
  */
 
 import {
+  CairnCryptoError,
   CompiledForm,
+  DecodeError,
+  type DeviceKeys,
+  type FetchLike,
+  ServerRefused,
+  WrongReceipt,
+  type Receipt,
+  type PullPage,
   type FieldDef,
   type FormDef,
   type Op,
@@ -23,11 +31,16 @@ import {
   apply,
   decode,
   encode,
+  encodeBatchBody,
+  sealBatch,
+  enroll as coreEnroll,
   fromHex,
   hasErrors,
   isObj,
   materialize,
   opWire,
+  pullPage,
+  pushBatch,
   refusalMessage,
   rulesFrom,
   toHex,
@@ -39,11 +52,14 @@ import {
 } from "../../core/src/index.js";
 import { type BatchRow, Db, type DraftRow, type FileRow, type OpRow, opKey } from "./db.js";
 import { M } from "./messages.js";
-import * as seal from "./sealing.js";
+import * as att from "./attachment.js";
+import { KEYS, loadKeys, makeKeys } from "./keystore.js";
 
 export const BATCH_OPS = 5000;
 export const PULL_LIMIT = 5000;
 export const CHUNK_BYTES = 4 * 1024 * 1024;
+/** How often an upload resumes after dropped connections within one sync. */
+export const RESUMES = 5;
 
 export interface IdentifierRule {
   name: string;
@@ -67,6 +83,8 @@ export class UserError extends Error {
   constructor(
     message: string,
     readonly problems: Problem[] = [],
+    readonly status = 0,
+    readonly code = "",
   ) {
     super(message);
   }
@@ -118,12 +136,6 @@ export function normalIdentifier(v: Value): string {
   return String(v ?? "").normalize("NFKC").trim().toLowerCase();
 }
 
-function arrayHeader(n: number): Uint8Array {
-  if (n < 16) return Uint8Array.of(0x90 | n);
-  if (n < 65536) return Uint8Array.of(0xdc, n >> 8, n & 0xff);
-  return Uint8Array.of(0xdd, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-}
-
 export interface SyncCounts {
   pending: number;
   delivered: number;
@@ -145,7 +157,10 @@ export class FieldDevice {
   latest = new Map<string, string>();
   rules = new Map<string, Rules>();
   clock: HybridClock;
+  /** The bytes of one upload chunk (smaller in tests, to cut an upload in the middle). */
+  chunkBytes = CHUNK_BYTES;
   private suspect = new Set<string>();
+  private keys: DeviceKeys | null = null;
 
   private constructor(
     readonly db: Db,
@@ -158,6 +173,7 @@ export class FieldDevice {
   static async open(db?: Db, fetcher: typeof fetch = fetch.bind(globalThis)): Promise<FieldDevice> {
     const store = db ?? (await Db.open());
     const dev = new FieldDevice(store, await store.metaAll(), fetcher);
+    dev.keys = await loadKeys(store, dev.meta);
     const forms = dev.meta.get("forms") as FormsDoc | undefined;
     if (forms) dev.useForms(forms);
     const rows = await store.all<OpRow>("ops");
@@ -245,25 +261,25 @@ export class FieldDevice {
     if (this.enrolled) throw new UserError(M.alreadyEnrolled(this.deviceId));
     const trimmed = code.trim();
     if (!trimmed) throw new UserError(M.codeNeeded);
-    const keys = await seal.makeKeys();
-    const body = encode({ code: trimmed, signing_public: keys.signingPublic, encryption_recipient: keys.ageRecipient, label: label.trim() });
-    const answer = await this.post(`${base}/v1/device/enroll`, body);
-    const m = decode(answer);
-    if (!isObj(m) || typeof m.device_id !== "string" || !(m.server_signing_public instanceof Uint8Array) || typeof m.batch_recipient !== "string") {
-      throw new UserError(M.badServerAnswer);
+    const { keys, stored } = await makeKeys();
+    let m;
+    try {
+      m = await coreEnroll(base || location.origin, trimmed, keys, { label: label.trim(), fetch: this.net() });
+    } catch (e) {
+      if (e instanceof DecodeError) throw new UserError(M.badServerAnswer);
+      throw this.refusal(e);
     }
     const values: [string, unknown][] = [
       ["device_id", m.device_id],
-      ["project", String(m.project ?? "")],
+      ["project", m.project],
       ["label", label.trim()],
       ["server_url", base || location.origin],
       ["server_signing_public", m.server_signing_public],
-      ["server_signing_key_id", String(m.server_signing_key_id ?? "")],
+      ["server_signing_key_id", m.server_signing_key_id],
       ["batch_recipient", m.batch_recipient],
-      ["batch_key_id", String(m.batch_key_id ?? "")],
-      ["signing_seed", keys.signingSeed],
-      ["signing_public", keys.signingPublic],
-      ["age_identity", keys.ageIdentity],
+      ["batch_key_id", m.batch_key_id],
+      ["signing_public", keys.signing.publicKey],
+      [KEYS, stored],
       ["counter", 0],
       ["cursor", 0],
       ["seq", 0],
@@ -273,6 +289,17 @@ export class FieldDevice {
       for (const [k, v] of values) Db.put(tx, "meta", v, k);
     });
     for (const [k, v] of values) this.meta.set(k, v);
+    this.keys = keys;
+  }
+
+  private get deviceKeys(): DeviceKeys {
+    if (!this.keys) throw new UserError(M.notEnrolled);
+    return this.keys;
+  }
+
+  /** How the private keys are held: non-extractable CryptoKeys, or bytes (older browsers). */
+  get keysExtractable(): boolean {
+    return this.deviceKeys.signing.extractable || this.deviceKeys.encryption.extractable;
   }
 
   // -- recording ------------------------------------------------------------------------
@@ -405,7 +432,7 @@ export class FieldDevice {
 
   /** A file attached on this device: its value for the record, and the row to keep it. */
   async attach(file: NewFile): Promise<{ value: Value; row: FileRow }> {
-    const digest = toHex(seal.sha256(file.bytes));
+    const digest = toHex(att.sha256(file.bytes));
     const media = sniff(file.bytes.subarray(0, 32));
     const value = { sha256: digest, filename: file.filename, media_type: media, size: file.bytes.length };
     return { value, row: { sha256: digest, bytes: file.bytes, size: file.bytes.length, media_type: media, filename: file.filename, delivered: false, receipt: null } };
@@ -504,23 +531,43 @@ export class FieldDevice {
     return [...this.ops.values()].filter((r) => r.origin === "local" && r.state === "refused").sort((a, b) => a.counter - b.counter);
   }
 
-  private async post(url: string, body: Uint8Array, type = "application/msgpack"): Promise<Uint8Array> {
+  /** `fetch` for the core's client: a network failure is "offline", nothing lost. */
+  private net(): FetchLike {
+    return async (url, init) => {
+      try {
+        return await this.fetcher(url, { method: init.method, body: init.body as BufferSource, headers: init.headers, cache: "no-store" });
+      } catch {
+        throw new Offline(M.offline);
+      }
+    };
+  }
+
+  /** A server's refusal in plain words: busy (retried later) or refused. */
+  private refusal(e: unknown): unknown {
+    if (!(e instanceof ServerRefused)) return e;
+    if (e.status >= 500 || e.status === 429) return new Offline(M.serverBusy(e.message));
+    return new UserError(M.serverRefused(e.message), [], e.status, e.error);
+  }
+
+  private async post(url: string, body: Uint8Array, type = "application/msgpack"): Promise<{ status: number; body: Uint8Array; json: { [k: string]: unknown } | null }> {
     let r: Response;
     try {
       r = await this.fetcher(url, { method: "POST", body: body as BufferSource, headers: { "content-type": type }, cache: "no-store" });
     } catch {
       throw new Offline(M.offline);
     }
-    if (r.ok) return new Uint8Array(await r.arrayBuffer());
+    if (r.ok) return { status: r.status, body: new Uint8Array(await r.arrayBuffer()), json: null };
     let message = `HTTP ${r.status}`;
+    let j: { message?: string; error?: string; details?: { [k: string]: unknown } } = {};
     try {
-      const j = (await r.json()) as { message?: string; error?: string };
+      j = (await r.json()) as typeof j;
       message = `${j.message ?? message} [${r.status} ${j.error ?? ""}]`;
     } catch {
       /* not JSON */
     }
     if (r.status >= 500 || r.status === 429) throw new Offline(M.serverBusy(message));
-    throw new UserError(M.serverRefused(message));
+    if (r.status === 409 && typeof j.details?.offset === "number") return { status: 409, body: new Uint8Array(), json: j.details };
+    throw new UserError(M.serverRefused(message), [], r.status, j.error ?? "");
   }
 
   /** Seal every pending op into batches; the sealed bytes are stored before any is sent. */
@@ -528,16 +575,16 @@ export class FieldDevice {
     const pending = [...this.ops.values()].filter((r) => r.origin === "local" && r.state === "pending").sort((a, b) => a.counter - b.counter);
     for (let start = 0; start < pending.length; start += BATCH_OPS) {
       const chunk = pending.slice(start, start + BATCH_OPS);
-      const body = seal.concat(arrayHeader(chunk.length), ...chunk.map((r) => r.blob));
+      const body = encodeBatchBody(chunk.map((r) => r.blob));
       const batchId = uuid7();
       const seq = Number(this.meta.get("seq") ?? 0) + 1;
-      const sealed = await seal.sealBatch(body, {
+      const sealed = await sealBatch(body, {
         deviceId: this.deviceId,
         batchId,
         seq,
-        signingSeed: this.meta.get("signing_seed") as Uint8Array,
-        recipient: String(this.meta.get("batch_recipient")),
-        keyId: String(this.meta.get("batch_key_id")),
+        signingKey: this.deviceKeys.signing,
+        serverRecipient: String(this.meta.get("batch_recipient")),
+        serverKeyId: String(this.meta.get("batch_key_id")),
         signedAt: Date.now(),
       });
       const batch: BatchRow = { batch_id: batchId, seq, dots: chunk.map((r) => r.key), sealed, created_ms: Date.now(), receipt: null, received_ms: null, refused: 0 };
@@ -564,27 +611,26 @@ export class FieldDevice {
     const refused: string[] = [];
     let sent = 0;
     for (const [i, batch] of batches.entries()) {
-      const answer = await this.post(`${this.server()}/v1/device/batches`, batch.sealed!, "application/octet-stream");
-      let receipt: seal.Receipt;
+      let receipt: Receipt;
+      let answer: Uint8Array;
       try {
-        receipt = seal.verifyReceipt(answer, serverPublic);
+        ({ receipt, bytes: answer } = await pushBatch(this.base_url(), batch.sealed!, { batchId: batch.batch_id, deviceId: this.deviceId, serverPublic, fetch: this.net() }));
       } catch (e) {
-        throw new UserError(M.receiptBad((e as Error).message));
-      }
-      if (receipt.batch_id !== batch.batch_id || receipt.device_id !== this.deviceId || receipt.sealed_sha256 !== toHex(seal.sha256(batch.sealed!))) {
-        throw new UserError(M.receiptOther);
+        if (e instanceof WrongReceipt) throw new UserError(M.receiptOther);
+        if (e instanceof CairnCryptoError) throw new UserError(M.receiptBad(e.message));
+        throw this.refusal(e);
       }
       const rows: OpRow[] = batch.dots.map((k) => this.ops.get(k)!).map((r) => ({ ...r, state: "delivered" as const }));
       const touched = new Set<string>();
       for (const x of receipt.refused) {
-        const key = x.dot ? opKey(x.dot[0], x.dot[1]) : batch.dots[x.index];
+        const key = x.dot ? opKey(x.dot[0], Number(x.dot[1])) : batch.dots[Number(x.index)];
         const at = rows.findIndex((r) => r.key === key);
         if (at < 0) continue;
         rows[at] = { ...rows[at]!, state: "refused", reason: x.reason, code: x.code, excluded: !x.kept };
         if (!x.kept) touched.add(rows[at]!.record_id);
-        refused.push(M.refusedLine(batch.seq, x.index, x.reason));
+        refused.push(M.refusedLine(batch.seq, Number(x.index), x.reason));
       }
-      const done: BatchRow = { ...batch, sealed: null, receipt: answer, received_ms: receipt.received_at, refused: receipt.refused.length };
+      const done: BatchRow = { ...batch, sealed: null, receipt: answer, received_ms: Number(receipt.received_at), refused: receipt.refused.length };
       await this.db.write(["batches", "ops"], (tx) => {
         Db.put(tx, "batches", done);
         for (const r of rows) Db.put(tx, "ops", r);
@@ -609,6 +655,11 @@ export class FieldDevice {
     return url === location.origin ? "" : url;
   }
 
+  /** The server's absolute URL (the core's client needs one). */
+  private base_url(): string {
+    return String(this.meta.get("server_url") || location.origin);
+  }
+
   async pendingFiles(): Promise<FileRow[]> {
     return (await this.db.all<FileRow>("files")).filter((f) => !f.delivered);
   }
@@ -625,34 +676,13 @@ export class FieldDevice {
     const serverPublic = this.meta.get("server_signing_public") as Uint8Array;
     for (const f of files) {
       if (!delivered.has(f.sha256) || !f.bytes) continue;
-      const sha = fromHex(f.sha256);
-      const seed = this.meta.get("signing_seed") as Uint8Array;
-      const { sealed, uploadId } = await seal.sealAttachment(f.bytes, {
-        deviceId: this.deviceId,
-        sha256: sha,
-        keyId: String(this.meta.get("batch_key_id")),
-        recipient: String(this.meta.get("batch_recipient")),
-        mediaType: f.media_type,
-        signedAt: Date.now(),
-        signingSeed: seed,
-      });
-      let offset = 0;
-      let state: seal.UploadState | null = null;
-      while (true) {
-        const end = Math.min(offset + CHUNK_BYTES, sealed.length);
-        const final = end === sealed.length;
-        const chunk = seal.sealChunk(sealed.subarray(offset, end), { deviceId: this.deviceId, uploadId, sha256: sha, offset, final, signedAt: Date.now(), signingSeed: seed });
-        state = seal.uploadState(await this.post(`${this.server()}/v1/device/attachments/`, chunk, "application/octet-stream"));
-        if (state.receipt.length || final) break;
-        offset = state.offset;
-      }
-      if (!state?.receipt.length) throw new UserError(M.uploadUnfinished(f.filename));
+      const receipt = await this.uploadOne(f);
       try {
-        seal.verifyAttachmentReceipt(state.receipt, serverPublic, { deviceId: this.deviceId, sha256: f.sha256, size: f.size });
+        att.verifyAttachmentReceipt(receipt, serverPublic, { deviceId: this.deviceId, sha256: f.sha256, size: f.size });
       } catch (e) {
         throw new UserError(M.receiptBad((e as Error).message));
       }
-      const kept: FileRow = { ...f, delivered: true, receipt: state.receipt };
+      const kept: FileRow = { ...f, delivered: true, receipt, sealed: null, upload_id: null };
       await this.db.write(["files"], (tx) => Db.put(tx, "files", kept));
       done++;
       progress?.(done, files.length, "files");
@@ -660,48 +690,101 @@ export class FieldDevice {
     return done;
   }
 
+  /**
+   * The sealed copy of a file for the current batch key, made once and kept in IndexedDB
+   * before its first byte is sent: after a restart the same sealing (same upload id) is
+   * resumed from where the server stands, as sync/uploads.py does with its outbox.
+   */
+  private async sealedFile(f: FileRow): Promise<FileRow & { sealed: Uint8Array; upload_id: Uint8Array }> {
+    const keyId = String(this.meta.get("batch_key_id"));
+    if (f.sealed && f.upload_id && f.sealed_key_id === keyId) return f as FileRow & { sealed: Uint8Array; upload_id: Uint8Array };
+    const { sealed, uploadId } = await att.sealAttachment(f.bytes!, {
+      deviceId: this.deviceId,
+      sha256: fromHex(f.sha256),
+      keyId,
+      recipient: String(this.meta.get("batch_recipient")),
+      mediaType: f.media_type,
+      signedAt: Date.now(),
+      signing: this.deviceKeys.signing,
+    });
+    const row = { ...f, sealed, upload_id: uploadId, sealed_key_id: keyId };
+    await this.db.write(["files"], (tx) => Db.put(tx, "files", row));
+    return row;
+  }
+
+  /** Upload one sealed file from the server's offset until it answers a receipt. */
+  private async uploadOne(file: FileRow): Promise<Uint8Array> {
+    const f = await this.sealedFile(file);
+    const sha = fromHex(f.sha256);
+    const url = `${this.server()}/v1/device/attachments/`;
+    let offset: number | null = null; // unknown: ask the server where it stands
+    let drops = 0;
+    for (let step = 0; step < 100000; step++) {
+      const data = offset === null ? new Uint8Array() : f.sealed.subarray(offset, Math.min(offset + this.chunkBytes, f.sealed.length));
+      const final = offset !== null && offset + data.length >= f.sealed.length;
+      const body = await att.sealChunk(data, { deviceId: this.deviceId, uploadId: f.upload_id, sha256: sha, offset: offset ?? 0, final, signedAt: Date.now(), signing: this.deviceKeys.signing });
+      let answer: Awaited<ReturnType<FieldDevice["post"]>>;
+      try {
+        answer = await this.post(url, body, "application/msgpack");
+      } catch (e) {
+        if (!(e instanceof Offline) || ++drops > RESUMES) throw e instanceof Offline ? new Offline(M.uploadUnfinished(f.filename)) : e;
+        offset = null; // the chunk in flight may or may not have landed
+        continue;
+      }
+      if (answer.status === 409) {
+        offset = Number(answer.json!.offset);
+        continue;
+      }
+      let state: att.UploadState;
+      try {
+        state = att.uploadState(answer.body);
+      } catch (e) {
+        throw new UserError(M.receiptBad((e as Error).message));
+      }
+      if (state.receipt.length) return state.receipt;
+      if (final) throw new UserError(M.uploadUnfinished(f.filename));
+      offset = state.offset;
+    }
+    throw new UserError(M.uploadUnfinished(f.filename));
+  }
+
   /** Fetch and merge every op after the cursor; each sealed page verified before use. */
   async pull(progress?: Progress): Promise<{ ops: number; fresh: number }> {
-    const identity = String(this.meta.get("age_identity"));
+    const keys = this.deviceKeys;
     const serverPublic = this.meta.get("server_signing_public") as Uint8Array;
     let total = 0;
     let fresh = 0;
     for (let page = 0; page < 100000; page++) {
       const cursor = Number(this.meta.get("cursor") ?? 0);
-      const sealed = await this.post(`${this.server()}/v1/device/pull`, seal.pullRequest(this.deviceId, cursor, PULL_LIMIT, this.meta.get("signing_seed") as Uint8Array));
-      let payload: Uint8Array;
+      let m: PullPage;
       let ops: Op[];
-      let m: { [k: string]: Value };
       try {
-        payload = await seal.openPull(sealed, { identity, serverPublic, deviceId: this.deviceId });
-        const v = decode(payload);
-        if (!isObj(v) || !Array.isArray(v.ops)) throw new Error("not a pull page");
-        m = v;
-        ops = (v.ops as Value[]).map((x) => toOp(x));
+        m = await pullPage(this.base_url(), { deviceId: this.deviceId, cursor, signing: keys.signing, identity: keys.encryption.identity, serverPublic, limit: PULL_LIMIT, fetch: this.net() });
+        ops = m.ops.map((raw) => toOp(decode(raw)));
       } catch (e) {
+        if (e instanceof ServerRefused || e instanceof Offline) throw this.refusal(e);
         throw new UserError(M.pullBad((e as Error).message));
       }
-      const suspect = new Set((Array.isArray(m.suspect) ? m.suspect : []).map((d) => (Array.isArray(d) ? opKey(String(d[0]), Number(d[1])) : "")));
+      const suspect = new Set(m.suspect.map(([a, c]) => opKey(a, Number(c))));
       const rows: OpRow[] = [];
       const merged = new Map<string, CRecord>();
-      for (const op of ops) {
+      for (const [i, op] of ops.entries()) {
         const key = opKey(op.dot.actor, op.dot.counter);
         this.clock.observe(op.hlc);
         if (this.ops.has(key)) continue;
         const before = merged.get(op.record_id) ?? this.records.get(op.record_id) ?? null;
         merged.set(op.record_id, apply(before, op, { rules: this.rulesFor(op.form), suspect: suspect.has(key) }));
-        rows.push({ key, actor: op.dot.actor, counter: op.dot.counter, record_id: op.record_id, origin: "pulled", blob: encode(opWire(op)), state: "delivered", batch_id: null, reason: "", code: "", excluded: false, suspect: suspect.has(key) });
+        // The server's exact bytes, as the Python device keeps them (never re-encoded).
+        rows.push({ key, actor: op.dot.actor, counter: op.dot.counter, record_id: op.record_id, origin: "pulled", blob: m.ops[i]!, state: "delivered", batch_id: null, reason: "", code: "", excluded: false, suspect: suspect.has(key) });
       }
       const meta: [string, unknown][] = [
-        ["cursor", Number(m.cursor ?? cursor)],
-        ["clock_offset_ms", Number(m.server_time_ms ?? Date.now()) - Date.now()],
+        ["cursor", Number(m.cursor)],
+        ["clock_offset_ms", Number(m.server_time_ms) - Date.now()],
         ["last_pull_ms", Date.now()],
         ["hlc", this.clock.last.toString()],
       ];
-      if (typeof m.batch_key_id === "string" && m.batch_key_id && typeof m.batch_recipient === "string" && m.batch_recipient) {
-        meta.push(["batch_key_id", m.batch_key_id], ["batch_recipient", m.batch_recipient]);
-      }
-      if (isObj(m.labels as Value)) meta.push(["labels", { ...this.labels(), ...(m.labels as { [a: string]: string }) }]);
+      if (m.batch_key_id && m.batch_recipient) meta.push(["batch_key_id", m.batch_key_id], ["batch_recipient", m.batch_recipient]);
+      if (Object.keys(m.labels).length) meta.push(["labels", { ...this.labels(), ...m.labels }]);
       await this.db.write(["ops", "meta"], (tx) => {
         for (const r of rows) Db.put(tx, "ops", r);
         for (const [k, v] of meta) Db.put(tx, "meta", v, k);
@@ -714,8 +797,8 @@ export class FieldDevice {
       for (const [id, rec] of merged) this.records.set(id, rec);
       total += ops.length;
       fresh += rows.length;
-      progress?.(total, total + (m.more === true ? 1 : 0), "ops");
-      if (m.more !== true) break;
+      progress?.(total, total + (m.more ? 1 : 0), "ops");
+      if (!m.more) break;
     }
     return { ops: total, fresh };
   }

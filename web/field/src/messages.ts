@@ -144,6 +144,8 @@ export const M = {
   deviceInfo: (label: string, id: string, project: string) => `${label || "This device"} · ${id} · project ${project}`,
   thisDevice: (label: string) => (label ? `${label} (this device)` : "this device"),
   storagePersistent: "Storage: kept by the browser (persistent).",
+  keysLocked: "Keys: kept by the browser so that they cannot be copied (non-extractable).",
+  keysBytes: "Keys: this browser cannot lock them; they are kept in its storage. Keep the device with you and use a current browser.",
   storageBestEffort: "Storage: the browser may clear it when space runs out — sync often.",
   error: (m: string) => `Error: ${m}`,
 };

@@ -39,6 +39,7 @@ if ((quick)); then
     run export_attachments bench/export_attachments.py --gib 0.25 --file-mib 16
     run group_commit bench/group_commit.py --runs 1 --scale 0.3
     command -v node >/dev/null && run js_core bench/js_core.py
+    command -v chromedriver >/dev/null && run field_app bench/field_app.py --records 200 --edits 10 --rounds 1
 else
     run ingest bench/ingest.py
     run pull bench/pull.py
@@ -53,6 +54,7 @@ else
     run export_attachments bench/export_attachments.py
     run group_commit bench/group_commit.py
     command -v node >/dev/null && run js_core bench/js_core.py
+    command -v chromedriver >/dev/null && run field_app bench/field_app.py
 fi
 
 echo "== every ratio (each against a baseline measured in the same run)"

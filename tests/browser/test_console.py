@@ -265,3 +265,52 @@ def test_an_admin_issues_an_enroll_code_and_a_token_and_revoking_it_ends_its_ses
     assert other.get(f"/p/{PROJECT}").status_code == 303  # back to the sign-in page
     other.close()
     assert not violations, [v["id"] for v in violations]
+
+
+def test_resolve_submits_on_a_360_px_phone(
+    tmp_path: Path, server: ServerProcess, browser: Any
+) -> None:
+    """A supervisor on a phone: the conflict card fits the screen and Resolve submits.
+
+    The fieldset used to be min-content wide (the "another value" input), so the page was
+    wider than the 360-px screen and a tap aimed at Resolve landed on the fieldset."""
+    from selenium.webdriver.common.by import By
+
+    a, b = _device(tmp_path, server, "tablet-a"), _device(tmp_path, server, "tablet-b")
+    grave = a.new("site_grave", GRAVE)
+    a.push()
+    b.pull()
+    a.edit(grave, {"max_depth_m": 2.4})
+    b.edit(grave, {"max_depth_m": 2.6})
+    a.push()
+    b.push()
+    driver = browser
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 780, "deviceScaleFactor": 1, "mobile": True},
+    )
+    sign_in(driver, server, _token(server))
+    driver.get(server.url + f"/r/{grave}")
+    widths = driver.execute_script(
+        "return [innerWidth, document.documentElement.scrollWidth,"
+        " document.querySelector('form.conflict-card').getBoundingClientRect().right]"
+    )
+    assert widths[0] == 360 and widths[1] <= 360 and widths[2] <= 360, widths
+    card = driver.find_element(By.CSS_SELECTOR, "form.conflict-card")
+    side = next(
+        s for s in card.find_elements(By.CSS_SELECTOR, "label.side-card") if "2.6" in s.text
+    )
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", side)
+    side.click()
+    card.find_element(By.NAME, "reason").send_keys("tape measure photo P-0042")
+    button = card.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    path = artifacts() / "console-resolve-360.png"
+    driver.save_screenshot(str(path))
+    click_through(driver, button)
+    assert driver.current_url.endswith("#conflicts")
+    assert "None." in driver.find_element(By.ID, "conflicts").text
+    a.pull()
+    assert a.record(grave).fields["max_depth_m"].value == 2.6
+    a.close()
+    b.close()

@@ -843,3 +843,217 @@ def test_pulled_ops_are_kept_as_the_servers_exact_bytes(
     for actor, counter, blob in kept:
         assert bytes(blob) == stored[(actor, counter)]
     python.close()
+
+
+def item_rows(d: Any) -> list[Any]:
+    return all_by(d, "[data-group='inventory'] .item[data-item]")
+
+
+def test_edit_and_remove_repeat_items_then_retract_with_a_reason(
+    server: ServerProcess, phone: Phone
+) -> None:
+    d = phone.driver
+    enroll(phone, server)
+    phone.grant_gps(server.url, 40.1, 46.9, 2.0)
+    body = record_body(phone)
+    sync_in_browser(d)
+    d.get(server.url + f"/field/#/record/{body}")
+    until(lambda: len(item_rows(d)) == 2, "the two inventory rows")
+    first, second = (r.get_attribute("data-item") for r in item_rows(d))
+
+    # Edit the first row's code, remove the second.
+    fill(d, {"code": "5"}, f"[data-item='{first}']")  # over the form's maximum: refused
+    press(by(d, f"[data-save-item='{first}']"))
+    # The message the Python device's `edit_item` gives for these values (same path).
+    from forms.validate import validate_item
+
+    [problem] = validate_item(
+        builtin_library().resolve("human_remains"), "inventory", {"code": 5}, partial=True
+    )
+    expected = problem.message
+    until(
+        lambda: by(d, f"[data-item='{first}'] [data-field='code'] .problem").text == expected,
+        "the server's message next to the row's field",
+    )
+    assert counts(d)["pending"] == 0
+    fill(d, {"code": "3"}, f"[data-item='{first}']")
+    press(by(d, f"[data-save-item='{first}']"))
+    until(lambda: counts(d)["pending"] == 1, "the saved row")
+    assert field(d, "code", f"[data-item='{first}']").get_attribute("value") == "3"
+    press(by(d, f"[data-remove-item='{second}']"))
+    until(lambda: [r.get_attribute("data-item") for r in item_rows(d)] == [first], "the removal")
+    shot(d, "14-items-edited")
+    sync_in_browser(d)
+    token = _token(server)
+    with httpx.Client(
+        base_url=server.url, headers={"authorization": f"Bearer {token}"}, timeout=10
+    ) as http:
+        items = http.get(f"/v1/records/{body}").json()["record"]["items"]["inventory"]
+        assert [(i["item_id"], i["fields"]["code"]["value"]) for i in items] == [(first, 3)], items
+
+    # Retract: refused without a reason (nothing saved), then with one.
+    d.get(server.url + f"/field/#/record/{body}")
+    until(lambda: by(d, "#retract"), "the retract button")
+    before = counts(d)["pending"]
+    press(by(d, "#retract"))
+    until(lambda: by(d, "#retract-status").text == "A retraction needs a reason.", "the refusal")
+    assert counts(d)["pending"] == before
+    by(d, "#retract-reason").send_keys("entered twice: the same body as B002")
+    shot(d, "15-retract")
+    press(by(d, "#retract"))
+    until(lambda: "retracted" in by(d, "p.meta").text, "the retracted record")
+    assert not all_by(d, "#retract")
+    sync_in_browser(d)
+    with httpx.Client(
+        base_url=server.url, headers={"authorization": f"Bearer {token}"}, timeout=10
+    ) as http:
+        got = http.get(f"/v1/records/{body}").json()["record"]
+        assert got["retracted"] is True, got
+    assert not VIOLATIONS, json.dumps(VIOLATIONS, indent=1)[:4000]
+
+
+def test_an_op_the_server_refuses_is_shown_with_its_reason(
+    server: ServerProcess, phone: Phone
+) -> None:
+    """The device's copy of a form is older than the server's (here: its length limit
+    removed on the device), so it saves a value the server's validation refuses: the
+    receipt names the op, the app counts it refused and shows the server's reason on the
+    record and on the sync screen, and the value is out of the device's view."""
+    d = phone.driver
+    enroll(phone, server)
+    d.execute_script(
+        "const dev = window.cairnField.dev;"
+        "const doc = structuredClone(dev.meta.get('forms'));"
+        "for (const f of doc.forms) if (f.id === 'site_grave')"
+        "  for (const x of f.fields) if (x.name === 'length_m') x.max = null;"
+        "dev.useForms(doc);"
+    )
+    press(by(d, "[data-form='site_grave']"))
+    until(lambda: by(d, "#save"), "the grave form")
+    fill(
+        d,
+        {
+            "site_code": "DSH-04",
+            "grave_no": "9",
+            "legal_authority_ref": "Court order 20/2026",
+            "grave_type": "mass",
+            "deposition": "primary",
+            "status": "excavating",
+            "length_m": "500",
+        },
+    )
+    press(by(d, "#save"))
+    grave = saved_record_id(d)
+    until(lambda: counts(d).get("refused") == 1, "the refusal in the counts")
+    assert counts(d)["pending"] == 0
+    reason = server_message("site_grave", {"length_m": 500.0})
+    # The record's screen, redrawn by the sync: the server kept nothing of the record.
+    refused = until(lambda: by(d, "#refused"), "the refused op on the record page")
+    assert reason in refused.text, (reason, refused.text)
+    home(d)
+    assert grave not in listed(d)
+    d.get(server.url + f"/field/#/record/{grave}")
+    refused = until(lambda: by(d, "#refused"), "the refused op on the record page")
+    assert reason in refused.text, (reason, refused.text)
+    shot(d, "16-refused-record")
+    d.get(server.url + "/field/#/sync")
+    refused = until(lambda: by(d, "#refused"), "the refused op on the sync screen")
+    assert reason in refused.text
+    assert "Site and grave 9" in refused.text  # named by its grave number, not an id
+    shot(d, "17-refused-sync")
+    assert not VIOLATIONS, json.dumps(VIOLATIONS, indent=1)[:4000]
+
+
+class UploadWatcher(TamperingProxy):
+    """The tampering proxy, also noting each attachment chunk's offset and length, and
+    answering 503 (without forwarding) to attachment requests once `cut` is set."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream)
+        self.chunks: list[tuple[int, int]] = []
+        self.cut = False
+        handler = self.server.RequestHandlerClass
+        forward = handler._forward  # type: ignore[attr-defined]
+        watcher = self
+
+        def _forward(h: Any) -> None:
+            if h.path.startswith("/v1/device/attachments") and h.command == "POST":
+                from sync.attachment import parse_chunk
+
+                length = int(h.headers.get("content-length") or 0)
+                body = h.rfile.read(length)
+                if watcher.cut:
+                    h.send_response(503)
+                    h.send_header("content-length", "0")
+                    h.end_headers()
+                    return
+                chunk = parse_chunk(body)
+                watcher.chunks.append((chunk.header.offset, chunk.header.length))
+                import io
+
+                h.rfile = io.BytesIO(body)
+            forward(h)
+
+        handler._forward = _forward  # type: ignore[attr-defined]
+        handler.do_GET = handler.do_POST = _forward  # type: ignore[attr-defined]
+
+
+def test_a_photo_upload_cut_off_resumes_after_a_restart_from_the_servers_offset(
+    tmp_path: Path, server: ServerProcess, phone: Phone
+) -> None:
+    import random
+
+    proxy = UploadWatcher(server.url)
+    try:
+        d = phone.driver
+        target = type("Target", (), {"url": proxy.url, "enroll_code": server.enroll_code})()
+        enroll(phone, target)  # type: ignore[arg-type]
+        rng = random.Random(7)
+        photo = tmp_path / "signature.png"
+        Image.frombytes("RGB", (96, 96), rng.randbytes(96 * 96 * 3)).save(photo)
+        size = photo.stat().st_size
+        assert size > 20_000
+        phone.set_offline(True)
+        sample = record_sample(phone, photo)
+        phone.set_offline(False)
+        # Small chunks, and the line cut once the first one landed.
+        d.execute_script("window.cairnField.dev.chunkBytes = 8192")
+        import threading
+
+        def arm() -> None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not any(n > 0 for _, n in proxy.chunks):
+                time.sleep(0.002)
+            proxy.cut = True
+
+        threading.Thread(target=arm, daemon=True).start()
+        answer = sync_result(d)
+        assert "did not finish" in answer, answer
+        landed = sum(n for _, n in proxy.chunks)
+        assert landed > 0
+        assert counts(d)["files"] == 1  # still to send, kept on the device
+
+        # The browser restarts; the upload goes on from where the server stands.
+        phone.quit()
+        proxy.cut = False
+        before = len(proxy.chunks)
+        d = phone.start()
+        d.get(proxy.url + "/field/")
+        app(d)
+        assert sync_result(d) == "ok"
+        until(lambda: counts(d).get("files", 0) == 0, "the upload's receipt")
+        after = proxy.chunks[before:]
+        assert after[0][1] == 0  # first: ask the server where the upload stands
+        data = [c for c in after if c[1] > 0]
+        assert data and data[0][0] > 0 and data[0][0] <= landed, (landed, after)
+        token = _token(server)
+        with httpx.Client(
+            base_url=server.url, headers={"authorization": f"Bearer {token}"}, timeout=10
+        ) as http:
+            files = http.get(f"/v1/records/{sample}").json()["attachments"]
+            digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+            assert [(f["sha256"], f["received"]) for f in files] == [(digest, True)]
+            got = http.get(f"/v1/attachments/{digest}").content
+            assert hashlib.sha256(got).hexdigest() == digest
+    finally:
+        proxy.close()

@@ -245,7 +245,7 @@ function newScreen(formId: string, draftId: string | null): void {
     const add = h("button", { type: "button", class: "secondary", "data-add": g.name, text: M.addItem(g.label || g.name) });
     const addSlot = (values?: { [k: string]: Value }) => {
       const index = list.length;
-      const ed = new Editor(dev, g.fields ?? [], (v) => dev.checkItem(compiled.ref, g.name, v, index));
+      const ed = new Editor(dev, g.fields ?? [], (v) => dev.checkItem(compiled.ref, g.name, v, index), g.name);
       if (values) ed.fill(values);
       const remove = h("button", { type: "button", class: "secondary", text: M.removeItem });
       const el = h("div", { class: "item", "data-item": `${g.name}-${index}` }, h("h3", { text: M.item(index + 1) }), ed.el, remove);
@@ -354,7 +354,42 @@ function conflictList(list: Conflict[]): HTMLElement {
   );
 }
 
+/** How people name the record of a refused op, also when the server kept none of it. */
+function refusedLabel(r: { record_id: string; blob: Uint8Array }): string {
+  if (dev.records.has(r.record_id)) return dev.title(dev.record(r.record_id));
+  const op = decodeOp(r.blob);
+  try {
+    const def = dev.form(op?.form ?? "").def;
+    const fields = op && "fields" in op ? op.fields : {};
+    const ids = (def.identifiers ?? []).map((rule) => rule.fields.map((f) => fields[f]).filter((v) => v !== undefined && v !== null && v !== "").map(String).join(" ")).filter(Boolean);
+    return `${def.title} ${ids[0] ?? r.record_id.slice(0, 8)}`;
+  } catch {
+    return r.record_id;
+  }
+}
+
+/** A record none of whose ops the server kept: what was refused, why, and its values. */
+function refusedRecordScreen(id: string): void {
+  const refused = dev.refusedOps().filter((r) => r.record_id === id);
+  screen(
+    M.refusedRecordTitle,
+    h("p", { text: M.refusedRecordIntro }),
+    h(
+      "section",
+      { id: "refused" },
+      h("h2", { text: refused[0] ? refusedLabel(refused[0]) : M.refusedTitle }),
+      ...refused.map((r) => {
+        const op = decodeOp(r.blob);
+        const values = op && "fields" in op ? Object.entries(op.fields).map(([k, v]) => `${k} = ${show(v)}`) : [];
+        return h("div", { class: "item" }, h("p", { class: "problem", text: M.refusedOp(r.reason) }), values.length ? h("p", { class: "meta", text: values.join(" · ") }) : null);
+      }),
+    ),
+    h("a", { class: "button secondary", href: "#/", text: M.cancel }),
+  );
+}
+
 function recordScreen(id: string): void {
+  if (!dev.records.has(id) && dev.refusedOps().some((r) => r.record_id === id)) return refusedRecordScreen(id);
   const rec = dev.record(id);
   const { def, compiled } = dev.form(rec.form);
   const rules = dev.rulesFor(rec.form);
@@ -399,14 +434,14 @@ function recordScreen(id: string): void {
     const rows = items.map(([itemId, item], index) => {
       const vals: { [k: string]: Value } = {};
       for (const [k, s] of Object.entries(item.fields)) vals[k] = valueOf(s);
-      const ed = new Editor(dev, g.fields ?? [], (v) => dev.checkItem(rec.form, g.name, v, index));
+      const ed = new Editor(dev, g.fields ?? [], (v) => dev.checkItem(rec.form, g.name, v, index), g.name);
       ed.fill(vals);
       const box = h("div", { class: "item", "data-item": itemId }, h("h3", { text: M.item(index + 1) }), ed.el);
       if (fixed) {
         ed.lock(new Set((g.fields ?? []).map((f) => f.name)), "");
       } else {
-        const saveItem = h("button", { type: "button", class: "secondary", text: M.saveItem });
-        const removeItem = h("button", { type: "button", class: "secondary", text: M.removeItem });
+        const saveItem = h("button", { type: "button", class: "secondary", "data-save-item": itemId, text: M.saveItem });
+        const removeItem = h("button", { type: "button", class: "secondary", "data-remove-item": itemId, text: M.removeItem });
         saveItem.addEventListener("click", async () => {
           try {
             await dev.editItem(id, g.name, itemId, ed.changed(), ed.files());
@@ -432,7 +467,7 @@ function recordScreen(id: string): void {
       }
       return box;
     });
-    const add = new Editor(dev, g.fields ?? [], (v) => dev.checkItem(rec.form, g.name, v, items.length));
+    const add = new Editor(dev, g.fields ?? [], (v) => dev.checkItem(rec.form, g.name, v, items.length), g.name);
     const addButton = h("button", { type: "button", "data-add": g.name, text: M.addItem(g.label || g.name) });
     addButton.addEventListener("click", async () => {
       const p = add.revalidate();
@@ -485,6 +520,40 @@ function recordScreen(id: string): void {
       decisions.push(h("li", { text: M.resolution(what, dev.who(actor), reason) }));
     }
   }
+
+  // Retracting keeps the record and its history; it needs a reason (the server refuses one without).
+  let retractForm: HTMLElement | null = null;
+  if (!rec.retracted) {
+    const reason = h("textarea", { id: "retract-reason", name: "reason", "aria-describedby": "retract-status" });
+    const retractStatus = h("p", { "aria-live": "polite", id: "retract-status" });
+    const retractButton = h("button", { type: "submit", class: "danger", id: "retract", text: M.retractButton });
+    retractForm = h(
+      "form",
+      { novalidate: true, id: "retract-form" },
+      h("h2", { text: M.retractTitle }),
+      h("p", { class: "help", text: M.retractHelp }),
+      h("div", { class: "field" }, h("label", { for: "retract-reason", text: M.retractReasonLabel }), reason),
+      retractStatus,
+      retractButton,
+    );
+    reason.addEventListener("input", () => (retractStatus.textContent = ""));
+    retractForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      retractButton.disabled = true;
+      try {
+        await dev.retract(id, reason.value);
+        toast(M.recordRetracted);
+        void refreshCounts();
+        autoSync();
+        recordScreen(id);
+      } catch (e) {
+        retractStatus.textContent = e instanceof Error ? e.message : String(e);
+        retractStatus.className = "problem";
+        retractButton.disabled = false;
+        reason.focus();
+      }
+    });
+  }
   const refused = dev.refusedOps().filter((r) => r.record_id === id);
   screen(
     dev.title(rec),
@@ -496,6 +565,7 @@ function recordScreen(id: string): void {
     h("h2", { text: M.editTitle }),
     form,
     ...groups,
+    retractForm,
     h("a", { class: "button secondary", href: "#/", text: M.cancel }),
   );
 }
@@ -520,7 +590,8 @@ async function syncNow(report?: (t: string) => void): Promise<void> {
       await dev.refreshForms(dev.server()).catch(() => undefined);
       report?.(M.syncDone(pushed.ops, pulled.fresh, pushed.files));
       toast(M.syncDone(pushed.ops, pulled.fresh, pushed.files));
-      if (pulled.fresh && !dirty) await route();
+      // New ops, or ops the server refused: the screen may show what is no longer so.
+      if ((pulled.fresh || pushed.refused.length) && !dirty) await route();
     } finally {
       syncing = null;
       await refreshCounts();
@@ -572,7 +643,7 @@ async function syncScreen(): Promise<void> {
     bar,
     status,
     refused.length
-      ? h("section", { id: "refused" }, h("h2", { text: M.refusedTitle }), h("ul", {}, ...refused.map((r) => h("li", {}, h("a", { href: `#/record/${r.record_id}`, text: dev.records.has(r.record_id) ? dev.title(dev.record(r.record_id)) : r.record_id }), h("br"), h("span", { class: "problem", text: M.refusedOp(r.reason) })))))
+      ? h("section", { id: "refused" }, h("h2", { text: M.refusedTitle }), h("ul", {}, ...refused.map((r) => h("li", {}, h("a", { href: `#/record/${r.record_id}`, text: refusedLabel(r) }), h("br"), h("span", { class: "problem", text: M.refusedOp(r.reason) })))))
       : null,
     allConflicts.length
       ? h("section", {}, h("h2", { text: M.conflictsTitle }), ...allConflicts.map((x) => h("div", {}, h("h3", {}, h("a", { href: `#/record/${x.r.id}`, text: dev.title(x.r) })), conflictList(x.list))))

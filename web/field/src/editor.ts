@@ -23,6 +23,8 @@ export class Editor {
     readonly dev: FieldDevice,
     readonly fields: FieldDef[],
     readonly validate: (values: Fields) => Problem[],
+    /** The repeat group this editor is an item of: its problems' paths start with it. */
+    readonly group: string | null = null,
   ) {
     this.widgets = fields.filter((f) => f.type !== "repeat").map((f) => widget(f, dev));
     this.el = h("div", { class: "editor" }, ...this.widgets.map((w) => w.el));
@@ -90,7 +92,9 @@ export class Editor {
   showProblems(problems: Problem[]): void {
     const by = new Map<string, { e: string[]; w: string[] }>();
     for (const p of problems) {
-      const name = fieldOf(p.path.replace(/^[a-z_]+\[\d+\]\./, ""));
+      // An item's problems name it `group[index].field` (live) or `group.field` (on save).
+      const path = this.group !== null && (p.path.startsWith(`${this.group}[`) || p.path.startsWith(`${this.group}.`)) ? p.path.slice(this.group.length).replace(/^\[\d+\]/, "").slice(1) : p.path;
+      const name = fieldOf(path);
       const slot = by.get(name) ?? { e: [], w: [] };
       (p.severity === "error" ? slot.e : slot.w).push(p.message);
       by.set(name, slot);

@@ -81,6 +81,7 @@ export const M = {
   noItems: "No items yet.",
   retractTitle: "Retract this record",
   retractReasonLabel: "Reason for the retraction",
+  retractHelp: "For a record made by mistake (wrong form, a duplicate). It stays on the server with its history, marked retracted; a supervisor can see why.",
   retractButton: "Retract",
   retractReason: "A retraction needs a reason.",
   recordRetracted: "Record retracted.",
@@ -122,6 +123,8 @@ export const M = {
   resolution: (what: string, who: string, reason: string) => `${what} decided by ${who}${reason ? `: “${reason}”` : ""}`,
   refusedTitle: "Refused by the server",
   refusedOp: (reason: string) => `Refused: ${reason}`,
+  refusedRecordTitle: "Record refused by the server",
+  refusedRecordIntro: "The server did not keep this record: it is not in the team's records. Its values are below; record it again with the values corrected (sync first, so this device has the current forms).",
   noValue: "—",
 
   // sync

@@ -50,13 +50,14 @@ def test_security_schemes_name_who_may_call_each_route(schema: dict[str, Any]) -
     ops = _ops(schema)
     assert "security" not in ops["GET /v1/health"]
     assert "security" not in ops["POST /v1/device/enroll"]  # the one-time code is the key
+    assert "security" not in ops["GET /v1/forms"]  # form definitions, no record data
     for label, op in ops.items():
         names = {name for requirement in op.get("security", []) for name in requirement}
         if label.startswith("POST /v1/device/") and label != "POST /v1/device/enroll":
             assert names == {"deviceSignature"}, label
         elif label.startswith("GET /v1/attachments/"):
             assert names == {"bearerToken", "consoleSession"}, label
-        elif label not in {"GET /v1/health", "POST /v1/device/enroll"}:
+        elif label not in {"GET /v1/health", "POST /v1/device/enroll", "GET /v1/forms"}:
             assert names == {"bearerToken"}, label
         # A token route answers 401 and 429; a device route never answers 429 for tokens.
         assert ("429" in op["responses"]) == (

@@ -52,6 +52,7 @@ def _bin(value: Any) -> bytes:
 # Every operation the server publishes; the first test fails when this list goes stale.
 OPERATIONS = [
     "GET /v1/health",
+    "GET /v1/forms",
     "GET /metrics",
     "GET /v1/projects",
     "POST /v1/projects",

@@ -16,17 +16,14 @@ const check = process.argv.includes("--check");
 execFileSync(join(here, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", here], { stdio: "inherit" });
 
 // Every package import resolves from web/field/node_modules (also those of ../core/src),
-// so the bundle is the same whether or not web/core has its own node_modules.
-const packagesHere = {
-  name: "packages-from-web-field",
-  setup(b) {
-    b.onResolve({ filter: /^(@noble\/|@scure\/|age-encryption)/ }, async (args) => {
-      if (args.pluginData === "here") return undefined;
-      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: here, pluginData: "here" });
-      return { path: r.path, errors: r.errors };
-    });
-  },
-};
+// so the bundle is the same whether or not web/core has its own node_modules. By esbuild's
+// `alias` (resolved in absWorkingDir, this directory), not a plugin: an onResolve plugin
+// made the minified names differ in about one build in three (files numbered in the order
+// its callbacks answered), and `--check` failed at random. The @noble packages' exports
+// map every subpath to the same file at the package root, so the alias picks those files.
+const alias = Object.fromEntries(
+  ["@noble/ciphers", "@noble/curves", "@noble/hashes", "@noble/post-quantum", "age-encryption"].map((p) => [p, `./node_modules/${p}`]),
+);
 
 async function bundle(entry, define = {}) {
   const result = await build({
@@ -40,7 +37,8 @@ async function bundle(entry, define = {}) {
     legalComments: "eof",
     charset: "utf8",
     define,
-    plugins: [packagesHere],
+    alias,
+    absWorkingDir: here,
     banner: { js: "// Cairn field app, built from web/field (npm run build); do not edit by hand." },
     logLevel: "warning",
   });

@@ -1,7 +1,7 @@
 """Many devices pushing batch after batch to a real `cairn serve`: group commit on and off.
 
 Run: ``uv run python bench/group_commit.py [--runs 3] [--scale 1] [--processes 4]
-[--shapes 1x32,25x32] [--mode both|group|per-push]``.
+[--shapes 1x32,25x32] [--mode both|group|per-push] [--client raw|httpx]``.
 
 For each shape (records per batch x devices), every device is enrolled and its batches are
 sealed before the clock starts (sealing is the device's CPU). The devices are then spread
@@ -9,12 +9,15 @@ over `--processes` client processes (default 4: 32 devices are 4 processes of 8)
 they do not queue behind one client interpreter's GIL and the figure measures the server;
 in each process every device, on its own thread and connection, pushes its batches one
 after another (the next only after the receipt of the last, as `cairn device push` does),
-all devices of all processes released together. Every receipt is verified after the clock
-stops, and the server's op log is counted: nothing may be lost. The server's CPU time over
-the run (from /proc) is printed in cores: how much of the machine the server got. The same
-shape runs against a server with `--no-group-commit` (every push its own durable commit:
-the design before group commit) in the same run, alternating, and the figures are medians
-of `--runs` runs each.
+all devices of all processes released together. By default a device's connection is a
+prepared HTTP/1.1 request written to a kept-alive socket (`--client raw`): httpx
+(`--client httpx`) cost the client processes about as much CPU a push as the server spent,
+on the same cores, where a real device's HTTP stack runs on the device. Every receipt is
+verified after the clock stops, and the server's op log is counted: nothing may be lost.
+The server's CPU time over the run (from /proc) is printed in cores, and the client
+processes' beside it: how much of the machine each got. The same shape runs against a
+server with `--no-group-commit` (every push its own durable commit: the design before group
+commit) in the same run, alternating, and the figures are medians of `--runs` runs each.
 
 Prints records/s, p50/p99 latency, and the ratio of group commit's throughput to the
 baseline's. Targets (issue 22): one-record batches at 32 devices >= 2,000 records/s with
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -35,6 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.synchronize import Barrier as ProcessBarrier
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -48,48 +53,118 @@ from tests.e2e.harness import ServerProcess, prepare
 SHAPES = ((1, 1, 200), (1, 8, 60), (1, 32, 30), (25, 32, 8), (500, 32, 2))
 
 
+class _Connection:
+    """A device's kept-alive HTTP/1.1 connection with as little client CPU as it takes: a
+    prepared request written with one `sendall`, the answer read by its Content-Length.
+
+    httpx cost the client processes about as much CPU a push as the server spent on it, on
+    the same two cores; a phone's HTTP stack runs on the phone.
+    """
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host = f"{parts.hostname}:{parts.port}"
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=120)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            "Content-Type: application/octet-stream\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode("ascii")
+        self.sock.sendall(head + body)
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        header, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = header.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(self.buffer) < length:
+            self._read()
+        answer, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, answer
+
+    def _read(self) -> None:
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 def _device_run(
-    url: str, batches: list[Sealed], start: threading.Barrier
+    url: str, batches: list[Sealed], start: threading.Barrier, client: str
 ) -> tuple[list[float], list[bytes], list[str], float]:
     latencies: list[float] = []
     receipts: list[bytes] = []
     errors: list[str] = []
-    with httpx.Client(base_url=url, timeout=120) as http:
+    if client == "httpx":
+        http = httpx.Client(base_url=url, timeout=120)
+
+        def post(body: bytes) -> tuple[int, bytes]:
+            answer = http.post("/v1/device/batches", content=body)
+            return answer.status_code, answer.content
+
+        close = http.close
+    else:
+        conn = _Connection(url)
+
+        def post(body: bytes) -> tuple[int, bytes]:
+            return conn.post("/v1/device/batches", body)
+
+        close = conn.close
+    try:
         start.wait()
         for batch in batches:
             began = time.perf_counter()
             try:
-                answer = http.post("/v1/device/batches", content=batch.sealed)
-            except httpx.HTTPError as exc:
+                status, content = post(batch.sealed)
+            except (httpx.HTTPError, OSError) as exc:
                 errors.append(f"{batch.device_id}: {exc!r}")
                 continue
             latencies.append(time.perf_counter() - began)
-            if answer.status_code != 200:
-                errors.append(f"{batch.device_id}: HTTP {answer.status_code} {answer.text[:120]}")
+            if status != 200:
+                errors.append(f"{batch.device_id}: HTTP {status} {content[:120]!r}")
             else:
-                receipts.append(answer.content)
+                receipts.append(content)
+    finally:
+        close()
     return latencies, receipts, errors, time.perf_counter()
 
 
-Outcome = tuple[list[float], list[bytes], list[str], float]
+# latencies, receipts, errors, when the last device ended, the process's CPU seconds
+Outcome = tuple[list[float], list[bytes], list[str], float, float]
 
 
-def _client_process(url: str, devices: list[list[Sealed]], release: ProcessBarrier) -> Outcome:
+def _client_process(
+    url: str, devices: list[list[Sealed]], release: ProcessBarrier, client: str
+) -> Outcome:
     """One client process: its devices on threads, released with every other process's.
 
     Returns the latencies, receipts and errors of its devices and when its last one ended
     (`perf_counter` is the system's monotonic clock, the same in every process)."""
     ready = threading.Barrier(len(devices) + 1)
     with ThreadPoolExecutor(max_workers=len(devices)) as pool:
-        futures = [pool.submit(_device_run, url, mine, ready) for mine in devices]
+        futures = [pool.submit(_device_run, url, mine, ready, client) for mine in devices]
         release.wait(timeout=300)  # every process's connections are about to open
+        cpu = time.process_time()
         ready.wait(timeout=300)
         outcomes = [f.result(timeout=600) for f in futures]
+        cpu = time.process_time() - cpu
     return (
         [x for lat, _, _, _ in outcomes for x in lat],
         [r for _, rec, _, _ in outcomes for r in rec],
         [e for _, _, errs, _ in outcomes for e in errs],
         max(end for _, _, _, end in outcomes),
+        cpu,
     )
 
 
@@ -98,11 +173,12 @@ def _client_main(
     devices: list[list[Sealed]],
     release: ProcessBarrier,
     results: multiprocessing.Queue[Outcome],
+    client: str,
 ) -> None:
     try:
-        results.put(_client_process(url, devices, release))
+        results.put(_client_process(url, devices, release, client))
     except BaseException as exc:
-        results.put(([], [], [f"client process: {exc!r}"], 0.0))
+        results.put(([], [], [f"client process: {exc!r}"], 0.0, 0.0))
         raise
 
 
@@ -118,7 +194,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_shape(
-    records: int, devices: int, per_device: int, group: bool, processes: int = 4
+    records: int,
+    devices: int,
+    per_device: int,
+    group: bool,
+    processes: int = 4,
+    client: str = "raw",
 ) -> dict[str, float]:
     """One run of one shape on a fresh server; the figures."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,11 +221,14 @@ def run_shape(
             release = mp.Barrier(n + 1)
             results: multiprocessing.Queue[Outcome] = mp.Queue()
             clients = [
-                mp.Process(target=_client_main, args=(server.url, share, release, results))
+                mp.Process(
+                    target=_client_main,
+                    args=(server.url, share, release, results, client),
+                )
                 for share in shares
             ]
-            for client in clients:
-                client.start()
+            for proc in clients:
+                proc.start()
             try:
                 release.wait(timeout=300)
                 began = time.perf_counter()
@@ -152,18 +236,18 @@ def run_shape(
                 outcomes = [results.get(timeout=900) for _ in clients]
                 cpu = _cpu_seconds(server.proc.pid) - cpu_before
             finally:
-                for client in clients:
-                    client.join(timeout=60)
-                    if client.is_alive():
-                        client.kill()
-            wall = max(end for _, _, _, end in outcomes) - began
+                for proc in clients:
+                    proc.join(timeout=60)
+                    if proc.is_alive():
+                        proc.kill()
+            wall = max(o[3] for o in outcomes) - began
         finally:
             server.stop()
-        latencies = [x for lat, _, _, _ in outcomes for x in lat]
-        errors = [e for _, _, errs, _ in outcomes for e in errs]
+        latencies = [x for o in outcomes for x in o[0]]
+        errors = [e for o in outcomes for e in o[2]]
         accepted = 0
-        for _, receipts, _, _ in outcomes:
-            for raw in receipts:
+        for o in outcomes:
+            for raw in o[1]:
                 accepted += verify_receipt(raw, public).accepted_ops
         stored = sum(stored_ops(server).values())
         total = records * devices * per_device
@@ -176,6 +260,7 @@ def run_shape(
             "p99_ms": _percentile(latencies, 99) * 1000,
             # The server's CPU over the run (a little of it after the last receipt).
             "server_cores": cpu / wall,
+            "client_cores": sum(o[4] for o in outcomes) / wall,
         }
 
 
@@ -193,6 +278,12 @@ def main() -> None:
         help="only these shapes, e.g. 1x32,25x32 (records per batch x devices)",
     )
     parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="raw: a prepared request on a socket (least client CPU); httpx: as devices do",
+    )
+    parser.add_argument(
         "--mode", choices=("both", "group", "per-push"), default="both", help="which servers"
     )
     args = parser.parse_args()
@@ -200,7 +291,7 @@ def main() -> None:
     modes = {"both": (False, True), "group": (True,), "per-push": (False,)}[args.mode]
     print(f"load average {os.getloadavg()[0]:.2f} at the start")
     header = f"{'shape':<30} {'mode':<16} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
-    print(header + f" {'server cores':>12}")
+    print(header + f" {'server cores':>12} {'client cores':>12}")
     for records, devices, per_device in SHAPES:
         if wanted and (records, devices) not in wanted:
             continue
@@ -208,7 +299,9 @@ def main() -> None:
         runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
         for _ in range(args.runs):
             for group in modes:
-                runs[group].append(run_shape(records, devices, per_device, group, args.processes))
+                runs[group].append(
+                    run_shape(records, devices, per_device, group, args.processes, args.client)
+                )
         shape = f"{records}-record x {devices} devices"
         medians = {}
         for group in modes:
@@ -217,7 +310,7 @@ def main() -> None:
             mode = "group commit" if group else "commit per push"
             print(
                 f"{shape:<30} {mode:<16} {m['records_s']:>10,.0f} {m['p50_ms']:>8.0f}"
-                f" {m['p99_ms']:>8.0f} {m['server_cores']:>12.2f}",
+                f" {m['p99_ms']:>8.0f} {m['server_cores']:>12.2f} {m['client_cores']:>12.2f}",
                 flush=True,
             )
         if len(modes) == 2:

@@ -28,6 +28,8 @@ class ServerContext:
         self.store: Store = store
         self.forms: FormLibrary = forms
         self.keys_loaded: ServerKeys = keys
+        # Looked at on every access to `keys`: joined once, not per request.
+        self._manifest = str(config.data_dir / "keys" / MANIFEST_FILE)
         self._stamp = self._keys_stamp()
         self.metrics = Metrics()
         self.metrics.bind(store)
@@ -53,7 +55,7 @@ class ServerContext:
 
     def _keys_stamp(self) -> tuple[int, int, int] | None:
         try:
-            st = os.stat(self.config.data_dir / "keys" / MANIFEST_FILE)
+            st = os.stat(self._manifest)
         except OSError:
             return None  # keys that live only in memory (tests, benchmarks)
         return (st.st_ino, st.st_mtime_ns, st.st_size)

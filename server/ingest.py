@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from server import trace
 from server.audit.chain import SERVER, project_chain
@@ -364,8 +365,7 @@ def _store_batch(
                 refused=_refusals(refused, accepted, ruled, decoded),
                 accepted_ops=len(rows),
             ),
-            ctx.keys.signing_key,
-            ctx.keys.signing_key_id,
+            *_signing(ctx),
         )
         st.insert_batch(
             conn,
@@ -399,6 +399,12 @@ def _store_batch(
         return receipt, "replayed"
     ctx.metrics.ops_stored(*counted[0])
     return receipt, "accepted"
+
+
+def _signing(ctx: ServerContext) -> tuple[Ed25519PrivateKey, str]:
+    """The receipt signing key and its id, from one look at the keys (one stat)."""
+    keys = ctx.keys
+    return keys.signing_key, keys.signing_key_id
 
 
 def _refusals(

@@ -127,6 +127,15 @@ def test_backup_under_load_restores_a_server_that_verifies_serves_and_takes_push
     pusher.join(timeout=120)
     assert pusher.errors == [] and not pusher.is_alive()
     assert made.returncode == 0, made.stderr
+    # Pushes after the backup, whether or not the pusher's bounded loop reached past it
+    # (a push takes a few ms: all of its pushes may fall inside the backup).
+    after = Device(pusher_home)
+    try:
+        for no in range(9001, 9004):
+            after.new("site_grave", _grave(no))
+        assert after.push().refused == []
+    finally:
+        after.close()
     assert any(started <= t <= ended for t in pusher.pushed_at), "no push during the backup"
     assert backup.stat().st_mode & 0o777 == 0o600
 

@@ -72,3 +72,31 @@ def test_serve_refuses_a_proxy_address_that_is_not_one(tmp_path: object) -> None
     )
     assert done.returncode == 2
     assert "'not-an-ip' is not an IP address or network" in done.stderr
+
+
+def test_each_group_is_registered_by_the_module_it_is_loaded_from() -> None:
+    from server.cli import COMMAND_GROUPS, build_parser
+
+    assert set(COMMAND_GROUPS) == set(_listed(_help()))
+    for group in COMMAND_GROUPS:
+        # Only that module's groups are there, and they parse as in the full parser.
+        action = build_parser(group)._subparsers._group_actions[0]  # type: ignore[union-attr]
+        assert group in action.choices, group  # type: ignore[attr-defined]
+
+
+def test_a_device_command_does_not_load_the_server(tmp_path: object) -> None:
+    # `cairn device push` of a field device: no litestar, no server store (seconds of
+    # imports on every push, bench/attachments.py).
+    script = (
+        "import sys\n"
+        "from server.cli import main\n"
+        f"status = main(['device', 'push', '--home', '{tmp_path}/home'])\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('litestar', 'sqlite_utils')"
+        " or m.startswith(('server.store', 'server.app', 'server.datadir'))]\n"
+        "print(status, sorted(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    assert "not enrolled" in done.stderr

@@ -15,7 +15,6 @@ import msgspec
 
 from forms.schema import AttachmentField, FormDef
 from server.cli.render import render_record, render_status, review_comment, value_from_text
-from server.materialize import primary_identifier
 from sync import client as device_client
 from sync.clock import wall_clock_ms
 from sync.conflicts import conflicts
@@ -174,6 +173,9 @@ def _record(dev: device_client.Device, text: str) -> str:
 
 def _identifier(dev: device_client.Device, record: Record) -> str | None:
     """The record's human identifier (grave, body, sample number), as the server shows it."""
+    # The server's materializer imports the store: loaded only for the commands that show one.
+    from server.materialize import primary_identifier
+
     try:
         return primary_identifier(dev.form(record.form), record)
     except LookupError:

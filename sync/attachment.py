@@ -348,9 +348,10 @@ def decode_plan(data: bytes) -> SealPlan:
 class PlanReader:
     """The sealed bytes of a ``SealPlan``, at any offset, made from the plaintext ``src``.
 
-    Read in order from offset 0 to the end, it also hashes the plaintext and raises
-    ValueError at the end when it is not the file the header signs (it changed on this
-    device), before the last bytes are handed out.
+    The plaintext is not hashed again here: the device hashed it when it entered the
+    device's store (named by its hash, read-only), and the server checks the hash and
+    size the header signs before it keeps a byte; a file shorter than recorded raises
+    ValueError.
     """
 
     def __init__(self, plan: SealPlan, src: BinaryIO) -> None:
@@ -359,9 +360,6 @@ class PlanReader:
         self._src = src
         self._prefix = plan.frame + plan.age_header + plan.nonce
         self._aead = ChaCha20Poly1305(payload_key(plan.file_key, plan.nonce))
-        self._sha256 = plan.head().header.sha256
-        self._digest = hashlib.sha256()
-        self._next = 0  # the chunk the running hash expects next
 
     def read_at(self, offset: int, n: int) -> bytes:
         """Up to ``n`` sealed bytes from ``offset`` (fewer only at the end)."""
@@ -389,14 +387,6 @@ class PlanReader:
             if len(piece) != want:
                 raise ValueError("the file is shorter than recorded: it changed on this device")
             final = i == self.plan.chunks - 1
-            if i == self._next:
-                self._digest.update(piece)
-                self._next += 1
-                if final and self._digest.digest() != self._sha256:
-                    raise ValueError(
-                        "the file's bytes no longer hash to the SHA-256 recorded: it changed "
-                        "on this device"
-                    )
             sealed = self._aead.encrypt(_chunk_nonce(i, final), piece, None)
             at = start + i * ENC_CHUNK_SIZE
             lo, hi = max(0, pos - at), end - at

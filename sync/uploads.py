@@ -30,7 +30,7 @@ import httpx
 from sync import attachment as fmt
 from sync import durable
 from sync.age import decrypt
-from sync.blobs import BlobMismatch, BlobStore
+from sync.blobs import BlobMismatch, BlobStore, hash_file
 from sync.errors import CairnCryptoError
 
 if TYPE_CHECKING:
@@ -111,6 +111,10 @@ class _TooLong(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
         self.limit = limit
+
+
+class _NotAsSigned(Exception):
+    """The server refused the finished file as not what its header signs (422)."""
 
 
 class Attachments:
@@ -205,6 +209,8 @@ class Attachments:
                 raise _TooLong(limit)
         if response.status_code >= 500 or response.status_code == 429:
             raise httpx.TransportError(_server_message(response))
+        if response.status_code == 422:
+            raise _NotAsSigned(_server_message(response))
         if response.status_code >= 400:
             raise Refused(_server_message(response))
         return fmt.decode_state(response.content)
@@ -213,16 +219,29 @@ class Attachments:
         self, sha: str, size: int, media_type: str, progress: UploadProgress | None = None
     ) -> fmt.AttachmentReceipt:
         """Upload one file until the server receipts it (resuming after drops)."""
+        from sync.client import Refused
+
         old = self._old_copy(sha)
-        if old is not None:
-            path, head = old
-            with open(path, "rb") as f:
-                source: _SealedBytes = _Copy(f, path.stat().st_size)
-                receipt = self._upload(sha, head, source, progress)
-        else:
-            plan = self._plan(sha, size, media_type)
-            with self.blobs.open(sha) as f:
-                receipt = self._upload(sha, plan.head(), fmt.PlanReader(plan, f), progress)
+        try:
+            if old is not None:
+                path, head = old
+                with open(path, "rb") as f:
+                    source: _SealedBytes = _Copy(f, path.stat().st_size)
+                    receipt = self._upload(sha, head, source, progress)
+            else:
+                plan = self._plan(sha, size, media_type)
+                with self.blobs.open(sha) as f:
+                    receipt = self._upload(sha, plan.head(), fmt.PlanReader(plan, f), progress)
+        except _NotAsSigned as exc:
+            # The file is not hashed again as it is sent (it was when it came in, and the
+            # server checks): only now is it, to say where the fault lies.
+            if hash_file(self.blobs.path(sha)) != (sha, size):
+                raise Refused(
+                    f"the file {sha[:12]}… on this device no longer has the bytes it was "
+                    "attached with (it changed on this device: a disk fault?); the server "
+                    f"kept nothing ({exc})"
+                ) from exc
+            raise Refused(str(exc)) from exc
         return self._keep_receipt(sha, size, receipt)
 
     def _upload(

@@ -182,6 +182,30 @@ def _post(client: TestClient, body: bytes) -> httpx.Response:  # type: ignore[ty
     return client.post("/v1/device/attachments/", content=body)
 
 
+def test_a_file_that_changed_on_the_device_is_refused_and_the_device_says_so(
+    data: DataDir, make_device: MakeDevice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The device does not hash the file again as it sends it: the server's check refuses
+    # it, and only then does the device look at its copy to say where the fault lies.
+    monkeypatch.setattr("sync.uploads.CHUNK_BYTES", 64 * 1024)
+    device = make_device("team-a")
+    photo = _photo(tmp_path, size=(1200, 900))
+    _record, value = _photo_record(device, photo)
+    kept = device.attachments.blobs.path(value["sha256"])
+    kept.chmod(0o600)
+    altered = bytearray(kept.read_bytes())
+    altered[len(altered) // 2] ^= 1  # one bit, the size unchanged
+    kept.write_bytes(bytes(altered))
+    before = _stored(data)
+    with pytest.raises(Refused, match=r"changed on this device.*422 hash_mismatch"):
+        device.push()
+    assert _stored(data) == before
+    assert device.status()["attachments"] == {"awaiting_receipt": 1, "delivered": 0}
+    # The bytes put back, the same push delivers it.
+    kept.write_bytes(photo.read_bytes())
+    assert device.push().attachments == 1
+
+
 @pytest.mark.parametrize(
     ("claim", "code"),
     [("sha", "hash_mismatch"), ("size_short", "size_mismatch"), ("size_long", "size_mismatch")],

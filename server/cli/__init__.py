@@ -10,9 +10,6 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from server.errors import CairnServerError
-from sync.client import ClientError
-
 # The modules of the command line, in `cairn --help` order. Each exposes
 # `register(subparsers)`, which adds its command groups; the handler it sets as `func`
 # returns an exit status.
@@ -69,6 +66,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cairn` console script."""
+    # httpx imports its own command line at import (click, rich, pygments: ~0.3 s of every
+    # device command's start); it is never run here, so it is not imported: httpx then
+    # defines a stand-in `httpx.main`, as when those are not installed.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    from server.errors import CairnServerError
+    from sync.client import ClientError
+
     args_list = list(sys.argv[1:] if argv is None else argv)
     # A known group first (the top level has no other options): only its module is loaded.
     # Anything else (--help, a typo) gets the full parser and its usual answer.

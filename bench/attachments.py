@@ -8,7 +8,7 @@ fresh real `cairn serve` on 127.0.0.1:
 - a device enrolled and a file of random bytes (a JPEG's first bytes, so a photo field
   takes it) attached with `cairn device new photo_log --attach` (not timed);
 - upload: `cairn device push` in a subprocess, timed: the device makes the sealed bytes
-  from its seal plan (age, streamed, no sealed copy written) and sends them in 4 MiB
+  from its seal plan (age, streamed, no sealed copy written) and sends them in 6 MiB
   chunks, the next one made while the current one travels; the server appends each,
   checks it as it arrives (sealed hash, age opened into the plaintext, plaintext hash)
   on a checker thread, fsyncs in the background every 64 MiB, and on the final chunk

@@ -41,18 +41,31 @@ def _value_ref(value: Any, path: str) -> AttachmentRef | None:
     return None
 
 
-def _scan(
-    fields: dict[str, Any], is_attachment: dict[str, bool], prefix: str
-) -> list[AttachmentRef]:
+def _scan(fields: dict[str, Any], names: frozenset[str], prefix: str) -> list[AttachmentRef]:
+    if not names:
+        return []  # a form (or group) with no attachment field: nothing to look at
     out = []
     for name, value in fields.items():
-        if is_attachment.get(name) and (ref := _value_ref(value, prefix + name)) is not None:
+        if name in names and (ref := _value_ref(value, prefix + name)) is not None:
             out.append(ref)
     return out
 
 
-def _attachment_names(fields: tuple[Any, ...]) -> dict[str, bool]:
-    return {f.name: isinstance(f, AttachmentField) for f in fields}
+# Field tuples → the names of their attachment fields, by identity (forms are immutable and
+# live as long as their library): worked out once per form, not once per op.
+_NAMES: dict[int, tuple[tuple[Any, ...], frozenset[str]]] = {}
+_NAMES_LIMIT = 1024
+
+
+def _attachment_names(fields: tuple[Any, ...]) -> frozenset[str]:
+    cached = _NAMES.get(id(fields))
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    if len(_NAMES) >= _NAMES_LIMIT:
+        _NAMES.clear()
+    names = frozenset(f.name for f in fields if isinstance(f, AttachmentField))
+    _NAMES[id(fields)] = (fields, names)
+    return names
 
 
 def op_attachments(form: FormDef, op: ops.Op) -> list[AttachmentRef]:

@@ -31,6 +31,7 @@ from typing import Any
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from forms.schema import FormDef
 from server import trace
 from server.audit.chain import SERVER, project_chain
 from server.clock import now_ms
@@ -217,7 +218,34 @@ def _push(ctx: ServerContext, raw: bytes, client: str) -> tuple[bytes, str]:
         # Authentic but unreadable: keep it with the reason, like any refused batch.
         _quarantine_batch(ctx, raw, routing, device, error)
         raise
+    _precheck(ctx, decoded, device)
     return _store_batch(ctx, raw, digest, opened, device, decoded)
+
+
+def _precheck(
+    ctx: ServerContext, decoded: Sequence[_Decoded], device: admin_rows.DeviceRow
+) -> None:
+    """Decide, before taking the writer, everything about each op that needs no stored
+    state: its ids' shape, its author, kind and form, and its values against the form.
+    What needs the committed state (a reused dot, the record's form, the merge's laws) is
+    decided under the writer (`_check_ops`), in the same order `OpChecker.problem` uses."""
+    from server.validation import OpChecker
+
+    checker = OpChecker(ctx.forms, device)
+    for d in decoded:
+        op = d.op
+        if op is None:
+            continue
+        shape = ids.op_id_problem(op)
+        if shape:
+            d.early = ("bad_id", shape)
+            continue
+        found = checker.early(op)
+        if isinstance(found, tuple):
+            d.early = found
+            continue
+        d.form = found
+        d.values = checker.values(op, found)
 
 
 def _signer(
@@ -240,6 +268,11 @@ class _Decoded(msgspec.Struct, gc=False):
     op: op_types.Op | None
     reason: str | None
     code: str | None
+    # What `_precheck` decided without the stored state (outside the writer): a refusal
+    # (code, reason), or the op's form and its values' problem (None when they are valid).
+    early: tuple[str, str] | None = None
+    form: FormDef | None = None
+    values: str | None = None
 
 
 # msgspec raises DecodeError for bad msgpack, but invalid UTF-8 in a string surfaces as
@@ -476,8 +509,13 @@ def _check_ops(
             )
             refused.append(d)
             continue
-        shape = ids.op_id_problem(op)
-        problem = ("bad_id", shape) if shape else checker.problem(op, records.get(op.record_id))
+        if d.early is not None:
+            problem: tuple[str, str] | None = d.early
+        elif d.form is not None:
+            problem = OpChecker.late(op, d.form, records.get(op.record_id), d.values)
+        else:  # not prechecked (a caller that skipped `_precheck`): decide it all here
+            shape = ids.op_id_problem(op)
+            problem = ("bad_id", shape) if shape else checker.problem(op, records.get(op.record_id))
         if problem is not None:
             d.code, d.reason = problem
             refused.append(d)

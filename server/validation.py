@@ -79,6 +79,14 @@ class OpChecker:
 
     def problem(self, op: op_types.Op, existing: st.RecordRow | None) -> tuple[str, str] | None:
         """(code, reason) when the op must be refused, else None."""
+        found = self.early(op)
+        if isinstance(found, tuple):
+            return found
+        return self.late(op, found, existing, _values_problem(found, op))
+
+    def early(self, op: op_types.Op) -> tuple[str, str] | FormDef:
+        """What is decided without the record: (code, reason) of a refusal for the op's
+        author, kind or form, or else its form (for `late`)."""
         device = self.device
         if op.dot.actor != device.device_id:
             return (
@@ -93,6 +101,18 @@ class OpChecker:
             form = self._forms[op.form] = _form(self.forms, op.form)
         if isinstance(form, str):
             return ("unknown_form", form)
+        return form
+
+    def values(self, op: op_types.Op, form: FormDef) -> str | None:
+        """The op's values against its form (no record needed): the reason, or None."""
+        return _values_problem(form, op)
+
+    @staticmethod
+    def late(
+        op: op_types.Op, form: FormDef, existing: st.RecordRow | None, values: str | None
+    ) -> tuple[str, str] | None:
+        """The rest of `problem`, given `early`'s form, the record as stored and `values`'s
+        answer: the record's form first, then the values."""
         # `existing` is the device's own project's record of that id (ids are scoped to
         # their project: another project's record of the same id is never looked at).
         if existing is not None and existing.form_id != form.id:
@@ -100,5 +120,4 @@ class OpChecker:
                 "form_mismatch",
                 f"record {op.record_id} is a {existing.form_id} record, not {form.id}",
             )
-        problem = _values_problem(form, op)
-        return None if problem is None else ("invalid_values", problem)
+        return None if values is None else ("invalid_values", values)

@@ -10,6 +10,7 @@ import msgspec
 from forms.attachments import op_attachments
 from forms.errors import FormError
 from forms.library import FormLibrary
+from forms.schema import FormDef
 from server.store import attachments as rows
 from server.store import sync_tables as st
 from sync import ops as op_types
@@ -20,10 +21,16 @@ _OP = msgspec.msgpack.Decoder(op_types.Op)  # type: ignore[arg-type]
 def ref_rows(forms: FormLibrary, project: str, ops: Iterable[op_types.Op]) -> list[rows.RefRow]:
     """The reference rows of ops of one project."""
     out = []
+    resolved: dict[str, FormDef | None] = {}  # each form ref resolved once per call
     for op in ops:
-        try:
-            form = forms.resolve(op.form)
-        except FormError:
+        if op.form in resolved:
+            form = resolved[op.form]
+        else:
+            try:
+                form = resolved[op.form] = forms.resolve(op.form)
+            except FormError:
+                form = resolved[op.form] = None
+        if form is None:
             continue
         for ref in op_attachments(form, op):
             out.append(

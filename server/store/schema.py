@@ -339,6 +339,13 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE tokens;
     ALTER TABLE tokens_lifecycle RENAME TO tokens;
     """,
+    # 9 (issue 22): ops(project, cursor) serves no query since each project counts its own
+    # cursor (`pcursor`, migration 3): reads by project use ops_project_pcursor or
+    # ops_record, global reads the primary key. Keeping it cost a quarter of every op
+    # insert. Nothing stored changes.
+    """
+    DROP INDEX IF EXISTS ops_project_cursor;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -126,3 +126,53 @@ def test_the_spatial_index_follows_each_records_point(
     (points,) = conn.execute("SELECT COUNT(*) FROM record_points").fetchone()
     (boxes,) = conn.execute("SELECT COUNT(*) FROM record_rtree").fetchone()
     assert (points, boxes) == (2, 2)
+
+
+def test_refusals_keep_op_problem_s_order_with_checks_made_before_the_writer(
+    data: DataDir, make_device: MakeDevice
+) -> None:
+    """Ingest decides the state-free checks before taking the writer and the rest under it;
+    each op still gets the refusal `validation.op_problem` gives, first failing check first."""
+    from server.store import admin as admin_rows
+    from server.validation import op_problem
+    from sync import ids
+
+    dev = make_device("team-a")
+    kept = _grave(dev, 1, 40.0, "DS-0001")
+    assert _push(data, dev, 1, ENCODE.encode([kept])) == (1, [])
+
+    def edit(counter: int, **changes: object) -> Op:
+        base = _grave(dev, counter, 40.0, f"DS-{counter:04d}")
+        return msgspec.structs.replace(base, **changes)  # type: ignore[arg-type]
+
+    stranger = uuid7()
+    bad_lat = {**GRAVE, "datum_point": {"lat": 123.0, "lon": 1.0}}
+    batch: list[tuple[Op, str | None]] = [
+        # another actor's op with bad values: the author is checked first
+        (edit(2, dot=Dot(actor=stranger, counter=2), fields=bad_lat), "foreign_actor"),
+        # a bad record id from another actor: the id's shape is checked before the author
+        (edit(3, dot=Dot(actor=stranger, counter=3), record_id="nope"), "bad_id"),
+        # another form on a stored record, with bad values: the record's form comes first
+        (edit(4, record_id=kept.record_id, form="photo_log@1", fields=bad_lat), "form_mismatch"),
+        (edit(5, form="no_such_form@1"), "unknown_form"),
+        (edit(6, fields=bad_lat), "invalid_values"),
+        # the stored op's dot with other content, and with bad values too
+        (edit(1, record_id=kept.record_id, fields=bad_lat), "dot_reused"),
+        (kept, None),  # the stored op again: nothing to store, nothing refused
+        (edit(7), None),
+    ]
+    device = admin_rows.get_device(data.store.reader(), dev.device_id)
+    assert device is not None
+    conn = data.store.reader()
+    for op, code in batch:  # the oracle: the id's shape, then op_problem on the stored record
+        if code not in ("dot_reused", None):
+            stored = st.get_record(conn, PROJECT, op.record_id)
+            shape = ids.op_id_problem(op)
+            found = ("bad_id", shape) if shape else op_problem(data.forms, op, device, stored)
+            assert found is not None and found[0] == code, (code, found)
+    answer = ingest.push(_ctx(data), _sealed(dev, 2, ENCODE.encode([op for op, _ in batch])))
+    receipt = verify_receipt(answer, data.keys.public().signing_public)
+    assert [(r.index, r.code) for r in receipt.refused] == [
+        (i, code) for i, (_, code) in enumerate(batch) if code is not None
+    ]
+    assert receipt.accepted_ops == 1

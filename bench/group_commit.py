@@ -313,10 +313,33 @@ def main() -> None:
                 f" {m['p99_ms']:>8.0f} {m['server_cores']:>12.2f} {m['client_cores']:>12.2f}",
                 flush=True,
             )
+        _print_target(shape, records, devices, medians.get(True))
         if len(modes) == 2:
             ratio = medians[True]["records_s"] / medians[False]["records_s"]
             print(f"{shape:<30} ratio group/per-push throughput: {ratio:.2f}", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+# Issue 22's targets, with group commit on: (records, devices) -> (records/s, p99 ms).
+TARGETS = {(1, 32): (2000.0, 250.0), (500, 32): (None, 2000.0)}
+
+
+def _print_target(shape: str, records: int, devices: int, grouped: dict[str, float] | None) -> None:
+    target = TARGETS.get((records, devices))
+    if target is None or grouped is None:
+        return
+    rate, p99 = target
+    parts, met = [], True
+    if rate is not None:
+        parts.append(
+            f"{grouped['records_s']:,.0f} records/s,"
+            f" ratio {grouped['records_s'] / rate:.2f} of {rate:,.0f}"
+        )
+        met = met and grouped["records_s"] >= rate
+    parts.append(f"p99 {grouped['p99_ms']:.0f} ms (target < {p99:.0f})")
+    met = met and grouped["p99_ms"] < p99
+    verdict = "met" if met else "not met"
+    print(f"{shape:<30} target: {'; '.join(parts)}: {verdict}", flush=True)
 
 
 if __name__ == "__main__":

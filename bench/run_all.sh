@@ -58,7 +58,7 @@ else
 fi
 
 echo "== every ratio (each against a baseline measured in the same run)"
-grep -iE "ratio|of decode|errors:|latency under load|vs age tool|peak RSS ratio" "$log" || true
+grep -iE "ratio|target|of decode|errors:|latency under load|vs age tool|peak RSS ratio" "$log" || true
 if grep -q '^!! ' "$log"; then
     grep '^!! ' "$log"
     exit 1

@@ -56,7 +56,7 @@ def geojson(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[bytes]:
     """records.geojson: one RFC 7946 FeatureCollection, a feature per located field."""
     yield formats.GEOJSON_HEAD
     first = True
-    for entry in formats.entries(_rows(ctx, flt), ctx.forms):
+    for entry in formats.entries(_rows(ctx, flt), ctx.forms, displayed=True):
         for feature in formats.geojson_features(entry):
             yield formats.geojson_feature_bytes(feature, first)
             first = False
@@ -85,7 +85,7 @@ def csv_rows(
     """records.csv: the header, then one line per record (or per item of the group)."""
     lines = formats.CsvLines()
     lines.write(spec.header)
-    for n, entry in enumerate(formats.entries(_rows(ctx, flt), ctx.forms), 1):
+    for n, entry in enumerate(formats.entries(_rows(ctx, flt), ctx.forms, displayed=True), 1):
         for cells in formats.table_row(spec, entry):
             lines.write(cells)
         if n % PAGE == 0:

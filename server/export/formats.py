@@ -96,7 +96,9 @@ class RecordEntry:
     @functools.cached_property
     def fields(self) -> dict[str, FieldState]:
         """The fields the view shows (those ever written), by name."""
-        return {n: s for n, s in sorted(self.record.fields.items()) if s.history}
+        # `live or superseded` is `history` without merging the two (a register is
+        # ever written iff either holds a write).
+        return {n: s for n, s in sorted(self.record.fields.items()) if s.live or s.superseded}
 
     def items(self, group: str) -> tuple[tuple[str, ItemState], ...]:
         """The present items of a group in the form's order, as the view lists them."""
@@ -136,8 +138,14 @@ def entries(
     an entry has no `view`.
     """
     decode = decode_displayed if displayed else decode_record
+    # A stored form version never changes: look each up once per pass, not once per row.
+    known: dict[tuple[str, int | None], FormDef | None] = {}
     for row in rows:
-        form = _form_or_none(forms, row.form_id, row.form_version)
+        key = (row.form_id, row.form_version)
+        if key in known:
+            form = known[key]
+        else:
+            form = known[key] = _form_or_none(forms, row.form_id, row.form_version)
         yield RecordEntry(row=row, record=decode(row.state), form=form, full=not displayed)
 
 
@@ -209,6 +217,15 @@ class TableSpec:
     fields: tuple[str, ...]
     geopoints: frozenset[str]
     attachments: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def columns(self) -> tuple[tuple[str, int], ...]:
+        """(field, kind) per field column: 0 a plain cell, 1 a geopoint (then lat, lon,
+        h_acc_m), 2 an attachment (then filename, sha256); worked out once per table."""
+        return tuple(
+            (n, 1 if n in self.geopoints else 2 if n in self.attachments else 0)
+            for n in self.fields
+        )
 
     @functools.cached_property
     def known(self) -> frozenset[str]:
@@ -304,15 +321,27 @@ def _cell(value: Any) -> str:
     return text
 
 
+# The empty extra cells of a geopoint (lat, lon, h_acc_m) and an attachment (filename, sha256).
+_NO_PARTS = {1: ["", "", ""], 2: ["", ""]}
+
+
 def _cells(spec: TableSpec, values: dict[str, Any]) -> list[str]:
     out: list[str] = []
-    for name in spec.fields:
+    of_type, other = _CELL_OF_TYPE, _json_cell  # `_cell`, inlined: this runs per cell
+    for name, kind in spec.columns:
         value = values.get(name)
-        out.append(_cell(value))
-        if name in spec.geopoints:
+        if value is None:  # a field this record has no value for: empty cells
+            out.append("")
+            if kind:
+                out += _NO_PARTS[kind]
+            continue
+        out.append(of_type.get(type(value), other)(value))
+        if kind == 0:
+            continue
+        if kind == 1:
             point = value if isinstance(value, dict) else {}
             out += [_cell(point.get("lat")), _cell(point.get("lon")), _cell(point.get("h_acc_m"))]
-        elif name in spec.attachments:
+        else:
             # The file's name and hash (the archive holds it as attachments/SHA256).
             ref = value if isinstance(value, dict) else {}
             out += [_cell(ref.get("filename")), _cell(ref.get("sha256"))]
@@ -338,7 +367,10 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
             _cell(bool(row.retracted)),
             _text(" ".join(conflict_paths(record))),
             _text(" ".join(missing)),
-            *_cells(spec, {n: s.value for n, s in entry.fields.items()}),
+            # `FieldState.value` inlined: every field in `entry.fields` holds a write.
+            *_cells(
+                spec, {n: (s.live or s.superseded)[s.shown].value for n, s in entry.fields.items()}
+            ),
         ]
         return
     for item_id, item in entry.items(spec.group):
@@ -468,14 +500,21 @@ def _filter_values(fields: dict[str, FieldState], taken: dict[str, Any]) -> dict
     features or the JSON export). A name that clashes with a fixed property gets `value_`.
     """
     out: dict[str, Any] = {}
+    clash = taken.keys() | _FEATURE_KEYS
     for name, field in fields.items():
         value = field.value
-        if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-            value = ", ".join(str(v) for v in value)
-        if value is None or isinstance(value, str | int | float | bool):
-            key = f"value_{name}" if name in taken or name in _FEATURE_KEYS else name
-            out[key] = value
+        # Decoded values are of these exact types; the isinstance checks below are for
+        # anything else (and give the same answers for these).
+        if type(value) not in _SCALARS:
+            if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+                value = ", ".join(str(v) for v in value)
+            elif not isinstance(value, str | int | float | bool):
+                continue
+        out[f"value_{name}" if name in clash else name] = value
     return out
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 _FEATURE_KEYS = frozenset({"field", "item_id", "accuracy_m", "conflict"})

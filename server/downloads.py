@@ -21,7 +21,7 @@ from server.review import in_box
 from server.store import queries
 from server.store import sync_tables as st
 
-PAGE = 1000
+PAGE = 200
 GEOJSON_TYPE = "application/geo+json"
 # Litestar adds "; charset=utf-8" to every text/ type it sends (README: UTF-8 CSV).
 CSV_TYPE = "text/csv"

@@ -157,6 +157,14 @@ def main() -> None:
                     f" ({args.records / d:,.0f} records/s)  floor {f:5.2f} s  ratio {f / d:4.2f}"
                     f"  (full-decode floor {g:5.2f} s, ratio {g / d:4.2f})"
                 )
+                # Issue 22 item 5: <= 2 s per 100,000 records, >= 0.5 of the floor.
+                budget = 2.0 * args.records / 100_000
+                verdict = "met" if d <= budget and f / d >= 0.5 else "not met"
+                print(
+                    f"{name:<16} target: {d:5.2f} s against {budget:.2f} s"
+                    " (2 s per 100,000 records)"
+                    f" (ratio {budget / d:4.2f}), floor ratio >= 0.50: {verdict}"
+                )
             print(f"server peak RSS after: {_rss_kb(server.proc.pid) / 1024:.0f} MiB")
         finally:
             server.stop()

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from forms.laws import rules_for
@@ -71,8 +71,32 @@ def _page(ops: list[Op], cursor: int, suspect: list[tuple[str, int]]) -> wire.Pu
     )
 
 
+def _seal_rewritten() -> list[list[Op]]:
+    """A seal number written, then rewritten by an op that had seen it: refused by the rule."""
+    first = Create(
+        dot=Dot(actor="tab-a", counter=1),
+        record_id=RECORDS[0],
+        form="dna_sample@1",
+        hlc=1,
+        context={},
+        wall_time=1,
+        fields={"seal_no": "S1"},
+    )
+    rewrite = Patch(
+        dot=Dot(actor="tab-b", counter=2),
+        record_id=RECORDS[0],
+        form="dna_sample@1",
+        hlc=2,
+        context={"tab-a": 1},
+        wall_time=2,
+        fields={"seal_no": "S2"},
+    )
+    return [[first, rewrite]]
+
+
 @settings(max_examples=120, deadline=None)
 @given(page_ops=pages(), flag=st.integers(0, 3))
+@example(page_ops=_seal_rewritten(), flag=0)  # fails if the page merged without the rules
 def test_pulled_pages_store_the_records_folding_apply_gives(
     page_ops: list[list[Op]], flag: int
 ) -> None:

@@ -267,7 +267,20 @@ def _fresh(op: Create | Patch, digest: bytes, suspect: bool) -> Record:
         created_hlc=hlc,
         updated_hlc=hlc,
         op_count=1,
-        log={actor: {str(counter): _log_entry(op, digest, suspect)}},
+        log={
+            actor: {
+                str(counter): LogEntry(
+                    kind=_KINDS[type(op)],
+                    hlc=hlc,
+                    wall_time=op.wall_time,
+                    context=op.context,
+                    digest=digest,
+                    suspect=suspect,
+                    edit=True,  # a Create or Patch changes data, and nothing refused it
+                    gps=op.gps,
+                )
+            }
+        },
     )
 
 

@@ -66,6 +66,9 @@ class _Displayed(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     key_conflicts: tuple[KeyConflict, ...] = ()
 
 
+# The partial decode must name Record's own fields: a renamed field would otherwise decode
+# silently as its default.
+assert set(_Displayed.__struct_fields__) <= set(Record.__struct_fields__)
 _DISPLAYED_DECODER = msgspec.msgpack.Decoder(_Displayed)
 
 

@@ -658,9 +658,10 @@ class Device:
         """Merge one page and move the cursor in one transaction; return how many were new.
 
         The page's ops are grouped by record; the stored states of those records are read
-        in one query; each record is merged (a record new to this device starts on the
-        merge's fast path) and encoded once; ops, records and settings are then written
-        with one statement per table, in one transaction.
+        in one query; a record new to this device whose one op is a Create (most of a
+        first sync) has its state written straight from the op (:func:`merge.fresh_state`,
+        the bytes the merge gives), any other is merged and encoded once; ops, records and
+        settings are then written with one statement per table, in one transaction.
         """
         # The collector is paused while a page is merged: the page's ops and records are
         # tens of thousands of new objects, all alive until the page is stored, so the
@@ -677,24 +678,34 @@ class Device:
         blobs = [bytes(raw) for raw in page.ops]
         decoded: list[ops.Op] = list(map(_OP.decode, blobs))
         by_record: dict[str, list[ops.Op]] = {}
-        for op in decoded:
-            group = by_record.get(op.record_id)
+        rows: list[tuple[str, int, str, bytes]] = []
+        for op, blob in zip(decoded, blobs, strict=True):
+            record_id = op.record_id
+            rows.append((op.dot.actor, op.dot.counter, record_id, blob))
+            group = by_record.get(record_id)
             if group is None:
-                by_record[op.record_id] = [op]
+                by_record[record_id] = [op]
             else:
                 group.append(op)
         states = self.store.get_states(list(by_record))
         suspect = {(actor, counter) for actor, counter in page.suspect}
-        apply, encode = merge.apply, _RECORD_ENC.encode
+        apply, fresh, encode = merge.apply, merge.fresh_state, _RECORD_ENC.encode
         merged: list[tuple[str, str, bytes]] = []
         rules_by_form: dict[str, laws.Rules] = {}  # a page holds few forms, many records
         for record_id, record_ops in by_record.items():
-            state = states.get(record_id)
-            record = _RECORD.decode(state) if state is not None else None
             form = record_ops[0].form
             rules = rules_by_form.get(form)
             if rules is None:
                 rules = rules_by_form[form] = self.rules(form)
+            state = states.get(record_id)
+            if state is None and len(record_ops) == 1:
+                op = record_ops[0]
+                flagged = bool(suspect) and (op.dot.actor, op.dot.counter) in suspect
+                fresh_bytes = fresh(op, suspect=flagged, rules=rules)
+                if fresh_bytes is not None:
+                    merged.append((record_id, form, fresh_bytes))
+                    continue
+            record = _RECORD.decode(state) if state is not None else None
             for op in record_ops:
                 flagged = bool(suspect) and (op.dot.actor, op.dot.counter) in suspect
                 record = apply(record, op, suspect=flagged, rules=rules)
@@ -704,10 +715,6 @@ class Device:
             # The HLC receive rule for the page at once: the clock moves past the newest
             # stamp it holds, so every later local stamp is after every op pulled.
             self.clock.observe(max(op.hlc for op in decoded))
-        rows = [
-            (op.dot.actor, op.dot.counter, op.record_id, blob)
-            for op, blob in zip(decoded, blobs, strict=True)
-        ]
         with self.store.transaction() as conn:
             new = self.store.insert_pulled(conn, rows)
             self.store.put_records(conn, merged)

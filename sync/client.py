@@ -23,8 +23,10 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -590,7 +592,9 @@ class Device:
         While one page is merged and stored, the next is already being fetched (one
         request ahead, in a helper thread): the wait for the server overlaps the local
         work. Pages are still merged and committed one by one, in cursor order, each in
-        one transaction with the cursor after it.
+        one transaction with the cursor after it; a page's commit (its fsync) runs in a
+        helper thread while the next page is decoded, and that page is merged only once
+        the commit has returned. Progress counts committed pages only.
         """
         keys = self.keys()
         server_public = self._server_public()
@@ -623,60 +627,81 @@ class Device:
             page = wire.PULL_PAGE.decode(body)
             return page, page.server_time_ms - self._time()
 
-        upcoming = _Ahead(fetch, cursor)
+        upcoming = _Ahead(partial(fetch, cursor))
+        committing: _Ahead[None] | None = None  # the last page's commit, still running
         try:
             while True:
                 page, offset = upcoming.result()
                 if page.more:
-                    upcoming = _Ahead(fetch, page.cursor)
-                meta: dict[str, object] = {
-                    "cursor": page.cursor,
-                    "clock_offset_ms": offset,
-                    "last_pull_ms": self._time(),
-                }
-                if page.batch_key_id and page.batch_recipient:
-                    # Signed by the server: the key rotated; seal new batches to the new one.
-                    meta["batch_key_id"] = page.batch_key_id
-                    meta["batch_recipient"] = page.batch_recipient
-                if page.labels:
-                    meta["labels"] = {**self.labels(), **page.labels}
-                new += self._merge_pulled(page, meta)
+                    upcoming = _Ahead(partial(fetch, page.cursor))
+                with _collector_paused():
+                    # Decoded while the last page's commit is still being written out.
+                    blobs, decoded = _decode_page(page)
+                    if committing is not None:
+                        committing.result()
+                        committing = None
+                        if progress:
+                            progress(total, total + 1)
+                    meta: dict[str, object] = {
+                        "cursor": page.cursor,
+                        "clock_offset_ms": offset,
+                        "last_pull_ms": self._time(),
+                    }
+                    if page.batch_key_id and page.batch_recipient:
+                        # Signed by the server: the key rotated; seal new batches to it.
+                        meta["batch_key_id"] = page.batch_key_id
+                        meta["batch_recipient"] = page.batch_recipient
+                    if page.labels:
+                        meta["labels"] = {**self.labels(), **page.labels}
+                    new += self._write_page(page, meta, blobs, decoded)
+                # The commit (its fsync and checkpoint, the GIL released) runs while the
+                # next page is decoded; nothing touches the store until it has returned.
+                committing = _Ahead(self.store.commit_open)
                 total += len(page.ops)
                 cursor = page.cursor
-                if progress:
-                    progress(total, total + (1 if page.more else 0))
                 if not page.more:
                     break
-        except Exception:
-            # A page that could not be merged or stored: let the request already sent
-            # finish (its page is dropped), so nothing runs on after pull returns.
+            committing.result()
+            committing = None
+        except BaseException:
+            # A page that could not be merged or stored: let the commit and the request
+            # already under way finish (a page not stored is dropped), so nothing runs on
+            # after pull returns.
+            if committing is not None:
+                committing.wait()
             upcoming.wait()
             raise
+        if progress:
+            progress(total, total)
         return PullSummary(ops=total, new_ops=new, cursor=cursor, clock_offset_ms=offset)
 
     def _merge_pulled(self, page: wire.PullPage, meta: dict[str, object]) -> int:
         """Merge one page and move the cursor in one transaction; return how many were new.
 
+        The page as :meth:`pull` stores it (which overlaps each page's commit with the
+        next page's decoding), one page on its own.
+        """
+        with _collector_paused():
+            new = self._write_page(page, meta, *_decode_page(page))
+        self.store.commit_open()
+        return new
+
+    def _write_page(
+        self,
+        page: wire.PullPage,
+        meta: dict[str, object],
+        blobs: list[bytes],
+        decoded: list[ops.Op],
+    ) -> int:
+        """Merge a decoded page and write it with the cursor in a transaction left open for
+        :meth:`DeviceStore.commit_open`; return how many ops were new.
+
         The page's ops are grouped by record; the stored states of those records are read
         in one query; a record new to this device whose one op is a Create (most of a
         first sync) has its state written straight from the op (:func:`merge.fresh_state`,
         the bytes the merge gives), any other is merged and encoded once; ops, records and
-        settings are then written with one statement per table, in one transaction.
+        settings are then written with one statement per table.
         """
-        # The collector is paused while a page is merged: the page's ops and records are
-        # tens of thousands of new objects, all alive until the page is stored, so the
-        # collections they would trigger find nothing to free (about a tenth of a pull).
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            return self._merge_page(page, meta)
-        finally:
-            if paused:
-                gc.enable()
-
-    def _merge_page(self, page: wire.PullPage, meta: dict[str, object]) -> int:
-        blobs = [bytes(raw) for raw in page.ops]
-        decoded: list[ops.Op] = list(map(_OP.decode, blobs))
         by_record: dict[str, list[ops.Op]] = {}
         rows: list[tuple[str, int, str, bytes]] = []
         for op, blob in zip(decoded, blobs, strict=True):
@@ -715,7 +740,7 @@ class Device:
             # The HLC receive rule for the page at once: the clock moves past the newest
             # stamp it holds, so every later local stamp is after every op pulled.
             self.clock.observe(max(op.hlc for op in decoded))
-        with self.store.transaction() as conn:
+        with self.store.open_transaction() as conn:
             new = self.store.insert_pulled(conn, rows)
             self.store.put_records(conn, merged)
             self.store.put_many(conn, {**meta, "hlc": self.clock.last})
@@ -742,18 +767,43 @@ class Device:
         }
 
 
+def _decode_page(page: wire.PullPage) -> tuple[list[bytes], list[ops.Op]]:
+    """A pulled page's ops as stored (the bytes as received) and decoded."""
+    blobs = [bytes(raw) for raw in page.ops]
+    return blobs, list(map(_OP.decode, blobs))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cycle collector while a page is decoded and merged (back on after it,
+    also when the page fails; left off if it was off).
+
+    A page's ops and records are tens of thousands of new objects, all alive until the
+    page is stored, so the collections they would trigger find nothing to free (about a
+    tenth of a pull).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class _Ahead(Generic[_T]):
     """One call running ahead in a daemon thread (an interrupted pull does not wait for it)."""
 
-    def __init__(self, call: Callable[[int], _T], arg: int) -> None:
+    def __init__(self, call: Callable[[], _T]) -> None:
         self._done = threading.Event()
         self._value: _T | None = None
         self._error: BaseException | None = None
-        threading.Thread(target=self._run, args=(call, arg), name="cairn-pull", daemon=True).start()
+        threading.Thread(target=self._run, args=(call,), name="cairn-pull", daemon=True).start()
 
-    def _run(self, call: Callable[[int], _T], arg: int) -> None:
+    def _run(self, call: Callable[[], _T]) -> None:
         try:
-            self._value = call(arg)
+            self._value = call()
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
         finally:

@@ -630,13 +630,14 @@ class Device:
         upcoming = _Ahead(partial(fetch, cursor))
         committing: _Ahead[None] | None = None  # the last page's commit, still running
         try:
+            page, offset = upcoming.result()
+            if page.more:
+                upcoming = _Ahead(partial(fetch, page.cursor))
+            with _collector_paused():
+                read = self._read_page(page, *_decode_page(page))
             while True:
-                page, offset = upcoming.result()
-                if page.more:
-                    upcoming = _Ahead(partial(fetch, page.cursor))
                 with _collector_paused():
-                    # Decoded while the last page's commit is still being written out.
-                    blobs, decoded = _decode_page(page)
+                    merged = self._merge_page(read)  # while the last page's commit runs
                     if committing is not None:
                         committing.result()
                         committing = None
@@ -647,29 +648,48 @@ class Device:
                         "clock_offset_ms": offset,
                         "last_pull_ms": self._time(),
                     }
-                    if page.batch_key_id and page.batch_recipient:
-                        # Signed by the server: the key rotated; seal new batches to it.
-                        meta["batch_key_id"] = page.batch_key_id
-                        meta["batch_recipient"] = page.batch_recipient
-                    if page.labels:
-                        meta["labels"] = {**self.labels(), **page.labels}
-                    new += self._write_page(page, meta, blobs, decoded)
-                # The commit (its fsync and checkpoint, the GIL released) runs while the
-                # next page is decoded; nothing touches the store until it has returned.
-                committing = _Ahead(self.store.commit_open)
+                    new += self._write_page(read, merged, meta)
                 total += len(page.ops)
                 cursor = page.cursor
                 if not page.more:
+                    self.store.commit_open()
                     break
-            committing.result()
-            committing = None
+                # The next page: the page just written is committed (its fsync and
+                # checkpoint, the GIL released) in a helper thread while the next one is
+                # merged; the store is not touched until that commit has returned. When
+                # the next page is not here yet, the commit starts first (it does not hold
+                # the store's write lock while the device waits for the network).
+                if upcoming.done():
+                    try:
+                        page, offset = upcoming.result()
+                        with _collector_paused():
+                            # Read in the open transaction: it sees the page just written.
+                            read = self._read_page(page, *_decode_page(page))
+                    except BaseException:
+                        self.store.commit_open()  # the page written is kept
+                        raise
+                    committing = _Ahead(self.store.commit_open)
+                else:
+                    committing = _Ahead(self.store.commit_open)
+                    page, offset = upcoming.result()
+                    with _collector_paused():
+                        blobs, decoded = _decode_page(page)
+                        committing.result()
+                        committing = None
+                        if progress:
+                            progress(total, total + 1)
+                        read = self._read_page(page, blobs, decoded)
+                if page.more:
+                    upcoming = _Ahead(partial(fetch, page.cursor))
         except BaseException:
             # A page that could not be merged or stored: let the commit and the request
-            # already under way finish (a page not stored is dropped), so nothing runs on
-            # after pull returns.
+            # already under way finish (a page not committed is dropped, and its
+            # transaction rolled back), so nothing runs on after pull returns.
             if committing is not None:
                 committing.wait()
             upcoming.wait()
+            if self.store.conn.in_transaction:
+                self.store.conn.rollback()
             raise
         if progress:
             progress(total, total)
@@ -679,29 +699,18 @@ class Device:
         """Merge one page and move the cursor in one transaction; return how many were new.
 
         The page as :meth:`pull` stores it (which overlaps each page's commit with the
-        next page's decoding), one page on its own.
+        next page's merge), one page on its own; ``meta`` holds the settings to store
+        with it (the cursor after it).
         """
         with _collector_paused():
-            new = self._write_page(page, meta, *_decode_page(page))
+            read = self._read_page(page, *_decode_page(page))
+            new = self._write_page(read, self._merge_page(read), meta)
         self.store.commit_open()
         return new
 
-    def _write_page(
-        self,
-        page: wire.PullPage,
-        meta: dict[str, object],
-        blobs: list[bytes],
-        decoded: list[ops.Op],
-    ) -> int:
-        """Merge a decoded page and write it with the cursor in a transaction left open for
-        :meth:`DeviceStore.commit_open`; return how many ops were new.
-
-        The page's ops are grouped by record; the stored states of those records are read
-        in one query; a record new to this device whose one op is a Create (most of a
-        first sync) has its state written straight from the op (:func:`merge.fresh_state`,
-        the bytes the merge gives), any other is merged and encoded once; ops, records and
-        settings are then written with one statement per table.
-        """
+    def _read_page(self, page: wire.PullPage, blobs: list[bytes], decoded: list[ops.Op]) -> _Read:
+        """Group a decoded page's ops by record and read what the store holds of them: the
+        states of those records (one query) and the actors' labels."""
         by_record: dict[str, list[ops.Op]] = {}
         rows: list[tuple[str, int, str, bytes]] = []
         for op, blob in zip(decoded, blobs, strict=True):
@@ -712,12 +721,28 @@ class Device:
                 by_record[record_id] = [op]
             else:
                 group.append(op)
-        states = self.store.get_states(list(by_record))
-        suspect = {(actor, counter) for actor, counter in page.suspect}
+        return _Read(
+            page=page,
+            rows=rows,
+            by_record=by_record,
+            states=self.store.get_states(list(by_record)),
+            labels={**self.labels(), **page.labels} if page.labels else None,
+            newest=max((op.hlc for op in decoded), default=None),
+        )
+
+    def _merge_page(self, read: _Read) -> list[tuple[str, str, bytes]]:
+        """(record id, form, state) of each record of a page, merged (the store untouched).
+
+        A record new to this device whose one op is a Create (most of a first sync) has
+        its state written straight from the op (:func:`merge.fresh_state`, the bytes the
+        merge gives); any other is merged and encoded once.
+        """
+        suspect = {(actor, counter) for actor, counter in read.page.suspect}
         apply, fresh, encode = merge.apply, merge.fresh_state, _RECORD_ENC.encode
         merged: list[tuple[str, str, bytes]] = []
         rules_by_form: dict[str, laws.Rules] = {}  # a page holds few forms, many records
-        for record_id, record_ops in by_record.items():
+        states = read.states
+        for record_id, record_ops in read.by_record.items():
             form = record_ops[0].form
             rules = rules_by_form.get(form)
             if rules is None:
@@ -736,14 +761,30 @@ class Device:
                 record = apply(record, op, suspect=flagged, rules=rules)
             assert record is not None
             merged.append((record_id, record.form, encode(record)))
-        if decoded:
+        return merged
+
+    def _write_page(
+        self, read: _Read, merged: list[tuple[str, str, bytes]], settings: dict[str, object]
+    ) -> int:
+        """Write a merged page's ops and records with ``settings`` (the cursor after it)
+        and the clock, in a transaction left open for :meth:`DeviceStore.commit_open`;
+        return how many ops were new."""
+        page = read.page
+        if read.newest is not None:
             # The HLC receive rule for the page at once: the clock moves past the newest
             # stamp it holds, so every later local stamp is after every op pulled.
-            self.clock.observe(max(op.hlc for op in decoded))
+            self.clock.observe(read.newest)
+        meta = {**settings, "hlc": self.clock.last}
+        if page.batch_key_id and page.batch_recipient:
+            # Signed by the server: the key rotated; seal new batches to the new one.
+            meta["batch_key_id"] = page.batch_key_id
+            meta["batch_recipient"] = page.batch_recipient
+        if read.labels is not None:
+            meta["labels"] = read.labels
         with self.store.open_transaction() as conn:
-            new = self.store.insert_pulled(conn, rows)
+            new = self.store.insert_pulled(conn, read.rows)
             self.store.put_records(conn, merged)
-            self.store.put_many(conn, {**meta, "hlc": self.clock.last})
+            self.store.put_many(conn, meta)
         return new
 
     def status(self) -> dict[str, Any]:
@@ -765,6 +806,18 @@ class Device:
             "records": sum(1 for _ in self.store.iter_records()),
             "attachments": self.store.count_attachments(),
         }
+
+
+@dataclass
+class _Read:
+    """A pulled page, decoded, grouped by record, with what the store held of it."""
+
+    page: wire.PullPage
+    rows: list[tuple[str, int, str, bytes]]  # (actor, counter, record id, op as received)
+    by_record: dict[str, list[ops.Op]]
+    states: dict[str, bytes]
+    labels: dict[str, str] | None  # the actors' labels with the page's, when it has any
+    newest: int | None  # the page's newest HLC stamp
 
 
 def _decode_page(page: wire.PullPage) -> tuple[list[bytes], list[ops.Op]]:
@@ -812,6 +865,10 @@ class _Ahead(Generic[_T]):
     def wait(self) -> None:
         """Wait until the call has returned or raised."""
         self._done.wait()
+
+    def done(self) -> bool:
+        """Whether the call has returned or raised."""
+        return self._done.is_set()
 
     def result(self) -> _T:
         """The call's value, once it is there; its exception if it raised."""

@@ -23,8 +23,10 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -590,7 +592,9 @@ class Device:
         While one page is merged and stored, the next is already being fetched (one
         request ahead, in a helper thread): the wait for the server overlaps the local
         work. Pages are still merged and committed one by one, in cursor order, each in
-        one transaction with the cursor after it.
+        one transaction with the cursor after it; a page's commit (its fsync) runs in a
+        helper thread while the next page is decoded, and that page is merged only once
+        the commit has returned. Progress counts committed pages only.
         """
         keys = self.keys()
         server_public = self._server_public()
@@ -623,95 +627,164 @@ class Device:
             page = wire.PULL_PAGE.decode(body)
             return page, page.server_time_ms - self._time()
 
-        upcoming = _Ahead(fetch, cursor)
+        upcoming = _Ahead(partial(fetch, cursor))
+        committing: _Ahead[None] | None = None  # the last page's commit, still running
         try:
+            page, offset = upcoming.result()
+            if page.more:
+                upcoming = _Ahead(partial(fetch, page.cursor))
+            with _collector_paused():
+                read = self._read_page(page, *_decode_page(page))
             while True:
-                page, offset = upcoming.result()
-                if page.more:
-                    upcoming = _Ahead(fetch, page.cursor)
-                meta: dict[str, object] = {
-                    "cursor": page.cursor,
-                    "clock_offset_ms": offset,
-                    "last_pull_ms": self._time(),
-                }
-                if page.batch_key_id and page.batch_recipient:
-                    # Signed by the server: the key rotated; seal new batches to the new one.
-                    meta["batch_key_id"] = page.batch_key_id
-                    meta["batch_recipient"] = page.batch_recipient
-                if page.labels:
-                    meta["labels"] = {**self.labels(), **page.labels}
-                new += self._merge_pulled(page, meta)
+                with _collector_paused():
+                    merged = self._merge_page(read)  # while the last page's commit runs
+                    if committing is not None:
+                        committing.result()
+                        committing = None
+                        if progress:
+                            progress(total, total + 1)
+                    meta: dict[str, object] = {
+                        "cursor": page.cursor,
+                        "clock_offset_ms": offset,
+                        "last_pull_ms": self._time(),
+                    }
+                    new += self._write_page(read, merged, meta)
                 total += len(page.ops)
                 cursor = page.cursor
-                if progress:
-                    progress(total, total + (1 if page.more else 0))
                 if not page.more:
+                    self.store.commit_open()
                     break
-        except Exception:
-            # A page that could not be merged or stored: let the request already sent
-            # finish (its page is dropped), so nothing runs on after pull returns.
+                # The next page: the page just written is committed (its fsync and
+                # checkpoint, the GIL released) in a helper thread while the next one is
+                # merged; the store is not touched until that commit has returned. When
+                # the next page is not here yet, the commit starts first (it does not hold
+                # the store's write lock while the device waits for the network).
+                if upcoming.done():
+                    try:
+                        page, offset = upcoming.result()
+                        with _collector_paused():
+                            # Read in the open transaction: it sees the page just written.
+                            read = self._read_page(page, *_decode_page(page))
+                    except BaseException:
+                        self.store.commit_open()  # the page written is kept
+                        raise
+                    committing = _Ahead(self.store.commit_open)
+                else:
+                    committing = _Ahead(self.store.commit_open)
+                    page, offset = upcoming.result()
+                    with _collector_paused():
+                        blobs, decoded = _decode_page(page)
+                        committing.result()
+                        committing = None
+                        if progress:
+                            progress(total, total + 1)
+                        read = self._read_page(page, blobs, decoded)
+                if page.more:
+                    upcoming = _Ahead(partial(fetch, page.cursor))
+        except BaseException:
+            # A page that could not be merged or stored: let the commit and the request
+            # already under way finish (a page not committed is dropped, and its
+            # transaction rolled back), so nothing runs on after pull returns.
+            if committing is not None:
+                committing.wait()
             upcoming.wait()
+            if self.store.conn.in_transaction:
+                self.store.conn.rollback()
             raise
+        if progress:
+            progress(total, total)
         return PullSummary(ops=total, new_ops=new, cursor=cursor, clock_offset_ms=offset)
 
     def _merge_pulled(self, page: wire.PullPage, meta: dict[str, object]) -> int:
         """Merge one page and move the cursor in one transaction; return how many were new.
 
-        The page's ops are grouped by record; the stored states of those records are read
-        in one query; each record is merged (a record new to this device starts on the
-        merge's fast path) and encoded once; ops, records and settings are then written
-        with one statement per table, in one transaction.
+        The page as :meth:`pull` stores it (which overlaps each page's commit with the
+        next page's merge), one page on its own; ``meta`` holds the settings to store
+        with it (the cursor after it).
         """
-        # The collector is paused while a page is merged: the page's ops and records are
-        # tens of thousands of new objects, all alive until the page is stored, so the
-        # collections they would trigger find nothing to free (about a tenth of a pull).
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            return self._merge_page(page, meta)
-        finally:
-            if paused:
-                gc.enable()
+        with _collector_paused():
+            read = self._read_page(page, *_decode_page(page))
+            new = self._write_page(read, self._merge_page(read), meta)
+        self.store.commit_open()
+        return new
 
-    def _merge_page(self, page: wire.PullPage, meta: dict[str, object]) -> int:
-        blobs = [bytes(raw) for raw in page.ops]
-        decoded: list[ops.Op] = list(map(_OP.decode, blobs))
+    def _read_page(self, page: wire.PullPage, blobs: list[bytes], decoded: list[ops.Op]) -> _Read:
+        """Group a decoded page's ops by record and read what the store holds of them: the
+        states of those records (one query) and the actors' labels."""
         by_record: dict[str, list[ops.Op]] = {}
-        for op in decoded:
-            group = by_record.get(op.record_id)
+        rows: list[tuple[str, int, str, bytes]] = []
+        for op, blob in zip(decoded, blobs, strict=True):
+            record_id = op.record_id
+            rows.append((op.dot.actor, op.dot.counter, record_id, blob))
+            group = by_record.get(record_id)
             if group is None:
-                by_record[op.record_id] = [op]
+                by_record[record_id] = [op]
             else:
                 group.append(op)
-        states = self.store.get_states(list(by_record))
-        suspect = {(actor, counter) for actor, counter in page.suspect}
-        apply, encode = merge.apply, _RECORD_ENC.encode
+        return _Read(
+            page=page,
+            rows=rows,
+            by_record=by_record,
+            states=self.store.get_states(list(by_record)),
+            labels={**self.labels(), **page.labels} if page.labels else None,
+            newest=max((op.hlc for op in decoded), default=None),
+        )
+
+    def _merge_page(self, read: _Read) -> list[tuple[str, str, bytes]]:
+        """(record id, form, state) of each record of a page, merged (the store untouched).
+
+        A record new to this device whose one op is a Create (most of a first sync) has
+        its state written straight from the op (:func:`merge.fresh_state`, the bytes the
+        merge gives); any other is merged and encoded once.
+        """
+        suspect = {(actor, counter) for actor, counter in read.page.suspect}
+        apply, fresh, encode = merge.apply, merge.fresh_state, _RECORD_ENC.encode
         merged: list[tuple[str, str, bytes]] = []
         rules_by_form: dict[str, laws.Rules] = {}  # a page holds few forms, many records
-        for record_id, record_ops in by_record.items():
-            state = states.get(record_id)
-            record = _RECORD.decode(state) if state is not None else None
+        states = read.states
+        for record_id, record_ops in read.by_record.items():
             form = record_ops[0].form
             rules = rules_by_form.get(form)
             if rules is None:
                 rules = rules_by_form[form] = self.rules(form)
+            state = states.get(record_id)
+            if state is None and len(record_ops) == 1:
+                op = record_ops[0]
+                flagged = bool(suspect) and (op.dot.actor, op.dot.counter) in suspect
+                fresh_bytes = fresh(op, suspect=flagged, rules=rules)
+                if fresh_bytes is not None:
+                    merged.append((record_id, form, fresh_bytes))
+                    continue
+            record = _RECORD.decode(state) if state is not None else None
             for op in record_ops:
                 flagged = bool(suspect) and (op.dot.actor, op.dot.counter) in suspect
                 record = apply(record, op, suspect=flagged, rules=rules)
             assert record is not None
             merged.append((record_id, record.form, encode(record)))
-        if decoded:
+        return merged
+
+    def _write_page(
+        self, read: _Read, merged: list[tuple[str, str, bytes]], settings: dict[str, object]
+    ) -> int:
+        """Write a merged page's ops and records with ``settings`` (the cursor after it)
+        and the clock, in a transaction left open for :meth:`DeviceStore.commit_open`;
+        return how many ops were new."""
+        page = read.page
+        if read.newest is not None:
             # The HLC receive rule for the page at once: the clock moves past the newest
             # stamp it holds, so every later local stamp is after every op pulled.
-            self.clock.observe(max(op.hlc for op in decoded))
-        rows = [
-            (op.dot.actor, op.dot.counter, op.record_id, blob)
-            for op, blob in zip(decoded, blobs, strict=True)
-        ]
-        with self.store.transaction() as conn:
-            new = self.store.insert_pulled(conn, rows)
+            self.clock.observe(read.newest)
+        meta = {**settings, "hlc": self.clock.last}
+        if page.batch_key_id and page.batch_recipient:
+            # Signed by the server: the key rotated; seal new batches to the new one.
+            meta["batch_key_id"] = page.batch_key_id
+            meta["batch_recipient"] = page.batch_recipient
+        if read.labels is not None:
+            meta["labels"] = read.labels
+        with self.store.open_transaction() as conn:
+            new = self.store.insert_pulled(conn, read.rows)
             self.store.put_records(conn, merged)
-            self.store.put_many(conn, {**meta, "hlc": self.clock.last})
+            self.store.put_many(conn, meta)
         return new
 
     def status(self) -> dict[str, Any]:
@@ -735,18 +808,55 @@ class Device:
         }
 
 
+@dataclass
+class _Read:
+    """A pulled page, decoded, grouped by record, with what the store held of it."""
+
+    page: wire.PullPage
+    rows: list[tuple[str, int, str, bytes]]  # (actor, counter, record id, op as received)
+    by_record: dict[str, list[ops.Op]]
+    states: dict[str, bytes]
+    labels: dict[str, str] | None  # the actors' labels with the page's, when it has any
+    newest: int | None  # the page's newest HLC stamp
+
+
+def _decode_page(page: wire.PullPage) -> tuple[list[bytes], list[ops.Op]]:
+    """A pulled page's ops as stored (the bytes as received) and decoded."""
+    blobs = [bytes(raw) for raw in page.ops]
+    return blobs, list(map(_OP.decode, blobs))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cycle collector while a page is decoded and merged (back on after it,
+    also when the page fails; left off if it was off).
+
+    A page's ops and records are tens of thousands of new objects, all alive until the
+    page is stored, so the collections they would trigger find nothing to free (about a
+    tenth of a pull).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class _Ahead(Generic[_T]):
     """One call running ahead in a daemon thread (an interrupted pull does not wait for it)."""
 
-    def __init__(self, call: Callable[[int], _T], arg: int) -> None:
+    def __init__(self, call: Callable[[], _T]) -> None:
         self._done = threading.Event()
         self._value: _T | None = None
         self._error: BaseException | None = None
-        threading.Thread(target=self._run, args=(call, arg), name="cairn-pull", daemon=True).start()
+        threading.Thread(target=self._run, args=(call,), name="cairn-pull", daemon=True).start()
 
-    def _run(self, call: Callable[[int], _T], arg: int) -> None:
+    def _run(self, call: Callable[[], _T]) -> None:
         try:
-            self._value = call(arg)
+            self._value = call()
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
         finally:
@@ -755,6 +865,10 @@ class _Ahead(Generic[_T]):
     def wait(self) -> None:
         """Wait until the call has returned or raised."""
         self._done.wait()
+
+    def done(self) -> bool:
+        """Whether the call has returned or raised."""
+        return self._done.is_set()
 
     def result(self) -> _T:
         """The call's value, once it is there; its exception if it raised."""

@@ -99,7 +99,9 @@ class DeviceStore:
             # Create the file 0600 before SQLite writes anything into it, its name on disk
             # (SQLite makes its own -wal file durable, not the database file we create).
             durable.create_empty(self.path, 0o600)
-        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        # One thread at a time: a pull hands a page's commit to a helper thread and does
+        # not touch the store again until that commit has returned (sync.client).
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.executescript(SCHEMA)
@@ -123,6 +125,26 @@ class DeviceStore:
             self.conn.rollback()
             raise
         self.conn.commit()
+
+    @contextmanager
+    def open_transaction(self) -> Iterator[sqlite3.Connection]:
+        """An atomic write left open for :meth:`commit_open` (rolled back if it fails)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+
+    def commit_open(self) -> None:
+        """Commit the transaction :meth:`open_transaction` left open; roll it back if the
+        commit fails, so nothing of it is kept."""
+        try:
+            self.conn.commit()
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+            raise
 
     # -- meta ---------------------------------------------------------------------------
 

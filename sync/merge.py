@@ -12,6 +12,9 @@ deduplicated), any order, split or duplication of the ops gives the same record
 Cost: a record's first Create or Patch is built directly (every register holds one live
 write), and later ops copy the record once and re-sort a mapping only when they add a key;
 both give exactly the record the register arithmetic gives (tests/sync/test_merge_fast_path.py).
+:func:`fresh_state` goes one step further for a device's first sync, where most records
+arrive as one Create: it writes that record's stored bytes straight from the op, without
+building the record's Structs first, and gives exactly the bytes of the general path.
 
 Choices the laws leave open, documented here:
 
@@ -62,6 +65,7 @@ __all__ = [
     "RecordMismatchError",
     "apply",
     "conflicts",
+    "fresh_state",
     "iter_writes",
     "materialize",
     "op_digest",
@@ -69,6 +73,7 @@ __all__ = [
 ]
 
 _DIGEST_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
+_STATE_ENCODER = msgspec.msgpack.Encoder(order="deterministic")  # as records are stored
 replace = msgspec.structs.replace
 _V = TypeVar("_V")
 
@@ -281,6 +286,72 @@ def _fresh(op: Create | Patch, digest: bytes, suspect: bool) -> Record:
                 )
             }
         },
+    )
+
+
+# The stored layout of a record, for fresh_state: Record's keyed fields in declared order,
+# its register Structs as the positional arrays they encode to. Checked here against the
+# Structs themselves, so a change to sync.record cannot leave this layout behind silently
+# (tests/sync/test_merge_fast_path.py compares the bytes).
+_LAYOUTS: dict[type[msgspec.Struct], tuple[str, ...]] = {
+    Record: (
+        "id", "form", "fields", "items", "retracted", "retraction_conflict", "retraction",
+        "retraction_contest", "review", "vv", "created_hlc", "updated_hlc", "op_count", "log",
+        "refused", "key_conflicts",
+    ),
+    FieldState: ("shown", "conflict", "live", "superseded"),
+    Write: ("actor", "counter", "value", "note"),
+    LogEntry: ("kind", "hlc", "wall_time", "context", "digest", "suspect", "edit", "gps"),
+}  # fmt: skip
+for _struct, _names in _LAYOUTS.items():
+    if _struct.__struct_fields__ != _names or _struct.__struct_config__.array_like != (
+        _struct is not Record
+    ):
+        raise ImportError(f"sync.merge.fresh_state does not know this layout of {_struct}")
+_StoredRecord = msgspec.defstruct(
+    "_StoredRecord", list(_LAYOUTS[Record]), frozen=True, gc=False, module=__name__
+)
+
+
+def fresh_state(op: Op, *, suspect: bool = False, rules: Rules = NO_RULES) -> bytes | None:
+    """The stored state of the record ``op`` alone makes, or None off the fast path.
+
+    The bytes are exactly ``msgspec.msgpack.Encoder(order="deterministic").encode(apply(None,
+    op, suspect=suspect, rules=rules))``, as device and server store a record, written
+    straight from the op's values: for a lone Create or Patch (no rule can refuse it: there
+    is no earlier write to cover), each register holds the op's one live write, so the
+    layout is fixed. None for any other op, or one an op-local law refuses; the caller
+    then takes :func:`apply`.
+    """
+    if not isinstance(op, Create | Patch) or (rules.groups and laws.local_refusals(rules, op)):
+        return None
+    actor, counter, hlc = op.dot.actor, op.dot.counter, op.hlc
+    digest = hashlib.sha256(_DIGEST_ENCODER.encode(op)).digest()[:16]
+    # Write and FieldState as their arrays: (shown, conflict, live, superseded) holding
+    # (actor, counter, value, note); the encoder sorts the names as the record's dict is.
+    fields = {
+        name: (0, False, ((actor, counter, value, ""),), ()) for name, value in op.fields.items()
+    }
+    entry = (_KINDS[type(op)], hlc, op.wall_time, op.context, digest, suspect, True, op.gps)
+    return _STATE_ENCODER.encode(
+        _StoredRecord(
+            op.record_id,
+            op.form,
+            fields,
+            {},
+            False,
+            False,
+            EMPTY,
+            (),
+            EMPTY,
+            {actor: counter},
+            hlc,
+            hlc,
+            1,
+            {actor: {str(counter): entry}},
+            (),
+            (),
+        )
     )
 
 

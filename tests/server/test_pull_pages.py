@@ -175,6 +175,45 @@ def test_a_page_that_cannot_be_stored_moves_neither_the_cursor_nor_any_of_its_op
     assert _device_ops(c) == set(server_ops)
 
 
+def test_a_page_whose_commit_fails_moves_neither_the_cursor_nor_any_of_its_ops(
+    data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page's commit runs while the next page is decoded (in a helper thread): a real
+    # SQLite failure at COMMIT itself, after every row of the page was written, must
+    # leave the device as it was after the page before, and the store usable.
+    a, b = make_device("a"), make_device("b")
+    _history(a, b)
+    c = make_device("c")
+    conn = data.store.reader()
+    cursors = [r[0] for r in conn.execute("SELECT cursor FROM ops ORDER BY cursor")]
+    order = [r[0] for r in conn.execute("SELECT record_id FROM ops ORDER BY cursor")]
+    in_page_2 = order[3]
+    assert in_page_2 not in order[:3]
+    # A deferred foreign key is checked at COMMIT only: writing the record succeeds,
+    # committing its page fails.
+    c.store.conn.executescript(
+        f"""
+        PRAGMA foreign_keys = ON;
+        CREATE TABLE parent (y INTEGER PRIMARY KEY);
+        CREATE TABLE gate (x INTEGER REFERENCES parent (y) DEFERRABLE INITIALLY DEFERRED);
+        CREATE TRIGGER refuse AFTER INSERT ON records WHEN NEW.record_id = '{in_page_2}'
+        BEGIN INSERT INTO gate VALUES (1); END;
+        """
+    )
+    monkeypatch.setattr(device_client, "PULL_LIMIT", 3)
+    with pytest.raises(sqlite3.IntegrityError):
+        c.pull()
+    assert not c.store.conn.in_transaction
+    server_ops = _server_ops(data)
+    assert c.store.get_int("cursor") == cursors[2]
+    assert _device_ops(c) == set(server_ops[:3])
+    _assert_consistent(c)
+    c.store.conn.execute("DROP TRIGGER refuse")
+    assert c.pull().new_ops == len(server_ops) - 3
+    assert _device_view(c) == _server_view(data)
+    assert _device_ops(c) == set(server_ops)
+
+
 def test_a_device_home_with_the_older_index_of_every_op_still_seals_and_pushes(
     data: DataDir,
     client: TestClient,  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from forms.schema import FormDef, RepeatGroup
 from sync.record import Record
+from sync.shown import ShownRecord
 
 __all__ = ["missing_required"]
 
@@ -40,16 +41,20 @@ def _plan(form: FormDef) -> tuple[tuple[str, int], ...]:
     return _PLANS[id(form)][1]
 
 
-def missing_required(form: FormDef, record: Record) -> list[str]:
-    """Names of the required fields and groups of ``form`` that ``record`` lacks, in form order."""
+def missing_required(form: FormDef, record: Record | ShownRecord) -> list[str]:
+    """Names of the required fields and groups of ``form`` that ``record`` lacks, in form order
+    (the shown part of a record, :mod:`sync.shown`, is enough)."""
     out: list[str] = []
+    fields = record.fields
     for name, need in _plan(form):
         if need:
             present = sum(1 for item in record.items.get(name, {}).values() if item.present)
             if present < need:
                 out.append(name)
-        else:
-            state = record.fields.get(name)
-            if state is None or not state.live or _blank(state.value):
-                out.append(name)
+            continue
+        state = fields.get(name)
+        # With live writes, the displayed value is the live winner's (`FieldState.value`);
+        # this runs for every row of a CSV download, hence no property call.
+        if state is None or not state.live or _blank(state.live[state.shown].value):
+            out.append(name)
     return out

@@ -26,7 +26,7 @@ from sync import laws, merge
 from sync import review as sync_review
 from sync.conflicts import conflict_count as count_conflicts
 from sync.ops import Op
-from sync.record import FieldState, ItemState, KeyConflict, Record
+from sync.record import Record
 
 # The layout of the materialized tables: a record's stored state (`sync.record.Record`
 # as encoded) and the rows derived from it (identifiers, points). Bump it whenever either
@@ -51,27 +51,6 @@ _RECORD_DECODER = msgspec.msgpack.Decoder(Record)
 _OP_DECODER = msgspec.msgpack.Decoder(Op)  # type: ignore[arg-type]
 
 
-class _Displayed(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """The part of a stored `Record` that the CSV and GeoJSON downloads show: displayed
-    values, items and conflict flags. msgspec skips the keys a Struct does not declare
-    without building them, so the log (the op provenance, most of the state's bytes),
-    review and version vector are never decoded. Names and types are `Record`'s own."""
-
-    id: str
-    form: str
-    fields: dict[str, FieldState] = {}
-    items: dict[str, dict[str, ItemState]] = {}
-    retracted: bool = False
-    retraction_conflict: bool = False
-    key_conflicts: tuple[KeyConflict, ...] = ()
-
-
-# The partial decode must name Record's own fields: a renamed field would otherwise decode
-# silently as its default.
-assert set(_Displayed.__struct_fields__) <= set(Record.__struct_fields__)
-_DISPLAYED_DECODER = msgspec.msgpack.Decoder(_Displayed)
-
-
 def encode_record(record: Record) -> bytes:
     """A record's stored state."""
     return _RECORD_ENCODER.encode(record)
@@ -80,23 +59,6 @@ def encode_record(record: Record) -> bytes:
 def decode_record(state: bytes) -> Record:
     """A record from its stored state."""
     return _RECORD_DECODER.decode(state)
-
-
-def decode_displayed(state: bytes) -> Record:
-    """A record from its stored state with only what a renderer shows: its fields, items,
-    retraction and conflict flags. The log, review register, version vector and refusals
-    are left empty, so the result must not be viewed (`forms.views.view_under` reads the
-    log) nor stored; the CSV and GeoJSON downloads read nothing else."""
-    d = _DISPLAYED_DECODER.decode(state)
-    return Record(
-        id=d.id,
-        form=d.form,
-        fields=d.fields,
-        items=d.items,
-        retracted=d.retracted,
-        retraction_conflict=d.retraction_conflict,
-        key_conflicts=d.key_conflicts,
-    )
 
 
 def _form(forms: FormLibrary, ref: str) -> FormDef:

@@ -13,7 +13,7 @@ Item order follows DESIGN.md law 5: an explicit order field when the form has on
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import msgspec
 
@@ -26,6 +26,7 @@ from sync.record import (
     Record,
     Write,
 )
+from sync.shown import ShownField, ShownItem, ShownRecord
 
 __all__ = ["conflict_count", "conflict_paths", "conflicts", "iter_writes", "ordered_items"]
 
@@ -62,6 +63,10 @@ def _item_fields(group: str, item_id: str, item: ItemState) -> Iterator[tuple[st
         yield f"{group}[{item_id}].{name}", state
 
 
+def _conflicted_item_fields(group: str, item_id: str, item: ItemState | ShownItem) -> list[str]:
+    return [f"{group}[{item_id}].{n}" for n, state in item.fields.items() if state.conflict]
+
+
 def conflicts(record: Record) -> tuple[Conflict, ...]:
     """List every open conflict of ``record`` with each live value and its provenance."""
     out: list[Conflict] = []
@@ -85,19 +90,21 @@ def conflicts(record: Record) -> tuple[Conflict, ...]:
     return tuple(sorted(out, key=lambda c: c.path))
 
 
-def conflict_paths(record: Record) -> list[str]:
+def conflict_paths(record: Record | ShownRecord) -> list[str]:
     """The paths of :func:`conflicts`, sorted and without repeats, for renderers that name
-    conflicts without listing their values (CSV cells): no provenance is looked up."""
+    conflicts without listing their values (CSV cells): no provenance is looked up, so the
+    shown part of a record (:mod:`sync.shown`) is enough."""
     out = {name for name, state in record.fields.items() if state.conflict}
     for group, members in record.items.items():
         for item_id, item in members.items():
-            out.update(p for p, state in _item_fields(group, item_id, item) if state.conflict)
+            out.update(_conflicted_item_fields(group, item_id, item))
             if item.flagged:
                 out.add(f"{group}[{item_id}]")
     if record.retraction_conflict:
         out.add("retracted")
-    out.update(key.path for key in record.key_conflicts if not key.resolved)
-    return sorted(out)
+    if record.key_conflicts:  # (rare: no generator made for the others)
+        out.update(key.path for key in record.key_conflicts if not key.resolved)
+    return sorted(out) if out else []
 
 
 def _key_conflict(record: Record, key: KeyConflict) -> Conflict:
@@ -145,16 +152,38 @@ def _order_value(value: Any) -> tuple[int, Any]:
     return (2, _VALUE_ENCODER.encode(value))
 
 
+@overload
 def ordered_items(
     record: Record, group: str, order_field: str | None = None, *, include_removed: bool = False
-) -> tuple[tuple[str, ItemState], ...]:
+) -> tuple[tuple[str, ItemState], ...]: ...
+
+
+@overload
+def ordered_items(
+    record: ShownRecord,
+    group: str,
+    order_field: str | None = None,
+    *,
+    include_removed: bool = False,
+) -> tuple[tuple[str, ShownItem], ...]: ...
+
+
+def ordered_items(
+    record: Record | ShownRecord,
+    group: str,
+    order_field: str | None = None,
+    *,
+    include_removed: bool = False,
+) -> tuple[tuple[str, ItemState | ShownItem], ...]:
     """Return a group's items ordered by ``order_field`` if given, then (created HLC, id)."""
-    members = record.items.get(group, {})
+    members: dict[str, ItemState] | dict[str, ShownItem] = record.items.get(group, {})
     chosen = [(i, s) for i, s in members.items() if include_removed or s.present]
 
-    def key(pair: tuple[str, ItemState]) -> tuple[tuple[int, Any], int, str]:
+    def key(pair: tuple[str, ItemState | ShownItem]) -> tuple[tuple[int, Any], int, str]:
         item_id, item = pair
-        state = item.fields.get(order_field) if order_field else None
+        state: FieldState | ShownField | None = (
+            item.fields.get(order_field) if order_field else None
+        )
         rank = _order_value(state.value) if state is not None else (4, b"")
         return (rank, item.created_hlc, item_id)
 

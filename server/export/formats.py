@@ -43,10 +43,11 @@ from forms.schema import (
     RepeatGroup,
 )
 from forms.views import view_under
-from server.materialize import decode_displayed, decode_record
+from server.materialize import decode_record
 from server.store.sync_tables import RecordRow
 from sync.conflicts import conflict_paths, ordered_items
-from sync.record import FieldState, ItemState, Record
+from sync.record import Record
+from sync.shown import ShownField, ShownItem, ShownRecord, decode_shown
 from sync.view import RecordView
 
 __all__ = [
@@ -54,12 +55,12 @@ __all__ = [
     "RecordEntry",
     "TableSpec",
     "conflict_lines",
-    "csv_line",
     "duplicate_lines",
     "entries",
     "form_tables",
     "geojson_collection",
     "geojson_feature_bytes",
+    "geojson_feature_into",
     "geojson_features",
     "jsonl_records",
     "op_line",
@@ -74,36 +75,42 @@ RECORD_COLUMNS = ("record_id", "form_version", "identifier", "review_state", "re
 ITEM_COLUMNS = ("record_id", "item_id", "flagged")
 
 
-@dataclass(frozen=True)
 class RecordEntry:
-    """One stored record with its decoded state, its form and (made when first asked for)
-    its review view. The CSV and GeoJSON renderers read the record itself: they need only
-    displayed values and conflict paths, not the view's provenance of every value."""
+    """One stored record: its row, the shown part of its state (`sync.shown`) and its form.
 
-    row: RecordRow
-    record: Record
-    form: FormDef | None
-    # False when `record` holds only what is displayed (`entries(..., displayed=True)`).
-    full: bool = True
+    The CSV and GeoJSON renderers read only the shown part (displayed values, conflict
+    flags, items), decoded eagerly; the full record and its review view (every value's
+    provenance, for records.jsonl and conflicts.jsonl) are decoded when first asked for.
+    """
 
-    @functools.cached_property
+    __slots__ = ("_record", "_view", "form", "row", "shown")
+
+    def __init__(self, row: RecordRow, shown: ShownRecord, form: FormDef | None) -> None:
+        """An entry for `row`, whose state decodes to `shown`, under `form` (None: unknown)."""
+        self.row = row
+        self.shown = shown
+        self.form = form
+        self._record: Record | None = None
+        self._view: RecordView | None = None
+
+    @property
+    def record(self) -> Record:
+        """The full consolidated record (decoded on first use)."""
+        if self._record is None:
+            self._record = decode_record(self.row.state)
+        return self._record
+
+    @property
     def view(self) -> RecordView:
         """The record's review view under its form (`forms.views.view_under`)."""
-        if not self.full:
-            raise ValueError("a displayed-only record has no log to view")
-        return view_under(self.form, self.record)
+        if self._view is None:
+            self._view = view_under(self.form, self.record)
+        return self._view
 
-    @functools.cached_property
-    def fields(self) -> dict[str, FieldState]:
-        """The fields the view shows (those ever written), by name."""
-        # `live or superseded` is `history` without merging the two (a register is
-        # ever written iff either holds a write).
-        return {n: s for n, s in sorted(self.record.fields.items()) if s.live or s.superseded}
-
-    def items(self, group: str) -> tuple[tuple[str, ItemState], ...]:
+    def items(self, group: str) -> tuple[tuple[str, ShownItem], ...]:
         """The present items of a group in the form's order, as the view lists them."""
         order = rules_of(self.form).order_by.get(group) if self.form is not None else None
-        return ordered_items(self.record, group, order)
+        return ordered_items(self.shown, group, order)
 
 
 def _form_or_none(forms: FormLibrary, form_id: str, version: int | None = None) -> FormDef | None:
@@ -128,25 +135,17 @@ def _geo_fields(form: FormDef) -> tuple[tuple[str | None, object], ...]:
     return tuple(out)
 
 
-def entries(
-    rows: Iterable[RecordRow], forms: FormLibrary, *, displayed: bool = False
-) -> Iterator[RecordEntry]:
-    """Decode stored records one at a time into (row, record, view).
-
-    `displayed`: decode only what the CSV and GeoJSON renderers read
-    (`server.materialize.decode_displayed`, about half the time of a full decode); such
-    an entry has no `view`.
-    """
-    decode = decode_displayed if displayed else decode_record
-    # A stored form version never changes: look each up once per pass, not once per row.
-    known: dict[tuple[str, int | None], FormDef | None] = {}
+def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEntry]:
+    """Decode stored records one at a time (the shown part; the rest when asked for)."""
+    found: dict[tuple[str, int], FormDef] = {}
     for row in rows:
         key = (row.form_id, row.form_version)
-        if key in known:
-            form = known[key]
-        else:
-            form = known[key] = _form_or_none(forms, row.form_id, row.form_version)
-        yield RecordEntry(row=row, record=decode(row.state), form=form, full=not displayed)
+        form = found.get(key)
+        if form is None:
+            form = _form_or_none(forms, row.form_id, row.form_version)
+            if form is not None:
+                found[key] = form
+        yield RecordEntry(row, decode_shown(row.state), form)
 
 
 def jsonl_records(items: Iterable[RecordEntry]) -> Iterator[bytes]:
@@ -208,6 +207,13 @@ def conflict_lines(
 # -- CSV -------------------------------------------------------------------------------
 
 
+# What a field column's value adds after it: nothing, a point's lat/lon/accuracy, a file's
+# name and hash.
+_PLAIN, _POINT, _FILE = 0, 1, 2
+_POINT_KEYS = ("lat", "lon", "h_acc_m")
+_FILE_KEYS = ("filename", "sha256")
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One CSV table: a form's records (`group` None) or one repeat group's items."""
@@ -219,18 +225,34 @@ class TableSpec:
     attachments: frozenset[str] = frozenset()
 
     @functools.cached_property
-    def columns(self) -> tuple[tuple[str, int], ...]:
-        """(field, kind) per field column: 0 a plain cell, 1 a geopoint (then lat, lon,
-        h_acc_m), 2 an attachment (then filename, sha256); worked out once per table."""
-        return tuple(
-            (n, 1 if n in self.geopoints else 2 if n in self.attachments else 0)
-            for n in self.fields
-        )
-
-    @functools.cached_property
     def known(self) -> frozenset[str]:
         """The fields with a column of their own."""
         return frozenset(self.fields)
+
+    @functools.cached_property
+    def slots(self) -> dict[str, tuple[int, int]]:
+        """Field name → (position among the field cells, _PLAIN, _POINT or _FILE)."""
+        out: dict[str, tuple[int, int]] = {}
+        at = 0
+        for name in self.fields:
+            adds = (
+                _POINT if name in self.geopoints else _FILE if name in self.attachments else _PLAIN
+            )
+            out[name] = (at, adds)
+            at += 1 + (len(_POINT_KEYS) if adds == _POINT else len(_FILE_KEYS) if adds else 0)
+        return out
+
+    @functools.cached_property
+    def blank(self) -> list[str]:
+        """The field cells of a row with no values: every field column, then other_fields."""
+        return [""] * (len(self.header) - len(self.header_start))
+
+    @property
+    def header_start(self) -> list[str]:
+        """The columns before the field columns."""
+        if self.group is None:
+            return [*RECORD_COLUMNS, "conflicts", "missing_required"]
+        return [*ITEM_COLUMNS, "conflicts"]
 
     @property
     def path(self) -> str:
@@ -240,10 +262,7 @@ class TableSpec:
     @property
     def header(self) -> list[str]:
         """The column names."""
-        if self.group is None:
-            cols = [*RECORD_COLUMNS, "conflicts", "missing_required"]
-        else:
-            cols = [*ITEM_COLUMNS, "conflicts"]
+        cols = self.header_start
         for name in self.fields:
             cols.append(name)
             if name in self.geopoints:
@@ -321,41 +340,53 @@ def _cell(value: Any) -> str:
     return text
 
 
-# The empty extra cells of a geopoint (lat, lon, h_acc_m) and an attachment (filename, sha256).
-_NO_PARTS = {1: ["", "", ""], 2: ["", ""]}
+def _cells(spec: TableSpec, fields: dict[str, ShownField], *, all_fields: bool) -> list[str]:
+    """The field cells of one row: each column's displayed value, then other_fields.
 
-
-def _cells(spec: TableSpec, values: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    of_type, other = _CELL_OF_TYPE, _json_cell  # `_cell`, inlined: this runs per cell
-    for name, kind in spec.columns:
-        value = values.get(name)
-        if value is None:  # a field this record has no value for: empty cells
-            out.append("")
-            if kind:
-                out += _NO_PARTS[kind]
+    A field never written shows as empty, like one the record does not have, and only
+    item rows (`all_fields`) list such a field in other_fields, as they always have. This
+    runs for every row of a download: the row starts blank and only the record's own
+    fields are visited, each value read from its register and its cell made by the
+    value's exact type.
+    """
+    out = spec.blank.copy()
+    slots = spec.slots
+    cell_of = _CELL_OF_TYPE.get
+    extra: dict[str, Any] | None = None
+    for name, state in fields.items():
+        writes = state.live or state.superseded
+        value = writes[state.shown].value if writes else None
+        slot = slots.get(name)
+        if slot is None:
+            if all_fields or writes:
+                if extra is None:
+                    extra = {}
+                extra[name] = value
             continue
-        out.append(of_type.get(type(value), other)(value))
-        if kind == 0:
+        if value is None:
             continue
-        if kind == 1:
-            point = value if isinstance(value, dict) else {}
-            out += [_cell(point.get("lat")), _cell(point.get("lon")), _cell(point.get("h_acc_m"))]
+        at, adds = slot
+        if type(value) is str:
+            out[at] = "'" + value if value.startswith(_FORMULA_START) else value
         else:
-            # The file's name and hash (the archive holds it as attachments/SHA256).
-            ref = value if isinstance(value, dict) else {}
-            out += [_cell(ref.get("filename")), _cell(ref.get("sha256"))]
-    extra = values.keys() - spec.known
-    out.append(_JSON.encode({k: values[k] for k in extra}).decode() if extra else "")
+            out[at] = cell_of(type(value), _json_cell)(value)
+        if adds and isinstance(value, dict):
+            # A point's lat, lon and accuracy; a file's name and hash (the archive holds
+            # the file as attachments/SHA256).
+            for pos, key in enumerate(_POINT_KEYS if adds == _POINT else _FILE_KEYS, at + 1):
+                got = value.get(key)
+                out[pos] = cell_of(type(got), _json_cell)(got)
+    if extra:
+        out[-1] = _JSON.encode(extra).decode()
     return out
 
 
 def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
     """The CSV rows one record contributes to `spec` (one row, or one per group item)."""
-    record = entry.record
+    shown = entry.shown
     if spec.group is None:
         row = entry.row
-        missing = missing_required(entry.form, record) if entry.form is not None else []
+        missing = missing_required(entry.form, shown) if entry.form is not None else []
         # Every text cell is escaped, ids too: a record id is chosen by a device, and
         # anything a device chose may be shaped as a formula (ingest checks ids, but rows
         # stored before it did are exported as they are).
@@ -364,23 +395,20 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
             str(row.form_version),
             _text(row.identifier or ""),
             _text(row.review_state),
-            _cell(bool(row.retracted)),
-            _text(" ".join(conflict_paths(record))),
-            _text(" ".join(missing)),
-            # `FieldState.value` inlined: every field in `entry.fields` holds a write.
-            *_cells(
-                spec, {n: (s.live or s.superseded)[s.shown].value for n, s in entry.fields.items()}
-            ),
+            "true" if row.retracted else "false",
+            _text(" ".join(conflict_paths(shown))),
+            _text(" ".join(missing)) if missing else "",
+            *_cells(spec, shown.fields, all_fields=False),
         ]
         return
     for item_id, item in entry.items(spec.group):
-        fields = sorted(item.fields.items())
+        fields = item.fields
         yield [
-            _text(record.id),
+            _text(shown.id),
             _text(item_id),
             _cell(item.flagged),
-            _text(" ".join(n for n, s in fields if s.conflict)),
-            *_cells(spec, {n: s.value for n, s in fields}),
+            _text(" ".join(n for n, s in sorted(fields.items()) if s.conflict)),
+            *_cells(spec, fields, all_fields=True),
         ]
 
 
@@ -402,13 +430,6 @@ class CsvLines:
         self._buf.seek(0)
         self._buf.truncate()
         return text.encode()
-
-
-def csv_line(cells: list[str]) -> bytes:
-    """One RFC 4180 CSV line (CRLF), UTF-8."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(cells)
-    return buf.getvalue().encode()
 
 
 # -- GeoJSON ---------------------------------------------------------------------------
@@ -457,16 +478,17 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
         return
     base = {
         "record_id": entry.row.record_id,
-        "form": entry.record.form,
+        "form": entry.shown.form,
         "identifier": entry.row.identifier,
         "review_state": entry.row.review_state,
         "retracted": bool(entry.row.retracted),
     }
+    fields, values = _filter_values(entry.shown.fields, base)
     places: list[tuple[object, str, str | None, Any, bool]] = []
     for group, field in _geo_fields(form):
         name = getattr(field, "name", "")
         if group is None:
-            fs = entry.fields.get(name)
+            fs = fields.get(name)
             if fs is not None:
                 places.append((field, name, None, fs.value, fs.conflict))
             continue
@@ -474,7 +496,7 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
             member = item.fields.get(name)
             if member is not None:
                 places.append((field, f"{group}.{name}", iid, member.value, member.conflict))
-    base |= _filter_values(entry.fields, base)
+    base |= values
     located = False
     for spec, path, item_id, value, conflict in places:
         geometry = _geometry(spec, value)
@@ -492,31 +514,39 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
         yield {"type": "Feature", "geometry": None, "properties": props}
 
 
-def _filter_values(fields: dict[str, FieldState], taken: dict[str, Any]) -> dict[str, Any]:
-    """The record's displayed scalar values, as flat properties a GIS user filters on.
+def _filter_values(
+    fields: dict[str, ShownField], taken: dict[str, Any]
+) -> tuple[dict[str, ShownField], dict[str, Any]]:
+    """The fields ever written (those the review view shows), by name, and the record's
+    displayed scalar values among them as flat properties a GIS user filters on.
 
     Lists of choices become one comma-separated text; located and structured values
     (points, shapes, files) and repeat groups are left out (they have their own
     features or the JSON export). A name that clashes with a fixed property gets `value_`.
+    Values are tested by exact type: a decoded value is always of a builtin type itself.
     """
+    written: dict[str, ShownField] = {}
     out: dict[str, Any] = {}
-    clash = taken.keys() | _FEATURE_KEYS
-    for name, field in fields.items():
-        value = field.value
-        # Decoded values are of these exact types; the isinstance checks below are for
-        # anything else (and give the same answers for these).
-        if type(value) not in _SCALARS:
-            if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-                value = ", ".join(str(v) for v in value)
-            elif not isinstance(value, str | int | float | bool):
+    for name, field in sorted(fields.items()):
+        writes = field.live or field.superseded
+        if not writes:
+            continue
+        written[name] = field
+        value: Any = writes[field.shown].value
+        kind = type(value)
+        if kind is list:
+            if not all(type(v) in _LISTED for v in value):
                 continue
-        out[f"value_{name}" if name in clash else name] = value
-    return out
+            value = ", ".join(str(v) for v in value)
+        elif kind not in _SCALARS:
+            continue
+        out[f"value_{name}" if name in taken or name in _FEATURE_KEYS else name] = value
+    return written, out
 
 
+# What a property may hold (bool is an int: a list of booleans is listed too).
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
+_LISTED = frozenset({str, int, float, bool})
 _FEATURE_KEYS = frozenset({"field", "item_id", "accuracy_m", "conflict"})
 
 
@@ -527,6 +557,13 @@ GEOJSON_TAIL = b"\n]}\n"
 def geojson_feature_bytes(feature: dict[str, Any], first: bool) -> bytes:
     """One feature as it appears inside the streamed FeatureCollection."""
     return (b"" if first else b",\n") + _JSON.encode(feature)
+
+
+def geojson_feature_into(feature: dict[str, Any], first: bool, out: bytearray) -> None:
+    """Append one feature to `out` as `geojson_feature_bytes` gives it (no copy made)."""
+    if not first:
+        out += b",\n"
+    _JSON.encode_into(feature, out, -1)
 
 
 def geojson_collection(items: Iterable[RecordEntry]) -> Iterator[bytes]:

@@ -95,13 +95,18 @@ def write_devices(spool: Spool, conn: sqlite3.Connection, project: str) -> int:
     return len(devices)
 
 
+# Records between two hand-overs of the CSV tables' lines to their member files.
+_FLUSH_EVERY = 200
+
+
 class _Tables:
     """The CSV tables of one export, opened the first time a form appears."""
 
     def __init__(self, spool: Spool, forms: FormLibrary) -> None:
         self.spool = spool
         self.forms = forms
-        self.open: dict[str, list[tuple[formats.TableSpec, MemberWriter]]] = {}
+        self.open: dict[str, list[tuple[formats.TableSpec, MemberWriter, formats.CsvLines]]] = {}
+        self.rows = 0
 
     def write(self, entry: formats.RecordEntry) -> None:
         form_id = entry.row.form_id
@@ -112,17 +117,28 @@ class _Tables:
             opened = []
             for spec in specs:
                 writer = self.spool.open(f"csv/{spec.path}")
-                writer.write(formats.csv_line(spec.header))
-                opened.append((spec, writer))
+                lines = formats.CsvLines()
+                lines.write(spec.header)
+                opened.append((spec, writer, lines))
             self.open[form_id] = opened
-        for spec, writer in self.open[form_id]:
+        for spec, _, lines in self.open[form_id]:
             for cells in formats.table_row(spec, entry):
-                writer.write(formats.csv_line(cells))
+                lines.write(cells)
+        self.rows += 1
+        if self.rows % _FLUSH_EVERY == 0:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Hand what every table's writer holds to its member file (memory stays flat)."""
+        for opened in self.open.values():
+            for _, writer, lines in opened:
+                writer.write(lines.take())
 
     def finish(self) -> int:
+        self._flush()
         count = 0
         for form_id in sorted(self.open):
-            for spec, _ in self.open[form_id]:
+            for spec, _, _ in self.open[form_id]:
                 self.spool.finish(f"csv/{spec.path}")
                 count += 1
         return count

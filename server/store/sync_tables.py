@@ -106,10 +106,25 @@ _QUARANTINE_COLS = tuple(QuarantineRow.__struct_fields__)
 
 
 def record_row(row: Sequence[Any]) -> RecordRow:
-    """A RecordRow from a `SELECT` of its columns in order (SQLite's 0/1 made a bool)."""
-    values = dict(zip(_RECORD_COLS, row, strict=True))
-    values["retracted"] = bool(values["retracted"])
-    return RecordRow(**values)
+    """A RecordRow from a `SELECT` of its columns in order (SQLite's 0/1 made a bool).
+
+    Unpacked by position, not through a dict of names: downloads build one per record.
+    """
+    (record_id, project, form_id, form_version, identifier, review_state, retracted) = row[:7]
+    conflict_count, updated_cursor, updated_at_ms, state = row[7:]
+    return RecordRow(
+        record_id=record_id,
+        project=project,
+        form_id=form_id,
+        form_version=form_version,
+        identifier=identifier,
+        review_state=review_state,
+        retracted=bool(retracted),
+        conflict_count=conflict_count,
+        updated_cursor=updated_cursor,
+        updated_at_ms=updated_at_ms,
+        state=state,
+    )
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

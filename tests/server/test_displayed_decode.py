@@ -1,16 +1,17 @@
-"""The downloads' partial decode (`materialize.decode_displayed`) keeps every part of a
-stored record that the CSV and GeoJSON renderers read, and drops the rest."""
+"""The downloads' partial decode (`sync.shown`, through `formats.entries`) keeps every part
+of a stored record that the CSV and GeoJSON renderers read; the rest (log, review, version
+vector) is decoded only when an entry's full record or view is asked for."""
 
 from __future__ import annotations
 
-from typing import cast
+import msgspec
 
-import pytest
-
+from forms.library import builtin_library
 from server.export import formats
-from server.materialize import decode_displayed, encode_record
+from server.materialize import encode_record
 from server.store.sync_tables import RecordRow
 from sync.record import FieldState, ItemState, KeyConflict, LogEntry, Record, Write
+from sync.shown import ShownField, ShownRecord
 
 
 def _record() -> Record:
@@ -43,18 +44,58 @@ def _record() -> Record:
     )
 
 
-def test_what_the_renderers_read_is_kept_and_the_log_is_not_decoded() -> None:
+def _entry(record: Record) -> formats.RecordEntry:
+    row = RecordRow(
+        record_id=record.id,
+        project="P",
+        form_id="site_grave",
+        form_version=1,
+        identifier=None,
+        review_state="approved",
+        retracted=record.retracted,
+        conflict_count=2,
+        updated_cursor=1,
+        updated_at_ms=0,
+        state=encode_record(record),
+    )
+    return next(formats.entries([row], builtin_library()))
+
+
+def _same(field: FieldState, shown: ShownField) -> None:
+    assert (shown.value, shown.conflict, shown.written) == (
+        field.value,
+        field.conflict,
+        bool(field.history),
+    )
+    assert [(w.actor, w.counter, w.value) for w in shown.live] == [
+        (w.actor, w.counter, w.value) for w in field.live
+    ]
+
+
+def test_what_the_renderers_read_is_kept() -> None:
     full = _record()
-    shown = decode_displayed(encode_record(full))
-    kept = ("id", "form", "fields", "items", "retracted", "retraction_conflict", "key_conflicts")
+    shown = _entry(full).shown
+    kept = ("id", "form", "retracted", "retraction_conflict", "key_conflicts")
     for name in kept:
         assert getattr(shown, name) == getattr(full, name), name
-    assert shown.log == {} and shown.vv == {} and shown.review == FieldState()
-    assert shown.op_count == 0
+    assert list(shown.fields) == list(full.fields)
+    for name, field in full.fields.items():
+        _same(field, shown.fields[name])
+    item, got = full.items["finds"]["i1"], shown.items["finds"]["i1"]
+    assert (got.created_hlc, got.present, got.flagged) == (3, True, True)
+    _same(item.fields["n"], got.fields["n"])
 
 
-def test_a_displayed_entry_refuses_a_view() -> None:
-    row = cast(RecordRow, None)  # a view does not read the row
-    entry = formats.RecordEntry(row=row, record=_record(), form=None, full=False)
-    with pytest.raises(ValueError, match="no log"):
-        print(entry.view)
+def test_the_log_is_not_decoded_for_a_download() -> None:
+    """The shown part declares none of the provenance: msgspec skips it undecoded."""
+    assert isinstance(_entry(_record()).shown, ShownRecord)
+    declared = {f.name for f in msgspec.structs.fields(ShownRecord)}
+    assert not declared & {"log", "review", "vv", "refused", "op_count", "retraction"}
+
+
+def test_an_entry_decodes_its_full_record_when_asked() -> None:
+    full = _record()
+    entry = _entry(full)
+    assert entry.record == msgspec.msgpack.decode(encode_record(full), type=Record)
+    assert entry.record.log == full.log and entry.record.vv == {"a": 3}
+    assert entry.record is entry.record  # decoded once, then kept

@@ -68,3 +68,18 @@ def test_failed_write_transaction_leaves_nothing(tmp_path: Path) -> None:
         raise RuntimeError("boom")
     assert store.reader().execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0
     store.close()
+
+
+def test_a_record_row_takes_each_selected_column_by_its_name() -> None:
+    """record_row unpacks by position: each value lands in the field its column names."""
+    from server.store.sync_tables import RecordRow, record_row
+
+    names = RecordRow.__struct_fields__
+    values = [f"value of {n}" for n in names]
+    values[names.index("retracted")] = 1
+    row = record_row(values)
+    for name, value in zip(names, values, strict=True):
+        expected = True if name == "retracted" else value
+        assert getattr(row, name) == expected, name
+    with pytest.raises(ValueError):
+        record_row(values[:-1])

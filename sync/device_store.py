@@ -117,14 +117,10 @@ class DeviceStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.rollback()
-            raise
-        self.conn.commit()
+        """One atomic write (all of it rolled back if the body or the commit fails)."""
+        with self.open_transaction() as conn:
+            yield conn
+        self.commit_open()
 
     @contextmanager
     def open_transaction(self) -> Iterator[sqlite3.Connection]:

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
-from server import auth, logs, openapi
+from server import auth, logs, openapi, views
 from server.attachments.controller import AttachmentController, DeviceAttachmentController
 from server.config import Config
 from server.context import Cairn, ServerContext
@@ -186,5 +186,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         },
         request_max_body_size=config.max_json_bytes,
         openapi_config=openapi.openapi_config(__version__),
-        on_shutdown=[lambda: data.store.close()],
+        middleware=[views.middleware(lambda: context.store)],
+        on_startup=[context.views.start],
+        on_shutdown=[context.views.stop, lambda: data.store.close()],
     )

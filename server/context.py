@@ -12,6 +12,7 @@ from forms.library import FormLibrary
 from server.config import Config
 from server.metrics import Metrics
 from server.store import Store
+from server.views import ViewBuilder
 from sync.errors import CairnCryptoError
 from sync.keys import MANIFEST_FILE, ServerKeys
 
@@ -33,6 +34,9 @@ class ServerContext:
         self._stamp = self._keys_stamp()
         self.metrics = Metrics()
         self.metrics.bind(store)
+        # Builds records, identifiers and points after a deferred push's commit; pushes are
+        # deferred only while it runs (the app starts it), else built in the request.
+        self.views = ViewBuilder(store, forms)
 
     @property
     def keys(self) -> ServerKeys:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forms.library import FormLibrary, builtin_library
+from server import views
 from server.admin import IssuedToken, issue_token
 from server.attachments.refs import rebuild_refs, refs_current
 from server.audit.chain import SERVER
@@ -220,6 +221,12 @@ def open_data_dir(
     if not current:
         with store.write() as conn:
             rebuilt = refresh_record_states(conn, forms, now_ms(), progress)
+    with store.snapshot() as conn:
+        built, newest = views.backlog(conn)
+    if built < newest:
+        # Stopped between a push's commit and its views' commit: build them now.
+        with store.write() as conn:
+            views.catch_up(forms, conn)
     with store.snapshot() as conn:
         refs_ok = refs_current(conn)
     if not refs_ok:

@@ -16,9 +16,10 @@ The flow for one pushed batch (DESIGN.md "Sealed batches", issue #4):
 3. Decode each op on its own and validate it against its form (ids shaped as `sync.ids`
    says); an op that fails is refused individually, listed in the receipt and kept in
    quarantine. Nothing is dropped.
-4. In ONE write transaction: store the raw sealed bytes, the ops, the merged records,
-   identifiers and points, the audit entry, and the signed receipt. Only after the commit
-   does the receipt leave the server.
+4. In ONE write transaction: store the raw sealed bytes, the ops, their attachment
+   references, the audit entry, and the signed receipt, and (unless the batch holds only
+   brand-new records and a view builder runs: `server.views`) the merged records,
+   identifiers and points. Only after the commit does the receipt leave the server.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from forms.schema import FormDef
-from server import trace
+from server import trace, views
+from server.attachments.refs import record_refs
 from server.audit.chain import SERVER, project_chain
 from server.clock import now_ms
 from server.context import ServerContext
@@ -323,15 +325,41 @@ def _store_batch(
     # and of those stored but refused by the record's rules (None: a replay won the race).
     counted: list[tuple[int, list[str], list[str]]] = []
 
+    deferred: list[bool] = []  # the views of this batch's ops are left to the builder
+
     def store(conn: Any) -> bytes:
         counted.clear()  # a group that failed and ran this again counts it once
+        deferred.clear()
         trace.point("ingest.begin", routing.batch_id)
         # A concurrent push of the same batch may have won the race for the writer.
         again = st.get_batch(conn, routing.batch_id)
         if again is not None and again.sealed_sha256 == digest:
             trace.point("ingest.replay", routing.batch_id)
             return again.receipt
+        # Views (records, identifiers, points) built after an earlier commit may still be
+        # pending (server.views): a record this batch touches is caught up first, so its
+        # laws see its whole causal past; so is everything, when the backlog is full.
+        deferring = ctx.views.running
+        built, newest = views.backlog(conn)
+        if built < newest and (
+            not deferring
+            or newest - built >= views.MAX_BACKLOG
+            or st.records_with_ops_after(
+                conn, device.project, sorted({d.op.record_id for d in decoded if d.op}), built
+            )
+        ):
+            views.catch_up(ctx.forms, conn)
+            built = newest
         accepted, refused, records = _check_ops(ctx, conn, decoded, device)
+        # Deferred: a batch of brand-new records only, whose receipt is the same built now
+        # or later (views.fresh_batch); otherwise merged here, after catching up.
+        defer = (
+            deferring
+            and len(accepted) >= views.DEFER_MIN_OPS
+            and views.fresh_batch(ctx.forms, [op for op, _ in accepted], records.keys())
+        )
+        if not defer and built < newest:
+            views.catch_up(ctx.forms, conn)
         rows = [
             st.OpRow(
                 project=device.project,
@@ -348,15 +376,21 @@ def _store_batch(
             for op, blob in accepted
         ]
         first, last = st.insert_ops(conn, rows) if rows else (0, 0)
-        ruled = materialize_rows(
-            ctx.forms,
-            conn,
-            device.project,
-            list(zip((op for op, _ in accepted), rows, strict=True)),
-            first,
-            now,
-            records,
-        )
+        if defer:
+            record_refs(conn, ctx.forms, device.project, [op for op, _ in accepted])
+            ruled: dict[tuple[str, int], tuple[str, ...]] = {}
+            deferred.append(True)
+        else:
+            ruled = materialize_rows(
+                ctx.forms,
+                conn,
+                device.project,
+                list(zip((op for op, _ in accepted), rows, strict=True)),
+                first,
+                now,
+                records,
+            )
+            views.settle(conn)
         for item in refused:
             st.insert_quarantine(
                 conn,
@@ -428,6 +462,8 @@ def _store_batch(
     # Concurrent pushes share one durable commit; the receipt leaves only after it.
     receipt = ctx.store.write_grouped(store, weight=max(1, len(decoded)))
     trace.point("ingest.commit", routing.batch_id)
+    if deferred:
+        ctx.views.kick()
     if not counted:
         return receipt, "replayed"
     ctx.metrics.ops_stored(*counted[0])

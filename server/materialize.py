@@ -406,28 +406,28 @@ def _write(
     conn: sqlite3.Connection,
     forms: FormLibrary,
     project: str,
-    records: Sequence[tuple[Record, int]],
-    now_ms: int,
+    records: Sequence[tuple[Record, int, int]],
     new: Collection[str],
 ) -> None:
-    """Write the rows of `records`; `new` names those with no identifier or point rows yet."""
+    """Write the rows of `records` (each with its last op's cursor and receive time); `new`
+    names those with no identifier or point rows yet."""
     rows: list[st.RecordRow] = []
     idents: list[st.IdentifierRow] = []
     points: list[tuple[str, float, float] | tuple[str, None, None]] = []
     plans: dict[str, _FormPlan] = {}
-    for record, cursor in records:
+    for record, cursor, at_ms in records:
         plan = plans.get(record.form)
         if plan is None:
             plan = plans[record.form] = _FormPlan(_form(forms, record.form))
         form = plan.form
         shown = plan.identifiers.shown(record)
         primary = plan.identifiers.primary(record, shown)
-        rows.append(_record_row(project, form, record, cursor, now_ms, primary))
+        rows.append(_record_row(project, form, record, cursor, at_ms, primary))
         idents.extend(plan.identifiers.rows(project, record, shown))
         where = _first_point(plan.located, record)
         points.append((record.id, *where) if where else (record.id, None, None))
     st.upsert_records(conn, rows)
-    st.replace_identifiers(conn, project, [r.id for r, _ in records if r.id not in new], idents)
+    st.replace_identifiers(conn, project, [r.id for r, _, _ in records if r.id not in new], idents)
     st.set_points(conn, project, points, new)
 
 
@@ -450,11 +450,35 @@ def materialize_rows(
     if not ops:
         return {}
     record_refs(conn, forms, project, [op for op, _ in ops])
+    return apply_stored(
+        forms,
+        conn,
+        project,
+        [(op, row.clock_suspect, first_cursor + i, now_ms) for i, (op, row) in enumerate(ops)],
+        stored,
+    )
+
+
+def apply_stored(
+    forms: FormLibrary,
+    conn: sqlite3.Connection,
+    project: str,
+    ops: Sequence[tuple[Op, bool, int, int]],
+    stored: dict[str, st.RecordRow] | None = None,
+) -> dict[tuple[str, int], tuple[str, ...]]:
+    """Apply stored ops, given in arrival order as (op, clock suspect, project cursor,
+    receive time), to their records and write the records, identifier and point rows.
+
+    Their attachment references are not written here (`record_refs`, with the ops). Returns
+    the dots of the given ops that the records' rules refuse, as `materialize_rows`.
+    """
+    if not ops:
+        return {}
     # Records in the order their first op arrived; each record's ops are applied in
     # arrival order (records are independent, so interleaving them changes nothing).
     # No per-record list of ops: most records get one, and ten thousand small lists
     # would only give the cyclic GC more to scan.
-    current: dict[str, Record | None] = dict.fromkeys(op.record_id for op, _ in ops)
+    current: dict[str, Record | None] = dict.fromkeys(op.record_id for op, _, _, _ in ops)
     if stored is None:
         stored = st.load_states(conn, project, sorted(current))
     else:
@@ -467,28 +491,28 @@ def materialize_rows(
             new.add(record_id)  # no identifier or point rows yet: nothing to replace
         else:
             current[record_id] = decode_record(stored_row.state)
-    last: dict[str, int] = {}
+    last: dict[str, tuple[int, int]] = {}
     rules: dict[str, laws.Rules] = {}
-    for i, (op, row) in enumerate(ops):
+    for op, suspect, cursor, at_ms in ops:
         record_id = op.record_id
         form_rules = rules.get(op.form)
         if form_rules is None:
             form_rules = rules[op.form] = record_rules(forms, op.form)
-        current[record_id] = merge.apply(
-            current[record_id], op, suspect=row.clock_suspect, rules=form_rules
-        )
-        last[record_id] = first_cursor + i
-    updated: list[tuple[Record, int]] = []
+        current[record_id] = merge.apply(current[record_id], op, suspect=suspect, rules=form_rules)
+        last[record_id] = (cursor, at_ms)
+    updated: list[tuple[Record, int, int]] = []
     refused: dict[tuple[str, int], tuple[str, ...]] = {}
     for record_id, record in current.items():
         assert record is not None
-        updated.append((record, last[record_id]))
+        updated.append((record, *last[record_id]))
         refused.update(((r.actor, r.counter), r.codes) for r in record.refused)
-    _write(conn, forms, project, updated, now_ms, new)
+    _write(conn, forms, project, updated, new)
     if not refused:
         return {}
     return {
-        dot: refused[dot] for op, _ in ops if (dot := (op.dot.actor, op.dot.counter)) in refused
+        dot: refused[dot]
+        for op, _, _, _ in ops
+        if (dot := (op.dot.actor, op.dot.counter)) in refused
     }
 
 
@@ -499,11 +523,11 @@ def write_rebuilt(
     now_ms: int,
 ) -> None:
     """Write rebuilt records into (empty) materialized tables, grouped by project."""
-    by_project: dict[str, list[tuple[Record, int]]] = {}
+    by_project: dict[str, list[tuple[Record, int, int]]] = {}
     for project, record, cursor in rebuilt.values():
-        by_project.setdefault(project, []).append((record, cursor))
+        by_project.setdefault(project, []).append((record, cursor, now_ms))
     for project, records in by_project.items():
-        _write(conn, forms, project, records, now_ms, frozenset(r.id for r, _ in records))
+        _write(conn, forms, project, records, frozenset(r.id for r, _, _ in records))
 
 
 def record_states_current(conn: sqlite3.Connection) -> bool:
@@ -574,4 +598,5 @@ def refresh_record_states(
     done = rebuild_into(conn, forms, st.ops_by_record(conn), now_ms, say)
     st.restore_updated_times(conn)
     st.set_meta(conn, _STATE_FORMAT_KEY, RECORD_STATE_FORMAT)
+    st.set_views_cursor(conn, st.last_op_cursor(conn))  # rebuilt from every op
     return done

@@ -22,6 +22,7 @@ from forms.completeness import missing_required
 from forms.laws import rules_of
 from forms.schema import FormDef, RepeatGroup, only_errors
 from forms.validate import validate, validate_item
+from server import views
 from server.audit.chain import project_chain
 from server.auth import Principal
 from server.clock import now_ms
@@ -203,6 +204,7 @@ def _store(
     )
     first, _ = st.insert_ops(conn, [stored])
     materialize_rows(ctx.forms, conn, row.project, [(op, stored)], first, now)
+    views.settle(conn)  # caught up when the transaction began (`visible_record` below)
     after = st.get_record(conn, row.project, op.record_id)
     assert after is not None
     return first, after
@@ -239,6 +241,7 @@ def resolve(
         )
     now = now_ms()
     with ctx.store.write() as conn:
+        views.catch_up(ctx.forms, conn)  # the record and its identifiers as every op left them
         row = visible_record(conn, principal, record_id, project)
         record = decode_record(row.state)
         form = form_of(ctx, record.form)
@@ -352,6 +355,7 @@ def review(
         raise BadRequest(f"'{state}' needs a comment saying what is wrong", code="comment_required")
     now = now_ms()
     with ctx.store.write() as conn:
+        views.catch_up(ctx.forms, conn)  # the record and its identifiers as every op left them
         row = visible_record(conn, principal, record_id, project)
         record = decode_record(row.state)
         current = review_state(record)

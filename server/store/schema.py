@@ -346,6 +346,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX IF EXISTS ops_project_cursor;
     """,
+    # 10 (issue 22 item 4): the views (records, identifiers, points) may be built after the
+    # commit that stores a batch's ops (server.views). `views_cursor` in meta is the global
+    # op cursor (ops.cursor) the views reflect: every op at or below it, none above. It is
+    # written in the same transaction as the views. Until now they were built with the ops,
+    # so they reflect every op stored.
+    """
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'views_cursor', CAST(COALESCE(MAX(cursor), 0) AS TEXT) FROM ops;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

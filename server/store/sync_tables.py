@@ -563,3 +563,51 @@ def restore_updated_times(conn: sqlite3.Connection) -> None:
         " WHERE k.project = records.project AND k.record_id = records.record_id"
     )
     conn.execute("DROP TABLE temp.kept_times")
+
+
+VIEWS_CURSOR = "views_cursor"  # meta key: the global op cursor the views reflect
+
+
+def views_cursor(conn: sqlite3.Connection) -> int:
+    """The global op cursor (`ops.cursor`) up to which the views (records, identifiers,
+    points) are built: they reflect every op at or below it and none above."""
+    value = get_meta(conn, VIEWS_CURSOR)
+    return int(value) if value is not None else 0
+
+
+def set_views_cursor(conn: sqlite3.Connection, cursor: int) -> None:
+    """Record that the views reflect every op up to `cursor` (in the views' transaction)."""
+    set_meta(conn, VIEWS_CURSOR, str(cursor))
+
+
+def last_op_cursor(conn: sqlite3.Connection) -> int:
+    """The newest global op cursor (0 when no op is stored)."""
+    (value,) = conn.execute("SELECT COALESCE(MAX(cursor), 0) FROM ops").fetchone()
+    return int(value)
+
+
+def ops_after(
+    conn: sqlite3.Connection, cursor: int, limit: int
+) -> list[tuple[int, str, int, bytes, bool, int]]:
+    """Up to `limit` ops after a global cursor, in cursor order, as (cursor, project,
+    project cursor, op bytes, clock suspect, received at)."""
+    rows = conn.execute(
+        "SELECT cursor, project, pcursor, op, clock_suspect, received_at_ms FROM ops"
+        " WHERE cursor > ? ORDER BY cursor LIMIT ?",
+        (cursor, limit),
+    )
+    return [(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+
+def records_with_ops_after(
+    conn: sqlite3.Connection, project: str, record_ids: Sequence[str], cursor: int
+) -> set[str]:
+    """Which of a project's records have an op after a global cursor."""
+    found: set[str] = set()
+    for part in _chunks(record_ids):
+        sql = (
+            "SELECT DISTINCT record_id FROM ops WHERE project = ? AND cursor > ?"
+            f" AND record_id IN ({', '.join('?' * len(part))})"
+        )
+        found.update(r[0] for r in conn.execute(sql, (project, cursor, *part)))
+    return found

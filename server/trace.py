@@ -5,7 +5,9 @@ With `CAIRN_TRACE_FILE` set in the server's environment, each point appends one 
 in the operating system's hands before the code after it runs: a SIGKILL cannot lose
 it). Unset, a point costs one environment lookup. Points: `ingest.begin BATCH_ID` once
 the batch's write transaction holds the writer, `ingest.commit BATCH_ID` once it has
-committed, `ingest.replay BATCH_ID` when it found the batch already stored.
+committed, `ingest.replay BATCH_ID` when it found the batch already stored, `views.begin
+CURSOR` once the view builder's transaction holds the writer (views built up to CURSOR)
+and `views.commit N` once it has committed the views of N more ops (server/views.py).
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from typing import Any
 import msgspec
 
 from forms.library import FormLibrary
+from server import trace
 from server.materialize import apply_stored, record_rules
 from server.store import Store
 from server.store import sync_tables as st
@@ -179,7 +180,9 @@ class ViewBuilder:
             while not self._stop.is_set():
                 try:
                     with self.store.write() as conn:
+                        trace.point("views.begin", str(st.views_cursor(conn)))
                         done = catch_up(self.forms, conn, CHUNK)
+                    trace.point("views.commit", str(done))
                 except Exception:  # a later write catches up again; never lose the thread
                     log.exception("building views failed; retrying in a second")
                     time.sleep(1.0)

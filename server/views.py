@@ -35,10 +35,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import multiprocessing.process
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -66,6 +70,7 @@ MAX_BACKLOG = 20_000
 # How long a read waits for the views to cover the ops committed before it began.
 READ_WAIT_S = 2.0
 HEADER = "cairn-views"
+BUILDER_ENV = "CAIRN_VIEWS_BUILDER"
 
 
 def catch_up(forms: FormLibrary, conn: sqlite3.Connection, limit: int | None = None) -> int:
@@ -133,63 +138,114 @@ def fresh_batch(
     return True
 
 
+def _build(store: Store, forms: FormLibrary, wake: Any, stop: Any, built: Any) -> None:
+    """The builder's loop: after each wake-up, catch up a chunk at a time until current."""
+    while not stop.is_set():
+        wake.wait()
+        wake.clear()
+        while not stop.is_set():
+            try:
+                with store.write() as conn:
+                    trace.point("views.begin", str(st.views_cursor(conn)))
+                    done = catch_up(forms, conn, CHUNK)
+                trace.point("views.commit", str(done))
+            except Exception:  # a later write catches up again; never lose the builder
+                log.exception("building views failed; retrying in a second")
+                time.sleep(1.0)
+                continue
+            with built.get_lock():
+                built.value += done
+            if done < CHUNK:
+                break
+
+
+def _process_main(path: str, wake: Any, stop: Any, built: Any) -> None:
+    """The builder in a process of its own, on its own connection to the database."""
+    from forms.library import builtin_library
+
+    store = Store(Path(path))
+    try:
+        _build(store, builtin_library(), wake, stop, built)
+    finally:
+        store.close()
+
+
 class ViewBuilder:
-    """A thread that catches the views up after each deferred commit.
+    """Catches the views up after each deferred commit: a thread (the default), or a
+    process of its own (`CAIRN_VIEWS_BUILDER=process`: on its own core, no GIL shared with
+    the requests; see bench/README.md for what each costs).
 
     Pushes are deferred only while one is running (`running`): a context with no builder
     (tests, tools) builds the views in the request as before.
     """
 
-    def __init__(self, store: Store, forms: FormLibrary) -> None:
+    def __init__(self, store: Store, forms: FormLibrary, mode: str | None = None) -> None:
         self.store = store
         self.forms = forms
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.built = 0  # ops applied by this builder (tests, benchmarks)
+        self.mode = mode or os.environ.get(BUILDER_ENV, "thread")
+        if self.mode not in ("thread", "process"):
+            raise ValueError(f"{BUILDER_ENV} must be thread or process, not {self.mode!r}")
+        if self.mode == "process":
+            mp = multiprocessing.get_context("spawn")
+            self._wake: Any = mp.Event()
+            self._stop: Any = mp.Event()
+            self._built: Any = mp.Value("q", 0)
+        else:
+            self._wake = threading.Event()
+            self._stop = threading.Event()
+            self._built = _Counter()
+        self._worker: threading.Thread | multiprocessing.process.BaseProcess | None = None
+
+    @property
+    def built(self) -> int:
+        """Ops applied by this builder (tests, benchmarks)."""
+        return int(self._built.value)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker is not None and self._worker.is_alive()
 
     def start(self) -> None:
         if self.running:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="cairn-views", daemon=True)
-        self._thread.start()
+        args = (self._wake, self._stop, self._built)
+        if self.mode == "process":
+            mp = multiprocessing.get_context("spawn")
+            self._worker = mp.Process(
+                target=_process_main, args=(str(self.store.path), *args), name="cairn-views"
+            )
+        else:
+            self._worker = threading.Thread(
+                target=_build, args=(self.store, self.forms, *args), name="cairn-views"
+            )
+        self._worker.daemon = True
+        self._worker.start()
         self._wake.set()  # whatever an earlier run left
 
     def stop(self) -> None:
-        thread = self._thread
-        if thread is None:
+        worker = self._worker
+        if worker is None:
             return
         self._stop.set()
         self._wake.set()
-        thread.join(timeout=30)
-        self._thread = None
+        worker.join(timeout=30)
+        self._worker = None
 
     def kick(self) -> None:
         """Ops were committed whose views are not built yet."""
         self._wake.set()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            while not self._stop.is_set():
-                try:
-                    with self.store.write() as conn:
-                        trace.point("views.begin", str(st.views_cursor(conn)))
-                        done = catch_up(self.forms, conn, CHUNK)
-                    trace.point("views.commit", str(done))
-                except Exception:  # a later write catches up again; never lose the thread
-                    log.exception("building views failed; retrying in a second")
-                    time.sleep(1.0)
-                    continue
-                self.built += done
-                if done < CHUNK:
-                    break
+
+class _Counter:
+    """`multiprocessing.Value`'s interface, for the thread."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def get_lock(self) -> threading.Lock:
+        return self._lock
 
 
 def current(store: Store, target: int) -> bool:

@@ -7,9 +7,10 @@ their cursor, attachment references, quarantine, audit entry, receipt). The view
 reflect every op at or below it and none above, because it is written in the same
 transaction as the views it describes.
 
-What may be deferred (`fresh_batch`): a batch whose every accepted op is a lone Create or
-Patch of a record that has no state yet and no op after the views cursor, and that no
-op-local law refuses. For such an op `sync.merge.apply(None, op)` is the record on its own
+What may be deferred (`fresh_batch`): a batch of at least `DEFER_MIN_OPS` accepted ops
+(a small batch's views cost less than the builder's extra commit), every one a lone
+Create or Patch of a record that has no state yet and no op after the views cursor, and
+that no op-local law refuses. For such an op `sync.merge.apply(None, op)` is the record on its own
 and no rule can refuse it (there is no earlier write to cover), so the receipt's list of
 refusals is the same whether the record is built now or later, and building it later from
 the op cursor gives exactly the rows building it now would give (each record's last

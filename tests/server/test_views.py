@@ -485,3 +485,35 @@ def test_deferred_rows_keep_the_receive_time(
     )
     for updated, received, cursor, pcursor in rows:
         assert (updated, cursor) == (received, pcursor)
+
+
+def test_a_builder_in_a_process_of_its_own_builds_the_views(
+    data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "DEFER_MIN_OPS", 5)
+    dev = make_device("a")
+    fleet = Devices([dev])
+    ctx = ServerContext(
+        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
+    )
+    ctx.views = views.ViewBuilder(data.store, data.forms, mode="process")
+    ctx.views.start()
+    try:
+        graves = _lone_graves(fleet, 8)
+        ingest.push(ctx, _seal(dev, fleet, graves))
+        deadline = time.monotonic() + 60
+        while ctx.views.built < len(graves) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ctx.views.built == len(graves)
+    finally:
+        ctx.views.stop()
+    conn = data.store.reader()
+    assert views.backlog(conn)[0] == views.backlog(conn)[1]
+    assert conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == len(graves)
+    report = verify(data.store, data.keys, data.forms)
+    assert report.ok, report.problems
+
+
+def test_the_builder_mode_is_checked() -> None:
+    with pytest.raises(ValueError, match="thread or process"):
+        views.ViewBuilder(None, None, mode="fork")  # type: ignore[arg-type]

@@ -45,6 +45,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     # Concurrent pushes share one durable commit (server.store.Store.write_grouped); off,
     # each pays its own (for measuring, or to rule the grouping out when diagnosing).
     group_commit: bool = True
+    # Where the views of a deferred push are built (server.views): "thread" in the server's
+    # process, or "process", one of its own (its own core and interpreter: no GIL shared
+    # with the requests; `cairn serve` uses it).
+    views_builder: str = "thread"
 
 
 def resolve_data_dir(option: str | None, environ: Mapping[str, str] | None = None) -> Path:

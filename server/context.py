@@ -36,7 +36,7 @@ class ServerContext:
         self.metrics.bind(store)
         # Builds records, identifiers and points after a deferred push's commit; pushes are
         # deferred only while it runs (the app starts it), else built in the request.
-        self.views = ViewBuilder(store, forms)
+        self.views = ViewBuilder(store, forms, config.views_builder)
 
     @property
     def keys(self) -> ServerKeys:

@@ -35,10 +35,12 @@ most `READ_WAIT_S`, and say whether they do (`Cairn-Views: current` or `behind`)
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import multiprocessing.process
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -71,7 +73,6 @@ MAX_BACKLOG = 20_000
 # How long a read waits for the views to cover the ops committed before it began.
 READ_WAIT_S = 2.0
 HEADER = "cairn-views"
-BUILDER_ENV = "CAIRN_VIEWS_BUILDER"
 
 
 def catch_up(forms: FormLibrary, conn: sqlite3.Connection, limit: int | None = None) -> int:
@@ -160,32 +161,59 @@ def _build(store: Store, forms: FormLibrary, wake: Any, stop: Any, built: Any) -
                 break
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the server's process ends, however it ends."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the wait below notices the parent go
+        pass
+
+
+class _ParentWatch:
+    """An event whose wait also returns, setting `stop`, once the parent process is gone."""
+
+    def __init__(self, wake: Any, stop: Any) -> None:
+        self.wake, self.stop, self.parent = wake, stop, os.getppid()
+
+    def wait(self) -> None:
+        while not self.wake.wait(1.0):
+            if os.getppid() != self.parent:
+                self.stop.set()
+                return
+
+    def clear(self) -> None:
+        self.wake.clear()
+
+
 def _process_main(path: str, wake: Any, stop: Any, built: Any) -> None:
     """The builder in a process of its own, on its own connection to the database."""
     from forms.library import builtin_library
 
+    _die_with_parent()
     store = Store(Path(path))
     try:
-        _build(store, builtin_library(), wake, stop, built)
+        _build(store, builtin_library(), _ParentWatch(wake, stop), stop, built)
     finally:
         store.close()
 
 
 class ViewBuilder:
     """Catches the views up after each deferred commit: a thread (the default), or a
-    process of its own (`CAIRN_VIEWS_BUILDER=process`: on its own core, no GIL shared with
-    the requests; see bench/README.md for what each costs).
+    process of its own (`Config.views_builder`, what `cairn serve` runs: on its own core, no
+    GIL shared with the requests; bench/README.md has what each costs). The process dies
+    with the server (a kill of the server kills it too, as a power cut would).
 
     Pushes are deferred only while one is running (`running`): a context with no builder
     (tests, tools) builds the views in the request as before.
     """
 
-    def __init__(self, store: Store, forms: FormLibrary, mode: str | None = None) -> None:
+    def __init__(self, store: Store, forms: FormLibrary, mode: str = "thread") -> None:
         self.store = store
         self.forms = forms
-        self.mode = mode or os.environ.get(BUILDER_ENV, "thread")
+        self.mode = mode
         if self.mode not in ("thread", "process"):
-            raise ValueError(f"{BUILDER_ENV} must be thread or process, not {self.mode!r}")
+            raise ValueError(f"the view builder runs in a thread or process, not {mode!r}")
         if self.mode == "process":
             mp = multiprocessing.get_context("spawn")
             self._wake: Any = mp.Event()

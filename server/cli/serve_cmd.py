@@ -51,6 +51,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "share one (slower under load; for measuring and diagnosing)",
     )
     parser.add_argument(
+        "--views-builder",
+        choices=["process", "thread"],
+        default="process",
+        help="where a large push's records, identifiers and map index are built after its "
+        "commit: a process of its own (default: the second core) or a thread of the server",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.add_argument(
@@ -145,6 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
                 tile_url=args.tile_url,
                 max_attachment_bytes=args.max_attachment_mib * 1024 * 1024,
                 group_commit=args.group_commit,
+                views_builder=args.views_builder,
             )
             if data.first_admin_token is not None:
                 print(f"Created a new Cairn data directory at {data.path.resolve()}")

@@ -186,7 +186,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         },
         request_max_body_size=config.max_json_bytes,
         openapi_config=openapi.openapi_config(__version__),
-        middleware=[views.middleware(lambda: context.store)],
+        middleware=[views.middleware(context.store, context.views)],
         on_startup=[context.views.start],
         on_shutdown=[context.views.stop, lambda: data.store.close()],
     )

@@ -277,24 +277,31 @@ class _Counter:
         return self._lock
 
 
-def current(store: Store, target: int) -> bool:
-    """Whether the committed views cover every op up to global cursor `target`."""
-    return st.views_cursor(store.reader()) >= target
-
-
-async def wait_current(store: Store, timeout_s: float = READ_WAIT_S) -> bool:
+async def wait_current(
+    store: Store, builder: ViewBuilder | None = None, timeout_s: float | None = None
+) -> bool:
     """Wait (without holding the event loop) until the views cover every op committed
-    when this was called, at most `timeout_s`; return whether they do."""
+    when this was called, at most `timeout_s` (`READ_WAIT_S`); return whether they do.
+    With no builder running (it died, or none was started) nobody else would build them:
+    this read catches them up itself, in a worker thread."""
     conn = store.reader()
     views, target = backlog(conn)
     if views >= target:
         return True
-    deadline = time.monotonic() + timeout_s
+    if builder is not None and not builder.running:
+        await asyncio.to_thread(_catch_up_now, store, builder.forms)
+        return st.views_cursor(conn) >= target
+    deadline = time.monotonic() + (READ_WAIT_S if timeout_s is None else timeout_s)
     while time.monotonic() < deadline:
         await asyncio.sleep(0.005)
         if st.views_cursor(conn) >= target:
             return True
     return False
+
+
+def _catch_up_now(store: Store, forms: FormLibrary) -> None:
+    with store.write() as conn:
+        catch_up(forms, conn)
 
 
 def reads_views(method: str, path: str) -> bool:
@@ -307,7 +314,7 @@ def reads_views(method: str, path: str) -> bool:
     return not path.startswith(("/v1/device", "/v1/health", "/static/", "/field"))
 
 
-def middleware(store_of: Any) -> Any:
+def middleware(store: Store, builder: ViewBuilder) -> Any:
     """ASGI middleware: a read of views waits for them (bounded) and says whether they
     cover every op committed before it began (`Cairn-Views: current` or `behind`)."""
 
@@ -316,7 +323,7 @@ def middleware(store_of: Any) -> Any:
             if scope["type"] != "http" or not reads_views(scope["method"], scope["path"]):
                 await app(scope, receive, send)
                 return
-            fresh = await wait_current(store_of())
+            fresh = await wait_current(store, builder)
             value = b"current" if fresh else b"behind"
 
             async def sending(message: Any) -> None:

@@ -245,7 +245,6 @@ def test_a_read_says_whether_it_reflects_every_op(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(views, "READ_WAIT_S", 0.05)
-    monkeypatch.setattr(views.wait_current, "__defaults__", (0.05,))
     dev = make_device("a")
     listing = f"/v1/projects/{PROJECT}/records"
     answer = client.get(listing, headers=admin_headers)
@@ -517,3 +516,20 @@ def test_a_builder_in_a_process_of_its_own_builds_the_views(
 def test_the_builder_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="thread or process"):
         views.ViewBuilder(None, None, mode="fork")  # type: ignore[arg-type]
+
+
+def test_a_read_builds_the_views_itself_when_no_builder_runs(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    paused: ServerContext,
+    make_device: MakeDevice,
+    admin_headers: dict[str, str],
+) -> None:
+    dev = make_device("a")
+    made = _new_graves(dev, 6)
+    dev.push()
+    assert views.backlog(data.store.reader())[0] < views.backlog(data.store.reader())[1]
+    paused.views.stop()  # as a builder that died
+    answer = client.get(f"/v1/projects/{PROJECT}/records", headers=admin_headers)
+    assert answer.headers[views.HEADER] == "current"
+    assert sorted(r["record_id"] for r in answer.json()["items"]) == sorted(made)

@@ -29,7 +29,8 @@ directory opens (a crash between the two commits), before every write that reads
 (a supervisor's resolution or review, a push touching a record with ops after the cursor,
 a push while the backlog is at `MAX_BACKLOG`: backpressure), and in `cairn verify`.
 Reads of views wait for the views to cover every op committed before the read began, at
-most `READ_WAIT_S`, and say whether they do (`Cairn-Views: current` or `behind`).
+most `READ_WAIT_S` (or build them themselves when no builder runs), and say whether they
+do (`Cairn-Views: current` or `behind`).
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ class _ParentWatch:
 
 
 def _process_main(path: str, wake: Any, stop: Any, built: Any) -> None:
-    """The builder in a process of its own, on its own connection to the database."""
+    """The builder in a process of its own, on its own connection to the database, with
+    the built-in form library (the one every data directory serves: server.datadir)."""
     from forms.library import builtin_library
 
     _die_with_parent()

@@ -402,14 +402,26 @@ class _FormPlan:
         self.identifiers = _identifier_plan(form)
 
 
-def _write(
-    conn: sqlite3.Connection,
+class Derived(msgspec.Struct, gc=False):
+    """The rows of some records of one project, worked out and not yet written: record
+    rows, identifier rows, points, and the records that have identifier or point rows to
+    replace (the others, `new`, have none yet)."""
+
+    project: str
+    rows: list[st.RecordRow]
+    idents: list[st.IdentifierRow]
+    points: list[tuple[str, float, float] | tuple[str, None, None]]
+    replaced: list[str]
+    new: frozenset[str]
+
+
+def _derive(
     forms: FormLibrary,
     project: str,
     records: Sequence[tuple[Record, int, int]],
     new: Collection[str],
-) -> None:
-    """Write the rows of `records` (each with its last op's cursor and receive time); `new`
+) -> Derived:
+    """The rows of `records` (each with its last op's cursor and receive time); `new`
     names those with no identifier or point rows yet."""
     rows: list[st.RecordRow] = []
     idents: list[st.IdentifierRow] = []
@@ -426,9 +438,27 @@ def _write(
         idents.extend(plan.identifiers.rows(project, record, shown))
         where = _first_point(plan.located, record)
         points.append((record.id, *where) if where else (record.id, None, None))
-    st.upsert_records(conn, rows)
-    st.replace_identifiers(conn, project, [r.id for r, _, _ in records if r.id not in new], idents)
-    st.set_points(conn, project, points, new)
+    replaced = [r.id for r, _, _ in records if r.id not in new]
+    return Derived(project, rows, idents, points, replaced, frozenset(new))
+
+
+def write_derived(conn: sqlite3.Connection, derived: Derived) -> None:
+    """Write rows `_derive` worked out (in the transaction that decides they still hold)."""
+    st.upsert_records(conn, derived.rows)
+    st.replace_identifiers(conn, derived.project, derived.replaced, derived.idents)
+    st.set_points(conn, derived.project, derived.points, derived.new)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    forms: FormLibrary,
+    project: str,
+    records: Sequence[tuple[Record, int, int]],
+    new: Collection[str],
+) -> None:
+    """Write the rows of `records` (each with its last op's cursor and receive time); `new`
+    names those with no identifier or point rows yet."""
+    write_derived(conn, _derive(forms, project, records, new))
 
 
 def materialize_rows(
@@ -474,6 +504,20 @@ def apply_stored(
     """
     if not ops:
         return {}
+    derived, refused = derive_stored(forms, conn, project, ops, stored)
+    write_derived(conn, derived)
+    return refused
+
+
+def derive_stored(
+    forms: FormLibrary,
+    conn: sqlite3.Connection,
+    project: str,
+    ops: Sequence[tuple[Op, bool, int, int]],
+    stored: dict[str, st.RecordRow] | None = None,
+) -> tuple[Derived, dict[tuple[str, int], tuple[str, ...]]]:
+    """What `apply_stored` writes, and what it returns, without writing: the records' rows
+    as `conn` shows them now, with the ops applied."""
     # Records in the order their first op arrived; each record's ops are applied in
     # arrival order (records are independent, so interleaving them changes nothing).
     # No per-record list of ops: most records get one, and ten thousand small lists
@@ -506,10 +550,10 @@ def apply_stored(
         assert record is not None
         updated.append((record, *last[record_id]))
         refused.update(((r.actor, r.counter), r.codes) for r in record.refused)
-    _write(conn, forms, project, updated, new)
+    derived = _derive(forms, project, updated, new)
     if not refused:
-        return {}
-    return {
+        return derived, {}
+    return derived, {
         dot: refused[dot]
         for op, _, _, _ in ops
         if (dot := (op.dot.actor, op.dot.counter)) in refused

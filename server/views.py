@@ -53,7 +53,7 @@ import msgspec
 
 from forms.library import FormLibrary
 from server import trace
-from server.materialize import apply_stored, record_rules
+from server.materialize import apply_stored, derive_stored, record_rules, write_derived
 from server.store import Store
 from server.store import sync_tables as st
 from sync import laws
@@ -76,6 +76,17 @@ READ_WAIT_S = 2.0
 HEADER = "cairn-views"
 
 
+def _by_project(
+    rows: Sequence[tuple[int, str, int, bytes, bool, int]],
+) -> dict[str, list[tuple[Op, bool, int, int]]]:
+    """Ops after the cursor by project, each project's in cursor order (so each record's
+    are too: records are independent of one another), ready for `apply_stored`."""
+    out: dict[str, list[tuple[Op, bool, int, int]]] = {}
+    for _, project, pcursor, blob, suspect, at_ms in rows:
+        out.setdefault(project, []).append((_OP.decode(blob), suspect, pcursor, at_ms))
+    return out
+
+
 def catch_up(forms: FormLibrary, conn: sqlite3.Connection, limit: int | None = None) -> int:
     """Build the views of every op after the views cursor (at most `limit` ops), in cursor
     order, and move the cursor to the last op applied; return how many ops were applied.
@@ -87,25 +98,41 @@ def catch_up(forms: FormLibrary, conn: sqlite3.Connection, limit: int | None = N
         rows = st.ops_after(conn, cursor, want)
         if not rows:
             break
-        start = 0
-        while start < len(rows):  # runs of one project, in cursor order
-            project = rows[start][1]
-            end = start
-            while end < len(rows) and rows[end][1] == project:
-                end += 1
-            apply_stored(
-                forms,
-                conn,
-                project,
-                [(_OP.decode(r[3]), r[4], r[2], r[5]) for r in rows[start:end]],
-            )
-            start = end
+        for project, ops in _by_project(rows).items():
+            apply_stored(forms, conn, project, ops)
         cursor = rows[-1][0]
         st.set_views_cursor(conn, cursor)
         done += len(rows)
         if len(rows) < want:
             break
     return done
+
+
+def build_chunk(store: Store, forms: FormLibrary, limit: int = CHUNK) -> int | None:
+    """The builder's catch-up of at most `limit` ops, the writer held only to write: the
+    rows are worked out from a read snapshot at the views cursor, then written, with the
+    cursor moved, in a write transaction that finds the cursor where the snapshot had it.
+    That proves the rows still hold: every write of views moves the cursor forward (a
+    catch-up, or a write in the request after one), and the cursor never moves back.
+    Returns how many ops were applied, or None when the cursor had moved (try again)."""
+    with store.snapshot() as conn:
+        cursor = st.views_cursor(conn)
+        rows = st.ops_after(conn, cursor, limit)
+        if not rows:
+            return 0
+        derived = [
+            derive_stored(forms, conn, project, ops)[0]
+            for project, ops in _by_project(rows).items()
+        ]
+    with store.write() as conn:
+        trace.point("views.begin", str(cursor))
+        if st.views_cursor(conn) != cursor:
+            return None
+        for rows_of_project in derived:
+            write_derived(conn, rows_of_project)
+        st.set_views_cursor(conn, rows[-1][0])
+    trace.point("views.commit", str(len(rows)))
+    return len(rows)
 
 
 def settle(conn: sqlite3.Connection) -> None:
@@ -141,25 +168,78 @@ def fresh_batch(
     return True
 
 
-def _build(store: Store, forms: FormLibrary, wake: Any, stop: Any, built: Any) -> None:
+def _build(store: Store, forms: FormLibrary, signal_: _Signal) -> None:
     """The builder's loop: after each wake-up, catch up a chunk at a time until current."""
-    while not stop.is_set():
-        wake.wait()
-        wake.clear()
-        while not stop.is_set():
+    while signal_.wait():
+        while not signal_.stopping:
             try:
-                with store.write() as conn:
-                    trace.point("views.begin", str(st.views_cursor(conn)))
-                    done = catch_up(forms, conn, CHUNK)
-                trace.point("views.commit", str(done))
+                done = build_chunk(store, forms)
             except Exception:  # a later write catches up again; never lose the builder
                 log.exception("building views failed; retrying in a second")
                 time.sleep(1.0)
                 continue
-            with built.get_lock():
-                built.value += done
+            if done is None:
+                continue  # the cursor moved meanwhile: work out the rest again
+            signal_.built(done)
             if done < CHUNK:
                 break
+
+
+class _Signal:
+    """Wake-ups and the stop of a builder thread (threading events)."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        self.count = 0
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set()
+
+    def wait(self) -> bool:
+        """Block until woken; False once stopped."""
+        self.wake.wait()
+        self.wake.clear()
+        return not self.stop.is_set()
+
+    def built(self, n: int) -> None:
+        self.count += n
+
+
+class _PipeSignal(_Signal):
+    """The builder process's end: wake-ups and the stop arrive as messages on a pipe (no
+    semaphores: nothing for multiprocessing's resource tracker to leave behind), and the
+    ops built go back on it. A parent that went away stops it too."""
+
+    def __init__(self, conn: Any, count: Any) -> None:
+        super().__init__()
+        self.conn = conn
+        self.shared = count
+        self.parent = os.getppid()
+        self.stopped = False
+
+    @property
+    def stopping(self) -> bool:
+        return self.stopped
+
+    def wait(self) -> bool:
+        while not self.stopped:
+            if not self.conn.poll(1.0):
+                self.stopped = os.getppid() != self.parent
+                continue
+            while self.conn.poll():  # every wake-up sent meanwhile is one
+                try:
+                    message = self.conn.recv_bytes()
+                except EOFError:
+                    message = b"stop"
+                if message == b"stop":
+                    self.stopped = True
+            return not self.stopped
+        return False
+
+    def built(self, n: int) -> None:
+        self.shared.value += n  # only this process writes it
 
 
 def _die_with_parent() -> None:
@@ -167,27 +247,11 @@ def _die_with_parent() -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the wait below notices the parent go
+    except (OSError, AttributeError):  # not Linux: the wait notices the parent go
         pass
 
 
-class _ParentWatch:
-    """An event whose wait also returns, setting `stop`, once the parent process is gone."""
-
-    def __init__(self, wake: Any, stop: Any) -> None:
-        self.wake, self.stop, self.parent = wake, stop, os.getppid()
-
-    def wait(self) -> None:
-        while not self.wake.wait(1.0):
-            if os.getppid() != self.parent:
-                self.stop.set()
-                return
-
-    def clear(self) -> None:
-        self.wake.clear()
-
-
-def _process_main(path: str, wake: Any, stop: Any, built: Any) -> None:
+def _process_main(path: str, conn: Any, count: Any) -> None:
     """The builder in a process of its own, on its own connection to the database, with
     the built-in form library (the one every data directory serves: server.datadir)."""
     from forms.library import builtin_library
@@ -195,7 +259,7 @@ def _process_main(path: str, wake: Any, stop: Any, built: Any) -> None:
     _die_with_parent()
     store = Store(Path(path))
     try:
-        _build(store, builtin_library(), _ParentWatch(wake, stop), stop, built)
+        _build(store, builtin_library(), _PipeSignal(conn, count))
     finally:
         store.close()
 
@@ -216,21 +280,18 @@ class ViewBuilder:
         self.mode = mode
         if self.mode not in ("thread", "process"):
             raise ValueError(f"the view builder runs in a thread or process, not {mode!r}")
-        if self.mode == "process":
-            mp = multiprocessing.get_context("spawn")
-            self._wake: Any = mp.Event()
-            self._stop: Any = mp.Event()
-            self._built: Any = mp.Value("q", 0)
-        else:
-            self._wake = threading.Event()
-            self._stop = threading.Event()
-            self._built = _Counter()
+        self._signal = _Signal()
+        self._conn: Any = None  # the process's pipe
+        self._count: Any = None  # ops it built (shared memory, no lock: one writer)
+        self._lock = threading.Lock()
         self._worker: threading.Thread | multiprocessing.process.BaseProcess | None = None
 
     @property
     def built(self) -> int:
         """Ops applied by this builder (tests, benchmarks)."""
-        return int(self._built.value)
+        if self._count is None:
+            return self._signal.count
+        return int(self._count.value)
 
     @property
     def running(self) -> bool:
@@ -239,44 +300,49 @@ class ViewBuilder:
     def start(self) -> None:
         if self.running:
             return
-        self._stop.clear()
-        args = (self._wake, self._stop, self._built)
         if self.mode == "process":
             mp = multiprocessing.get_context("spawn")
+            self._conn, theirs = mp.Pipe()
+            self._count = mp.RawValue("q", 0)
             self._worker = mp.Process(
-                target=_process_main, args=(str(self.store.path), *args), name="cairn-views"
+                target=_process_main,
+                args=(str(self.store.path), theirs, self._count),
+                name="cairn-views",
             )
         else:
+            self._signal = _Signal()
             self._worker = threading.Thread(
-                target=_build, args=(self.store, self.forms, *args), name="cairn-views"
+                target=_build, args=(self.store, self.forms, self._signal), name="cairn-views"
             )
         self._worker.daemon = True
         self._worker.start()
-        self._wake.set()  # whatever an earlier run left
+        self.kick()  # whatever an earlier run left
 
     def stop(self) -> None:
         worker = self._worker
         if worker is None:
             return
-        self._stop.set()
-        self._wake.set()
+        if self._conn is not None:
+            self._send(b"stop")
+        else:
+            self._signal.stop.set()
+            self._signal.wake.set()
         worker.join(timeout=30)
         self._worker = None
 
     def kick(self) -> None:
         """Ops were committed whose views are not built yet."""
-        self._wake.set()
+        if self._conn is not None:
+            self._send(b"wake")
+        else:
+            self._signal.wake.set()
 
-
-class _Counter:
-    """`multiprocessing.Value`'s interface, for the thread."""
-
-    def __init__(self) -> None:
-        self.value = 0
-        self._lock = threading.Lock()
-
-    def get_lock(self) -> threading.Lock:
-        return self._lock
+    def _send(self, message: bytes) -> None:
+        with self._lock:
+            try:
+                self._conn.send_bytes(message)
+            except OSError:  # the process is gone: pushes stop deferring, reads catch up
+                log.warning("the view builder process has stopped")
 
 
 async def wait_current(

@@ -257,7 +257,7 @@ def test_a_read_says_whether_it_reflects_every_op(
     assert answer.status_code == 200
     assert answer.headers[views.HEADER] == "behind"
     assert answer.json()["items"] == []
-    paused.views._wake.set()  # the builder runs
+    paused.views._signal.wake.set()  # the builder runs
     deadline = time.monotonic() + 10
     while views.backlog(data.store.reader())[0] < newest and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -533,3 +533,49 @@ def test_a_read_builds_the_views_itself_when_no_builder_runs(
     answer = client.get(f"/v1/projects/{PROJECT}/records", headers=admin_headers)
     assert answer.headers[views.HEADER] == "current"
     assert sorted(r["record_id"] for r in answer.json()["items"]) == sorted(made)
+
+
+def test_the_builder_writes_nothing_when_the_cursor_moved_while_it_worked(
+    data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "DEFER_MIN_OPS", 5)
+    dev = make_device("a")
+    fleet = Devices([dev])
+    ctx = ServerContext(
+        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
+    )
+    ctx.views.start()
+    monkeypatch.setattr(ctx.views, "kick", lambda: None)
+    graves = _lone_graves(fleet, 8)
+    ingest.push(ctx, _seal(dev, fleet, graves))
+    ctx.views.stop()
+    derive = views.derive_stored
+
+    first = graves[0]
+    fleet.counter[dev.device_id] += 1
+    edit = Patch(
+        dot=Dot(actor=dev.device_id, counter=fleet.counter[dev.device_id]),
+        record_id=first.record_id,
+        form=first.form,
+        hlc=first.hlc + 1,
+        context={first.dot.actor: first.dot.counter},
+        wall_time=first.wall_time,
+        fields={"max_depth_m": 3.5},
+    )
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        out = derive(*args, **kwargs)
+        # Meanwhile a push edits a pending record: merged in its request, after catching up.
+        assert ingest.push(ctx, _seal(dev, fleet, [edit]))
+        return out
+
+    monkeypatch.setattr(views, "derive_stored", meanwhile)
+    assert views.build_chunk(data.store, data.forms) is None
+    monkeypatch.setattr(views, "derive_stored", derive)
+    assert views.build_chunk(data.store, data.forms) == 0  # nothing left
+    conn = data.store.reader()
+    assert conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == len(graves)
+    row = st.get_record(conn, PROJECT, first.record_id)
+    assert row is not None and row.updated_cursor == len(graves) + 1  # the edit stands
+    report = verify(data.store, data.keys, data.forms)
+    assert report.ok, report.problems

@@ -10,8 +10,8 @@ transaction as the views it describes.
 What may be deferred (`fresh_batch`): a batch of at least `DEFER_MIN_OPS` accepted ops
 (a small batch's views cost less than the builder's extra commit), every one a lone
 Create or Patch of a record that has no state yet and no op after the views cursor, and
-that no op-local law refuses. For such an op `sync.merge.apply(None, op)` is the record on its own
-and no rule can refuse it (there is no earlier write to cover), so the receipt's list of
+that no op-local law refuses. For such an op `sync.merge.apply(None, op)` is the record
+on its own and no rule can refuse it (there is no earlier write to cover), so the receipt's list of
 refusals is the same whether the record is built now or later, and building it later from
 the op cursor gives exactly the rows building it now would give (each record's last
 op's cursor and receive time included). Every other batch is merged in the request as
@@ -24,7 +24,8 @@ sees all of it. The views cursor only moves over ops whose views are written:
 - `catch_up` applies the ops after the cursor in cursor order and moves the cursor to the
   last one it applied, in one transaction.
 
-Catch-up runs in a builder thread after each deferred commit (`ViewBuilder`), when a data
+Catch-up runs in the builder (`ViewBuilder`, a thread or a process; `build_chunk`, which
+holds the writer only to write) after each deferred commit, when a data
 directory opens (a crash between the two commits), before every write that reads views
 (a supervisor's resolution or review, a push touching a record with ops after the cursor,
 a push while the backlog is at `MAX_BACKLOG`: backpressure), and in `cairn verify`.

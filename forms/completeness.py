@@ -12,7 +12,7 @@ from forms.schema import FormDef, RepeatGroup
 from sync.record import Record
 from sync.shown import ShownRecord
 
-__all__ = ["missing_required"]
+__all__ = ["missing_required", "required_fields"]
 
 
 def _blank(value: object) -> bool:
@@ -58,3 +58,21 @@ def missing_required(form: FormDef, record: Record | ShownRecord) -> list[str]:
         if state is None or not state.live or _blank(state.live[state.shown].value):
             out.append(name)
     return out
+
+
+# Per form (by identity, as _PLANS): its required fields, and whether a group needs items.
+_REQUIRED: dict[int, tuple[FormDef, frozenset[str], bool]] = {}
+
+
+def required_fields(form: FormDef) -> tuple[frozenset[str], bool]:
+    """The names of ``form``'s required fields (not groups), and whether any repeat group
+    needs items: a record lacks nothing when each of those fields has a live, non-blank
+    value and no group needs items (renderers that check every row test that first)."""
+    cached = _REQUIRED.get(id(form))
+    if cached is None or cached[0] is not form:
+        plan = _plan(form)
+        names = frozenset(name for name, need in plan if not need)
+        if len(_REQUIRED) > 512:
+            _REQUIRED.clear()
+        cached = _REQUIRED[id(form)] = (form, names, any(need for _, need in plan))
+    return cached[1], cached[2]

@@ -94,10 +94,14 @@ def csv_rows(
 ) -> Iterator[bytes]:
     """records.csv: the header, then one line per record (or per item of the group)."""
     lines = formats.CsvLines()
-    lines.write(spec.header)
+    write = lines.write
+    write(spec.header)
     for n, entry in enumerate(formats.entries(_rows(ctx, flt), ctx.forms), 1):
-        for cells in formats.table_row(spec, entry):
-            lines.write(cells)
+        if spec.group is None:
+            write(formats.record_cells(spec, entry))
+        else:
+            for cells in formats.table_row(spec, entry):
+                write(cells)
         if n % PAGE == 0:
             yield lines.take()
     yield lines.take()

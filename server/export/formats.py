@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from forms.completeness import missing_required
+from forms.completeness import missing_required, required_fields
 from forms.laws import rules_of
 from forms.library import FormLibrary
 from forms.schema import (
@@ -65,6 +64,7 @@ __all__ = [
     "jsonl_records",
     "op_line",
     "op_lines",
+    "record_cells",
     "record_conflict_lines",
     "table_row",
 ]
@@ -247,6 +247,19 @@ class TableSpec:
         """The field cells of a row with no values: every field column, then other_fields."""
         return [""] * (len(self.header) - len(self.header_start))
 
+    @functools.cached_property
+    def record_blank(self) -> list[str]:
+        """A whole record row with no values (`retracted` "false", as a row starts)."""
+        out = [""] * len(self.header)
+        out[4] = "false"
+        return out
+
+    @functools.cached_property
+    def record_slots(self) -> dict[str, tuple[int, int]]:
+        """`slots`, as positions in the whole record row."""
+        start = len(self.header_start)
+        return {name: (at + start, adds) for name, (at, adds) in self.slots.items()}
+
     @property
     def header_start(self) -> list[str]:
         """The columns before the field columns."""
@@ -383,24 +396,10 @@ def _cells(spec: TableSpec, fields: dict[str, ShownField], *, all_fields: bool) 
 
 def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
     """The CSV rows one record contributes to `spec` (one row, or one per group item)."""
-    shown = entry.shown
     if spec.group is None:
-        row = entry.row
-        missing = missing_required(entry.form, shown) if entry.form is not None else []
-        # Every text cell is escaped, ids too: a record id is chosen by a device, and
-        # anything a device chose may be shaped as a formula (ingest checks ids, but rows
-        # stored before it did are exported as they are).
-        yield [
-            _text(row.record_id),
-            str(row.form_version),
-            _text(row.identifier or ""),
-            _text(row.review_state),
-            "true" if row.retracted else "false",
-            _text(" ".join(conflict_paths(shown))),
-            _text(" ".join(missing)) if missing else "",
-            *_cells(spec, shown.fields, all_fields=False),
-        ]
+        yield record_cells(spec, entry)
         return
+    shown = entry.shown
     for item_id, item in entry.items(spec.group):
         fields = item.fields
         yield [
@@ -412,24 +411,129 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
         ]
 
 
+_NO_FIELDS: tuple[frozenset[str], bool] = (frozenset(), False)
+
+
+def record_cells(spec: TableSpec, entry: RecordEntry) -> list[str]:
+    """The one row a record has in its form's table (`spec.group` None).
+
+    Every text cell is escaped, ids too: a record id is chosen by a device, and anything a
+    device chose may be shaped as a formula (ingest checks ids, but rows stored before it
+    did are exported as they are). This runs for every row of a download, so it is one
+    pass over the record's fields that fills the field cells and notes, on the way, the
+    fields in conflict and the required fields that have a value; `conflict_paths` and
+    `missing_required` themselves run only for a record that has items, a retraction
+    conflict or a key clash, or lacks a required field (their answer is needed then).
+    """
+    row = entry.row
+    shown = entry.shown
+    form = entry.form
+    out = spec.record_blank.copy()
+    slots = spec.record_slots
+    required, groups_needed = _NO_FIELDS if form is None else required_fields(form)
+    cell_of = _CELL_OF_TYPE.get
+    have = 0
+    conflicted: list[str] | None = None
+    extra: dict[str, Any] | None = None
+    for name, state in shown.fields.items():
+        if state.conflict:
+            if conflicted is None:
+                conflicted = []
+            conflicted.append(name)
+        writes = state.live
+        if writes:
+            value = writes[state.shown].value
+            if name in required and not (value is None or value == "" or value == []):
+                have += 1
+        else:
+            writes = state.superseded
+            if not writes:
+                continue  # never written: an empty cell, and not in other_fields
+            value = writes[state.shown].value
+        slot = slots.get(name)
+        if slot is None:
+            if extra is None:
+                extra = {}
+            extra[name] = value
+            continue
+        if value is None:
+            continue
+        at, adds = slot
+        if type(value) is str:
+            out[at] = "'" + value if value.startswith(_FORMULA_START) else value
+        else:
+            out[at] = cell_of(type(value), _json_cell)(value)
+        if adds and isinstance(value, dict):
+            # A point's lat, lon and accuracy; a file's name and hash (the archive holds
+            # the file as attachments/SHA256).
+            for pos, key in enumerate(_POINT_KEYS if adds == _POINT else _FILE_KEYS, at + 1):
+                got = value.get(key)
+                out[pos] = cell_of(type(got), _json_cell)(got)
+    if extra:
+        out[-1] = _JSON.encode(extra).decode()
+    text = row.record_id
+    out[0] = "'" + text if text.startswith(_FORMULA_START) else text
+    out[1] = str(row.form_version)
+    text = row.identifier or ""
+    out[2] = "'" + text if text.startswith(_FORMULA_START) else text
+    text = row.review_state
+    out[3] = "'" + text if text.startswith(_FORMULA_START) else text
+    if row.retracted:
+        out[4] = "true"
+    if shown.items or shown.retraction_conflict or shown.key_conflicts:
+        out[5] = _text(" ".join(conflict_paths(shown)))
+    elif conflicted is not None:
+        out[5] = _text(" ".join(sorted(conflicted)))
+    if form is not None and (groups_needed or have < len(required)):
+        missing = missing_required(form, shown)
+        if missing:
+            out[6] = _text(" ".join(missing))
+    return out
+
+
 class CsvLines:
-    """RFC 4180 lines (CRLF, UTF-8) written by one `csv.writer` into one buffer: `take`
-    returns what was written since the last call (a line per call costs a writer each)."""
+    """RFC 4180 lines (CRLF, UTF-8) as one `csv.writer` writes them (QUOTE_MINIMAL): `take`
+    returns what was written since the last call, encoded.
+
+    A line none of whose cells holds a comma, a double quote, CR or LF is written by the
+    writer as the cells joined by commas, so such a line is joined here (a C join and a
+    few scans, against the writer's cell-by-cell loop); any other line, and a line of one
+    empty cell (which the writer quotes), goes through the writer itself. Tested against
+    `csv.writer` on any cells.
+    """
 
     def __init__(self) -> None:
-        self._buf = io.StringIO()
-        self._writer = csv.writer(self._buf, lineterminator="\r\n")
+        self._parts: list[str] = []
+        self._writer = csv.writer(_Appender(self._parts), lineterminator="\r\n")
 
     def write(self, cells: list[str]) -> None:
         """Add one line."""
-        self._writer.writerow(cells)
+        line = ",".join(cells)
+        if (
+            line.count(",") == len(cells) - 1
+            and '"' not in line
+            and "\n" not in line
+            and "\r" not in line
+            and (line or len(cells) != 1)
+        ):
+            self._parts.append(line + "\r\n")
+        else:
+            self._writer.writerow(cells)
 
     def take(self) -> bytes:
         """The lines added since the last `take`, encoded."""
-        text = self._buf.getvalue()
-        self._buf.seek(0)
-        self._buf.truncate()
+        text = "".join(self._parts)
+        self._parts.clear()
         return text.encode()
+
+
+class _Appender:
+    """A file for `csv.writer` that appends each line it writes to a list."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, parts: list[str]) -> None:
+        self.write = parts.append
 
 
 # -- GeoJSON ---------------------------------------------------------------------------

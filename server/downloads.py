@@ -94,14 +94,13 @@ def csv_rows(
 ) -> Iterator[bytes]:
     """records.csv: the header, then one line per record (or per item of the group)."""
     lines = formats.CsvLines()
-    write = lines.write
-    write(spec.header)
+    lines.write(spec.header)
     for n, entry in enumerate(formats.entries(_rows(ctx, flt), ctx.forms), 1):
         if spec.group is None:
-            write(formats.record_cells(spec, entry))
+            lines.write_fields(formats.record_cells(spec, entry, csv_ready=True))
         else:
             for cells in formats.table_row(spec, entry):
-                write(cells)
+                lines.write(cells)
         if n % PAGE == 0:
             yield lines.take()
     yield lines.take()

@@ -214,6 +214,12 @@ _POINT_KEYS = ("lat", "lon", "h_acc_m")
 _FILE_KEYS = ("filename", "sha256")
 
 
+# A table's plan under one form: field name → (position in the whole record row, what
+# follows its cell, whether the form requires it); how many fields the form requires;
+# whether a repeat group of it needs items.
+_RowPlan = tuple[dict[str, tuple[int, int, bool]], int, bool]
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One CSV table: a form's records (`group` None) or one repeat group's items."""
@@ -253,6 +259,11 @@ class TableSpec:
         out = [""] * len(self.header)
         out[4] = "false"
         return out
+
+    @functools.cached_property
+    def record_plans(self) -> dict[int, tuple[FormDef | None, _RowPlan]]:
+        """`_row_plan`'s cache: the plan of this table under each form seen (by identity)."""
+        return {}
 
     @functools.cached_property
     def record_slots(self) -> dict[str, tuple[int, int]]:
@@ -411,11 +422,33 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
         ]
 
 
-_NO_FIELDS: tuple[frozenset[str], bool] = (frozenset(), False)
+def _csv_field(cell: str) -> str:
+    """A cell as `csv.writer` (QUOTE_MINIMAL, CRLF lines) writes it between commas: quoted
+    when it holds the delimiter, the quote character, CR or LF."""
+    if "," in cell or '"' in cell or "\n" in cell or "\r" in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
 
 
-def record_cells(spec: TableSpec, entry: RecordEntry) -> list[str]:
+def _row_plan(spec: TableSpec, form: FormDef | None) -> _RowPlan:
+    plans = spec.record_plans
+    found = plans.get(id(form))
+    if found is not None and found[0] is form:
+        return found[1]
+    required, groups_needed = required_fields(form) if form is not None else (frozenset(), False)
+    slots = {name: (at, adds, name in required) for name, (at, adds) in spec.record_slots.items()}
+    plan = (slots, len(required), groups_needed)
+    if len(plans) > 64:
+        plans.clear()
+    plans[id(form)] = (form, plan)
+    return plan
+
+
+def record_cells(spec: TableSpec, entry: RecordEntry, *, csv_ready: bool = False) -> list[str]:
     """The one row a record has in its form's table (`spec.group` None).
+
+    With `csv_ready`, each cell is given as `csv.writer` writes it (`_csv_field`: quoted
+    where it has to be), so the cells joined by commas are the CSV line.
 
     Every text cell is escaped, ids too: a record id is chosen by a device, and anything a
     device chose may be shaped as a formula (ingest checks ids, but rows stored before it
@@ -429,28 +462,30 @@ def record_cells(spec: TableSpec, entry: RecordEntry) -> list[str]:
     shown = entry.shown
     form = entry.form
     out = spec.record_blank.copy()
-    slots = spec.record_slots
-    required, groups_needed = _NO_FIELDS if form is None else required_fields(form)
+    slots, required, groups_needed = _row_plan(spec, form)
     cell_of = _CELL_OF_TYPE.get
     have = 0
     conflicted: list[str] | None = None
     extra: dict[str, Any] | None = None
+    # Cells made from a structured value (JSON text, nearly always quoted in a CSV line):
+    # with `csv_ready`, only they are quoted one by one when no other cell needs it.
+    structured: list[int] = []
     for name, state in shown.fields.items():
         if state.conflict:
             if conflicted is None:
                 conflicted = []
             conflicted.append(name)
+        slot = slots.get(name)
         writes = state.live
         if writes:
             value = writes[state.shown].value
-            if name in required and not (value is None or value == "" or value == []):
+            if slot is not None and slot[2] and not (value is None or value == "" or value == []):
                 have += 1
         else:
             writes = state.superseded
             if not writes:
                 continue  # never written: an empty cell, and not in other_fields
             value = writes[state.shown].value
-        slot = slots.get(name)
         if slot is None:
             if extra is None:
                 extra = {}
@@ -458,24 +493,35 @@ def record_cells(spec: TableSpec, entry: RecordEntry) -> list[str]:
             continue
         if value is None:
             continue
-        at, adds = slot
-        if type(value) is str:
+        at, adds, _ = slot
+        kind = type(value)
+        if kind is str:
             out[at] = "'" + value if value.startswith(_FORMULA_START) else value
-        else:
-            out[at] = cell_of(type(value), _json_cell)(value)
-        if adds and isinstance(value, dict):
+            continue
+        if kind not in _NUMBERS:
+            structured.append(at)
+        out[at] = cell_of(kind, _json_cell)(value)
+        if adds and kind is dict:
             # A point's lat, lon and accuracy; a file's name and hash (the archive holds
             # the file as attachments/SHA256).
             for pos, key in enumerate(_POINT_KEYS if adds == _POINT else _FILE_KEYS, at + 1):
                 got = value.get(key)
-                out[pos] = cell_of(type(got), _json_cell)(got)
+                kind = type(got)
+                if kind is float:
+                    out[pos] = repr(got)
+                    continue
+                if kind not in _PLAIN_CELLS:
+                    structured.append(pos)
+                out[pos] = cell_of(kind, _json_cell)(got)
     if extra:
         out[-1] = _JSON.encode(extra).decode()
+        structured.append(len(out) - 1)
     text = row.record_id
     out[0] = "'" + text if text.startswith(_FORMULA_START) else text
     out[1] = str(row.form_version)
-    text = row.identifier or ""
-    out[2] = "'" + text if text.startswith(_FORMULA_START) else text
+    ident = row.identifier
+    if ident:
+        out[2] = "'" + ident if ident.startswith(_FORMULA_START) else ident
     text = row.review_state
     out[3] = "'" + text if text.startswith(_FORMULA_START) else text
     if row.retracted:
@@ -484,11 +530,32 @@ def record_cells(spec: TableSpec, entry: RecordEntry) -> list[str]:
         out[5] = _text(" ".join(conflict_paths(shown)))
     elif conflicted is not None:
         out[5] = _text(" ".join(sorted(conflicted)))
-    if form is not None and (groups_needed or have < len(required)):
+    if form is not None and (groups_needed or have < required):
         missing = missing_required(form, shown)
         if missing:
             out[6] = _text(" ".join(missing))
+    if csv_ready:
+        return _csv_ready(out, structured)
     return out
+
+
+def _csv_ready(cells: list[str], structured: list[int]) -> list[str]:
+    """`[_csv_field(c) for c in cells]`, the cells not in `structured` tested at once."""
+    held = cells.copy()
+    for at in structured:
+        cells[at] = ""
+    probe = ",".join(cells)
+    if probe.count(",") != len(cells) - 1 or '"' in probe or "\r" in probe or "\n" in probe:
+        return [_csv_field(cell) for cell in held]
+    for at in structured:
+        cells[at] = _csv_field(held[at])
+    return cells
+
+
+# Values whose cell (`repr`, "true"/"false") never needs quoting; and those whose cell is
+# text the probe of `_csv_ready` can test (numbers, text, nothing).
+_NUMBERS = frozenset({int, float, bool})
+_PLAIN_CELLS = _NUMBERS | {str, type(None)}
 
 
 class CsvLines:
@@ -519,6 +586,13 @@ class CsvLines:
             self._parts.append(line + "\r\n")
         else:
             self._writer.writerow(cells)
+
+    def write_fields(self, fields: list[str]) -> None:
+        """Add one line of cells already given as the writer writes them (`csv_ready`)."""
+        if len(fields) == 1 and not fields[0]:
+            self._parts.append('""\r\n')  # the writer quotes a line's only, empty cell
+        else:
+            self._parts.append(",".join(fields) + "\r\n")
 
     def take(self) -> bytes:
         """The lines added since the last `take`, encoded."""

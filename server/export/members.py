@@ -122,6 +122,9 @@ class _Tables:
                 opened.append((spec, writer, lines))
             self.open[form_id] = opened
         for spec, _, lines in self.open[form_id]:
+            if spec.group is None:
+                lines.write_fields(formats.record_cells(spec, entry, csv_ready=True))
+                continue
             for cells in formats.table_row(spec, entry):
                 lines.write(cells)
         self.rows += 1

@@ -123,15 +123,25 @@ def _form_or_none(forms: FormLibrary, form_id: str, version: int | None = None) 
 _GEO = (GeopointField, GeoshapeField, GeotraceField)
 
 
-@functools.lru_cache(maxsize=256)
-def _geo_fields(form: FormDef) -> tuple[tuple[str | None, object], ...]:
-    """(group or None, field) for every located field of a form, computed once per form."""
-    out: list[tuple[str | None, object]] = []
+# Per form (by identity; definitions are immutable, and hashing one costs more than a
+# download's row): (group or None, field, field name) for every located field.
+_GEO_FIELDS: dict[int, tuple[FormDef, tuple[tuple[str | None, object, str], ...]]] = {}
+
+
+def _geo_fields(form: FormDef) -> tuple[tuple[str | None, object, str], ...]:
+    """(group or None, field, name) for every located field of a form, in form order."""
+    found = _GEO_FIELDS.get(id(form))
+    if found is not None and found[0] is form:
+        return found[1]
+    out: list[tuple[str | None, object, str]] = []
     for field in form.fields:
         if isinstance(field, RepeatGroup):
-            out += [(field.name, sub) for sub in field.fields if isinstance(sub, _GEO)]
+            out += [(field.name, sub, sub.name) for sub in field.fields if isinstance(sub, _GEO)]
         elif isinstance(field, _GEO):
-            out.append((None, field))
+            out.append((None, field, field.name))
+    if len(_GEO_FIELDS) > 256:
+        _GEO_FIELDS.clear()
+    _GEO_FIELDS[id(form)] = (form, tuple(out))
     return tuple(out)
 
 
@@ -624,6 +634,11 @@ def _position(point: Any) -> list[float] | None:
 
 
 def _geometry(field: object, value: Any) -> tuple[dict[str, Any], float | None] | None:
+    if type(value) is dict and type(field) is GeopointField:
+        # The common point (float lat and lon, no altitude): what `_position` gives it.
+        lat, lon = value.get("lat"), value.get("lon")
+        if type(lat) is float and type(lon) is float and value.get("alt_m") is None:
+            return {"type": "Point", "coordinates": [lon, lat]}, value.get("h_acc_m")
     if isinstance(field, GeopointField):
         pos = _position(value)
         acc = value.get("h_acc_m") if isinstance(value, dict) else None
@@ -654,37 +669,40 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
     form = entry.form
     if form is None:
         return
+    row = entry.row
+    shown = entry.shown
+    fields = shown.fields
     base = {
-        "record_id": entry.row.record_id,
-        "form": entry.shown.form,
-        "identifier": entry.row.identifier,
-        "review_state": entry.row.review_state,
-        "retracted": bool(entry.row.retracted),
+        "record_id": row.record_id,
+        "form": shown.form,
+        "identifier": row.identifier,
+        "review_state": row.review_state,
+        "retracted": bool(row.retracted),
     }
-    fields, values = _filter_values(entry.shown.fields, base)
-    places: list[tuple[object, str, str | None, Any, bool]] = []
-    for group, field in _geo_fields(form):
-        name = getattr(field, "name", "")
-        if group is None:
-            fs = fields.get(name)
-            if fs is not None:
-                places.append((field, name, None, fs.value, fs.conflict))
-            continue
-        for iid, item in entry.items(group):
-            member = item.fields.get(name)
-            if member is not None:
-                places.append((field, f"{group}.{name}", iid, member.value, member.conflict))
-    base |= values
+    _filter_values(fields, base)
     located = False
-    for spec, path, item_id, value, conflict in places:
-        geometry = _geometry(spec, value)
-        if geometry is None:
-            continue
-        shape, accuracy = geometry
-        props = {**base, "field": path, "item_id": item_id, "accuracy_m": accuracy}
-        props["conflict"] = conflict
-        located = True
-        yield {"type": "Feature", "geometry": shape, "properties": props}
+    # A field never written has no value, hence no geometry: every located field is tried.
+    for group, field, name in _geo_fields(form):
+        if group is None:
+            state = fields.get(name)
+            if state is None:
+                continue
+            places: Iterable[tuple[str, str | None, Any]] = ((name, None, state),)
+        else:
+            places = [
+                (f"{group}.{name}", iid, item.fields[name])
+                for iid, item in entry.items(group)
+                if name in item.fields
+            ]
+        for path, item_id, state in places:
+            geometry = _geometry(field, state.value)
+            if geometry is None:
+                continue
+            shape, accuracy = geometry
+            props = {**base, "field": path, "item_id": item_id, "accuracy_m": accuracy}
+            props["conflict"] = state.conflict
+            located = True
+            yield {"type": "Feature", "geometry": shape, "properties": props}
     if not located:
         # RFC 7946 §3.2: an unlocated feature has a null geometry. A record whose form has
         # no place of its own (an excavation context) is still there to filter and join.
@@ -692,24 +710,21 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
         yield {"type": "Feature", "geometry": None, "properties": props}
 
 
-def _filter_values(
-    fields: dict[str, ShownField], taken: dict[str, Any]
-) -> tuple[dict[str, ShownField], dict[str, Any]]:
-    """The fields ever written (those the review view shows), by name, and the record's
-    displayed scalar values among them as flat properties a GIS user filters on.
+def _filter_values(fields: dict[str, ShownField], out: dict[str, Any]) -> None:
+    """Add to `out` the record's displayed scalar values, as flat properties a GIS user
+    filters on, for the fields ever written (those the review view shows).
 
     Lists of choices become one comma-separated text; located and structured values
     (points, shapes, files) and repeat groups are left out (they have their own
-    features or the JSON export). A name that clashes with a fixed property gets `value_`.
+    features or the JSON export). A name that clashes with a fixed property (those of
+    `out` when called, or a feature's own) gets `value_`.
     Values are tested by exact type: a decoded value is always of a builtin type itself.
     """
-    written: dict[str, ShownField] = {}
-    out: dict[str, Any] = {}
+    taken = _FEATURE_KEYS.union(out)
     for name, field in sorted(fields.items()):
         writes = field.live or field.superseded
         if not writes:
             continue
-        written[name] = field
         value: Any = writes[field.shown].value
         kind = type(value)
         if kind is list:
@@ -718,8 +733,7 @@ def _filter_values(
             value = ", ".join(str(v) for v in value)
         elif kind not in _SCALARS:
             continue
-        out[f"value_{name}" if name in taken or name in _FEATURE_KEYS else name] = value
-    return written, out
+        out[f"value_{name}" if name in taken else name] = value
 
 
 # What a property may hold (bool is an int: a list of booleans is listed too).

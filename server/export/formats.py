@@ -485,17 +485,17 @@ def record_cells(spec: TableSpec, entry: RecordEntry, *, csv_ready: bool = False
             if conflicted is None:
                 conflicted = []
             conflicted.append(name)
-        slot = slots.get(name)
         writes = state.live
         if writes:
             value = writes[state.shown].value
-            if slot is not None and slot[2] and not (value is None or value == "" or value == []):
-                have += 1
+            live = True
         else:
             writes = state.superseded
             if not writes:
                 continue  # never written: an empty cell, and not in other_fields
             value = writes[state.shown].value
+            live = False
+        slot = slots.get(name)
         if slot is None:
             if extra is None:
                 extra = {}
@@ -503,11 +503,16 @@ def record_cells(spec: TableSpec, entry: RecordEntry, *, csv_ready: bool = False
             continue
         if value is None:
             continue
-        at, adds, _ = slot
+        at, adds, counted = slot
         kind = type(value)
         if kind is str:
             out[at] = "'" + value if value.startswith(_FORMULA_START) else value
+            if counted and live and value:
+                have += 1
             continue
+        # A required field has a value unless it is None, "" or [] (`missing_required`).
+        if counted and live and (kind is not list or value):
+            have += 1
         if kind not in _NUMBERS:
             structured.append(at)
         out[at] = cell_of(kind, _json_cell)(value)

@@ -46,6 +46,10 @@ VALUE = hs.one_of(
 )
 
 
+def _write(value: Any) -> ShownField:
+    return ShownField(live=(ShownWrite(actor="a", counter=1, value=value),))
+
+
 @hs.composite
 def _field(draw: Any) -> ShownField:
     writes = draw(hs.lists(VALUE, max_size=3))
@@ -63,6 +67,15 @@ def _entry(draw: Any) -> tuple[formats.TableSpec, formats.RecordEntry]:
     spec = formats.form_tables(LIBRARY, form_id)[0]
     names = hs.one_of(hs.sampled_from(spec.fields), hs.sampled_from(["extra", "z9"]))
     fields = draw(hs.dictionaries(names, _field(), max_size=8))
+    if draw(hs.booleans()):
+        # Every required field of the newest version written, then up to two of them
+        # rewritten as drawn (blank, superseded only, ...): a row that lacks at most those.
+        latest = LIBRARY.get(form_id)
+        given = {f.name: _write(f"v{n}") for n, f in enumerate(latest.fields) if f.required}
+        rewritten = draw(
+            hs.dictionaries(hs.sampled_from(sorted(given) or ["x"]), _field(), max_size=2)
+        )
+        fields = {**given, **rewritten}
     items: dict[str, dict[str, ShownItem]] = {}
     if draw(hs.booleans()):
         item = ShownItem(
@@ -160,3 +173,39 @@ def test_csv_ready_quotes_a_cell_only_where_the_writer_does() -> None:
             "=1",
         ]
     assert formats._csv_ready(["plain", "text"], [0]) == ["plain", "text"]
+
+
+def test_a_required_field_counts_only_with_a_live_value_that_is_not_blank() -> None:
+    spec = formats.form_tables(LIBRARY, "site_grave")[0]
+    form = LIBRARY.get("site_grave")
+    given = {f.name: _write(f"v{n}") for n, f in enumerate(form.fields) if f.required}
+    old = ShownWrite(actor="a", counter=1, value="old")
+    lacking = {
+        "superseded only": ShownField(superseded=(old,)),
+        "empty text": _write(""),
+        "empty list": _write([]),
+        "nothing": _write(None),
+        "never written": ShownField(),
+    }
+    for why, state in lacking.items():
+        shown = ShownRecord(id="r", form="site_grave@1", fields={**given, "site_code": state})
+        row = RecordRow(
+            record_id="r",
+            project="P",
+            form_id="site_grave",
+            form_version=form.version,
+            identifier=None,
+            review_state="received",
+            retracted=False,
+            conflict_count=0,
+            updated_cursor=0,
+            updated_at_ms=0,
+            state=b"",
+        )
+        entry = formats.RecordEntry(row, shown, form)
+        cells = formats.record_cells(spec, entry)
+        assert cells[6] == "site_code", why
+        assert cells == _reference(spec, entry), why
+    shown = ShownRecord(id="r", form="site_grave@1", fields=given)
+    entry = formats.RecordEntry(row, shown, form)
+    assert formats.record_cells(spec, entry)[6] == ""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import functools
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,13 +45,14 @@ from forms.views import view_under
 from server.materialize import decode_record
 from server.store.sync_tables import RecordRow
 from sync.conflicts import conflict_paths, ordered_items
-from sync.record import Record
+from sync.record import FieldState, ItemState, Record
 from sync.shown import ShownField, ShownItem, ShownRecord, decode_shown
 from sync.view import RecordView
 
 __all__ = [
     "CsvLines",
     "RecordEntry",
+    "Shown",
     "TableSpec",
     "conflict_lines",
     "duplicate_lines",
@@ -75,22 +76,32 @@ RECORD_COLUMNS = ("record_id", "form_version", "identifier", "review_state", "re
 ITEM_COLUMNS = ("record_id", "item_id", "flagged")
 
 
+# What the renderers read of a record: its shown part (`sync.shown`), or the whole
+# record, which has every attribute the shown part has (same names and meanings).
+Shown = ShownRecord | Record
+
+
 class RecordEntry:
     """One stored record: its row, the shown part of its state (`sync.shown`) and its form.
 
     The CSV and GeoJSON renderers read only the shown part (displayed values, conflict
     flags, items), decoded eagerly; the full record and its review view (every value's
     provenance, for records.jsonl and conflicts.jsonl) are decoded when first asked for.
+    An entry made with its full record (`record=`, a pass that needs it anyway) shows
+    that record itself: its state is decoded once.
     """
 
     __slots__ = ("_record", "_view", "form", "row", "shown")
 
-    def __init__(self, row: RecordRow, shown: ShownRecord, form: FormDef | None) -> None:
-        """An entry for `row`, whose state decodes to `shown`, under `form` (None: unknown)."""
+    def __init__(
+        self, row: RecordRow, shown: Shown, form: FormDef | None, record: Record | None = None
+    ) -> None:
+        """An entry for `row`, whose state decodes to `shown` (and to `record`, when given),
+        under `form` (None: unknown)."""
         self.row = row
         self.shown = shown
         self.form = form
-        self._record: Record | None = None
+        self._record: Record | None = record
         self._view: RecordView | None = None
 
     @property
@@ -107,7 +118,9 @@ class RecordEntry:
             self._view = view_under(self.form, self.record)
         return self._view
 
-    def items(self, group: str) -> tuple[tuple[str, ShownItem], ...]:
+    def items(
+        self, group: str
+    ) -> tuple[tuple[str, ShownItem], ...] | tuple[tuple[str, ItemState], ...]:
         """The present items of a group in the form's order, as the view lists them."""
         order = rules_of(self.form).order_by.get(group) if self.form is not None else None
         return ordered_items(self.shown, group, order)
@@ -145,8 +158,11 @@ def _geo_fields(form: FormDef) -> tuple[tuple[str | None, object, str], ...]:
     return tuple(out)
 
 
-def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEntry]:
-    """Decode stored records one at a time (the shown part; the rest when asked for)."""
+def entries(
+    rows: Iterable[RecordRow], forms: FormLibrary, *, whole: bool = False
+) -> Iterator[RecordEntry]:
+    """Decode stored records one at a time: the shown part, the rest when asked for; or,
+    `whole`, each full record once (for a pass that reads every record's view)."""
     found: dict[tuple[str, int], FormDef] = {}
     for row in rows:
         key = (row.form_id, row.form_version)
@@ -155,7 +171,11 @@ def entries(rows: Iterable[RecordRow], forms: FormLibrary) -> Iterator[RecordEnt
             form = _form_or_none(forms, row.form_id, row.form_version)
             if form is not None:
                 found[key] = form
-        yield RecordEntry(row, decode_shown(row.state), form)
+        if whole:
+            record = decode_record(row.state)
+            yield RecordEntry(row, record, form, record)
+        else:
+            yield RecordEntry(row, decode_shown(row.state), form)
 
 
 def jsonl_records(items: Iterable[RecordEntry]) -> Iterator[bytes]:
@@ -374,7 +394,9 @@ def _cell(value: Any) -> str:
     return text
 
 
-def _cells(spec: TableSpec, fields: dict[str, ShownField], *, all_fields: bool) -> list[str]:
+def _cells(
+    spec: TableSpec, fields: Mapping[str, ShownField | FieldState], *, all_fields: bool
+) -> list[str]:
     """The field cells of one row: each column's displayed value, then other_fields.
 
     A field never written shows as empty, like one the record does not have, and only
@@ -422,7 +444,7 @@ def table_row(spec: TableSpec, entry: RecordEntry) -> Iterator[list[str]]:
         return
     shown = entry.shown
     for item_id, item in entry.items(spec.group):
-        fields = item.fields
+        fields: Mapping[str, ShownField | FieldState] = item.fields
         yield [
             _text(shown.id),
             _text(item_id),
@@ -715,7 +737,7 @@ def geojson_features(entry: RecordEntry) -> Iterator[dict[str, Any]]:
         yield {"type": "Feature", "geometry": None, "properties": props}
 
 
-def _filter_values(fields: dict[str, ShownField], out: dict[str, Any]) -> None:
+def _filter_values(fields: Mapping[str, ShownField | FieldState], out: dict[str, Any]) -> None:
     """Add to `out` the record's displayed scalar values, as flat properties a GIS user
     filters on, for the fields ever written (those the review view shows).
 

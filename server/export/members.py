@@ -162,7 +162,8 @@ def write_records(
     geo.write(formats.GEOJSON_HEAD)
     tables = _Tables(spool, forms)
     counts = {"records": 0, "conflicts": 0, "features": 0}
-    for entry in formats.entries(st.iter_records(conn, project), forms):
+    # records.jsonl reads each record's whole state: decoded once, and rendered from.
+    for entry in formats.entries(st.iter_records(conn, project), forms, whole=True):
         forms_used.add((entry.row.form_id, entry.row.form_version))
         records.writelines(formats.jsonl_records([entry]))
         for line in formats.record_conflict_lines(entry):

@@ -18,9 +18,12 @@ Run: ``uv run python bench/downloads.py [--records 100000] [--rounds 3]``.
   beside it as "full-decode floor" (2026-12-04).
 
 Rounds alternate download and floor; each ratio is median floor time / median download
-time (1.0 = as fast as the floor). Targets (issue 22): each download of 100,000 records
-in at most 2 s and at least 0.5 of its floor; memory stays flat (the server's peak RSS
-is printed before and after).
+time (1.0 = as fast as the floor). Targets (issue 22 item 5): each download of 100,000
+records in at most 2 s (scaled to --records) and at least 0.5 of its floor; memory stays
+flat: the server's peak RSS during each download (reset before it through
+/proc/PID/clear_refs) within 1.25x of its peak for the same download of a --small project
+(10,000 graves by default, built and served first). Each download prints a verdict line
+per target, and a last line says whether the item is met.
 """
 
 from __future__ import annotations
@@ -48,11 +51,49 @@ from server.store.sync_tables import RecordRow, record_row
 from tests.e2e.harness import ServerProcess
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, key: str = "VmHWM") -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _reset_peak(pid: int) -> bool:
+    """Start the process's peak RSS afresh (Linux: 5 > /proc/PID/clear_refs)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+# "Memory stays flat": a download's server peak RSS at the full size within this factor of
+# its peak at the small size (--small), whatever the project's size.
+FLAT = 1.25
+
+
+def _small_peaks(records: int) -> dict[str, float]:
+    """Each download's server peak RSS (MiB) on a project of `records` graves."""
+    with tempfile.TemporaryDirectory() as tmp:
+        builder = Builder(Path(tmp))
+        builder.grow(records * 4)
+        token = admin.issue_token(builder.data.store, "supervisor", PROJECT, "bench").token
+        builder.data.store.close()
+        server = ServerProcess(Path(tmp) / "data")
+        server.start()
+        try:
+            assert server.proc is not None
+            client = httpx.Client(
+                base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=300
+            )
+            peaks = {}
+            for name in ("records.csv", "records.geojson"):
+                _reset_peak(server.proc.pid)
+                client.get(f"/v1/projects/{PROJECT}/{name}?form=site_grave").raise_for_status()
+                peaks[name] = _rss_kb(server.proc.pid) / 1024
+            return peaks
+        finally:
+            server.stop()
 
 
 def _floor_rows(data: Path, *, full: bool = False) -> Callable[[], Iterator[formats.RecordEntry]]:
@@ -105,8 +146,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--small",
+        type=int,
+        default=10_000,
+        help="also serve a project of this many graves and compare each download's server"
+        " peak RSS with it (0: skip)",
+    )
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    small = _small_peaks(args.small) if args.small else {}
     with tempfile.TemporaryDirectory() as tmp:
         builder = Builder(Path(tmp))
         builder.grow(args.records * 4)
@@ -138,7 +187,10 @@ def main() -> None:
             }
             print(f"project: {args.records:,} graves, {builder.ops:,} ops")
             print(f"server peak RSS before: {_rss_kb(server.proc.pid) / 1024:.0f} MiB")
+            idle = _rss_kb(server.proc.pid, "VmRSS") / 1024
+            verdicts = []
             for name, (download, floor, full_floor) in shapes.items():
+                fresh = _reset_peak(server.proc.pid)
                 got: list[float] = []
                 base_times: list[float] = []
                 full_times: list[float] = []
@@ -162,14 +214,34 @@ def main() -> None:
                     f" ({args.records / d:,.0f} records/s)  floor {f:5.2f} s  ratio {f / d:4.2f}"
                     f"  (full-decode floor {g:5.2f} s, ratio {g / d:4.2f})"
                 )
-                # Issue 22 item 5: <= 2 s per 100,000 records, >= 0.5 of the floor.
+                # Issue 22 item 5: <= 2 s per 100,000 records, >= 0.5 of the floor, memory
+                # flat (the server's peak during this download, against --small's).
+                peak = _rss_kb(server.proc.pid) / 1024
                 budget = 2.0 * args.records / 100_000
-                verdict = "met" if d <= budget and f / d >= 0.5 else "not met"
+                seen = "" if fresh else " (peak since start: clear_refs refused)"
+                print(
+                    f"{name:<16} server peak RSS {peak:.0f} MiB{seen}"
+                    f" (idle {idle:.0f} MiB before the downloads)"
+                    + (f"; {small[name]:.0f} MiB at {args.small:,} graves" if small else "")
+                )
+                fast = d <= budget
+                near = f / d >= 0.5
+                flat = peak <= small[name] * FLAT if small else None
+                met = fast and near and flat is not False
+                verdicts.append(met)
                 print(
                     f"{name:<16} target: {d:5.2f} s against {budget:.2f} s"
-                    " (2 s per 100,000 records)"
-                    f" (ratio {budget / d:4.2f}), floor ratio >= 0.50: {verdict}"
+                    f" (2 s per 100,000 records): {'met' if fast else 'not met'};"
+                    f" floor ratio {f / d:4.2f} >= 0.50: {'met' if near else 'not met'};"
+                    + (
+                        f" peak RSS within {FLAT}x of {args.small:,} graves':"
+                        f" {'met' if flat else 'not met'}"
+                        if small
+                        else " memory: not compared (--small 0)"
+                    )
+                    + f" => {'MET' if met else 'NOT MET'}"
                 )
+            print(f"issue 22 item 5 (downloads): {'met' if all(verdicts) else 'not met'}")
             print(f"server peak RSS after: {_rss_kb(server.proc.pid) / 1024:.0f} MiB")
         finally:
             server.stop()

@@ -32,7 +32,7 @@ if ((quick)); then
     run merge bench/merge.py
     run seal bench/seal.py
     [[ -f bench/export.py ]] && run export bench/export.py --ops 20000
-    run downloads bench/downloads.py --records 10000 --rounds 3
+    run downloads bench/downloads.py --records 10000 --rounds 3 --small 1000
     run push_history bench/push_history.py --rounds 10
     run backup bench/backup.py --ops 80000 --attachment-mib 64
     run attachments bench/attachments.py --mib 40 --small-mib 5

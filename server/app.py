@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
-from server import auth, logs, openapi, views
+from server import auth, logs, openapi, runtime, views
 from server.attachments.controller import AttachmentController, DeviceAttachmentController
 from server.config import Config
 from server.context import Cairn, ServerContext
@@ -24,10 +24,11 @@ from server.controllers.review import ReviewController
 from server.datadir import DataDir, open_data_dir
 from server.errors import CairnServerError, TooManyRequests
 from server.http_auth import api_principal
-from server.ratelimit import FailedAuthLimiter
+from server.ratelimit import FailedAuthLimiter, SharedFailedAuthLimiter
+from server.runtime import FileLock, SharedState
 from server.web.assets import console_router, template_config
 from server.web.field import field_router, published_forms
-from server.web.sessions import SessionStore
+from server.web.sessions import SessionStore, SharedSessionStore
 
 log = logging.getLogger("cairn.server")
 
@@ -138,11 +139,25 @@ class CairnApp(Litestar):
         await logs.serve_with_request_id(super().__call__, scope, receive, send)
 
 
+def _per_request_state(config: Config) -> dict[str, Any]:
+    """The failed-token limiter and the console sessions: in this process's memory, or
+    (several workers) in the runtime directory's state database they all share."""
+    if config.runtime_dir is None:
+        return {"auth_limiter": FailedAuthLimiter(), "web_sessions": SessionStore()}
+    shared = SharedState(config.runtime_dir)
+    return {
+        "auth_limiter": SharedFailedAuthLimiter(shared),
+        "web_sessions": SharedSessionStore(shared),
+    }
+
+
 def create_app(config: Config, data: DataDir | None = None) -> Litestar:
     """Build the app over an existing data directory (created by `cairn serve` if new)."""
     data = data or open_data_dir(config.data_dir, create=False)
     context = ServerContext(config=config, store=data.store, keys=data.keys, forms=data.forms)
     data.store.group_commit = config.group_commit
+    if config.runtime_dir is not None:
+        data.store.process_lock = FileLock(config.runtime_dir / runtime.WRITER_LOCK)
     from server import __version__
 
     # Two body limits, both configured: every JSON body (admin, review, export routes) is
@@ -168,9 +183,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
             field_router(),
         ],
         template_config=template_config(),
-        state=State(
-            {"cairn": context, "auth_limiter": FailedAuthLimiter(), "web_sessions": SessionStore()}
-        ),
+        state=State({"cairn": context, **_per_request_state(config)}),
         dependencies={
             # No parameters: Litestar then calls it without building and validating a
             # signature model of the State on every request (0.3 ms of a one-record push).

@@ -49,6 +49,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     # process, or "process", one of its own (its own core and interpreter: no GIL shared
     # with the requests; `cairn serve` uses it).
     views_builder: str = "thread"
+    # `cairn serve --workers N` with N > 1: the directory the workers share their lockout,
+    # sessions, metrics and locks in (server/runtime.py); None: one process, in memory.
+    runtime_dir: Path | None = None
 
 
 def resolve_data_dir(option: str | None, environ: Mapping[str, str] | None = None) -> Path:

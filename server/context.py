@@ -32,7 +32,8 @@ class ServerContext:
         # Looked at on every access to `keys`: joined once, not per request.
         self._manifest = str(config.data_dir / "keys" / MANIFEST_FILE)
         self._stamp = self._keys_stamp()
-        self.metrics = Metrics()
+        runtime = config.runtime_dir
+        self.metrics = Metrics(runtime / "metrics" if runtime is not None else None)
         self.metrics.bind(store)
         # Builds records, identifiers and points after a deferred push's commit; pushes are
         # deferred only while it runs (the app starts it), else built in the request.

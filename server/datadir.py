@@ -247,3 +247,22 @@ def open_data_dir(
         forms=forms,
         rebuilt_records=rebuilt,
     )
+
+
+def attach_data_dir(path: Path) -> DataDir:
+    """Open a data directory another process of this server already opened and brought up
+    to date (`open_data_dir`): a worker of `cairn serve --workers N`. Nothing is swept,
+    rebuilt or completed here: the supervising process did that before starting the workers,
+    and a worker must not remove what another one is writing (an export's spool)."""
+    path = Path(path)
+    marker = read_marker(path)
+    if marker.get("state", READY) != READY:
+        raise DataDirError(f"{path} is not ready (its first start did not finish)")
+    keys = ServerKeys.load(path / KEYS)
+    return DataDir(
+        path=path,
+        instance_id=str(marker["instance_id"]),
+        store=Store(path / DATABASE),
+        keys=keys,
+        forms=builtin_library(),
+    )

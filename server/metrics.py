@@ -6,6 +6,10 @@ data directory at each scrape. No series carries a field value, an identifier, a
 a device id: labels are stable refusal codes, export kinds and project codes only.
 
 Each app has its own registry (tests and the demo run several apps in one process).
+With `cairn serve --workers N` (N > 1) every worker counts into its own file of the
+runtime directory (prometheus_client's multiprocess mode, server/runtime.py) and a scrape,
+whichever worker answers it, sums them all; the writer queue's depth is then each worker's
+own, summed too.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from typing import TYPE_CHECKING
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
+    values,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
@@ -43,9 +50,28 @@ _EXPORT_BUCKETS = (0.05, 0.25, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
 class Metrics:
     """The server's counters, histograms and scrape-time sizes."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        self.multiprocess_dir = multiprocess_dir
+        self.queue_depth: Gauge | None = None
+        if multiprocess_dir is not None:
+            if values.ValueClass is values.MutexValue:
+                raise RuntimeError(
+                    "metrics shared between workers need PROMETHEUS_MULTIPROC_DIR set before "
+                    "prometheus_client is imported (cairn serve --workers sets it)"
+                )
+            # What a scrape answers: every worker's files, summed, and the sizes.
+            self.exposed = CollectorRegistry()
+            MultiProcessCollector(self.exposed, str(multiprocess_dir))  # type: ignore[no-untyped-call]
+            self.queue_depth = Gauge(
+                "cairn_writer_queue_depth",
+                "Write transactions holding or waiting for the database's single writer",
+                registry=None,
+                multiprocess_mode="livesum",
+            )
+        else:
+            self.exposed = r
         self.batches_accepted = Counter(
             "cairn_batches_accepted", "Sealed batches stored, with their receipt", registry=r
         )
@@ -99,11 +125,14 @@ class Metrics:
 
     def bind(self, store: Store) -> None:
         """Read sizes from this store at each scrape."""
-        self.registry.register(_StoreSizes(store))
+        gauge = self.queue_depth
+        if gauge is not None:
+            store.on_depth = gauge.set
+        self.exposed.register(_StoreSizes(store, queue_depth=gauge is None))
 
     def render(self) -> bytes:
         """The exposition, in the Prometheus text format."""
-        return generate_latest(self.registry)
+        return generate_latest(self.exposed)
 
     def batch_done(self, outcome: str, seconds: float, reason: str | None = None) -> None:
         """One push answered: `accepted`, `replayed` or `refused` (with its error code)."""
@@ -141,16 +170,18 @@ class Metrics:
 class _StoreSizes(Collector):
     """Sizes read at scrape time: writer queue, quarantine, database, attachments."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, queue_depth: bool = True) -> None:
         self.store = store
+        self.queue_depth = queue_depth  # False: a multiprocess gauge counts it instead
 
     def collect(self) -> Iterator[Metric]:
         store = self.store
-        yield GaugeMetricFamily(
-            "cairn_writer_queue_depth",
-            "Write transactions holding or waiting for the database's single writer",
-            value=store.writers_waiting,
-        )
+        if self.queue_depth:
+            yield GaugeMetricFamily(
+                "cairn_writer_queue_depth",
+                "Write transactions holding or waiting for the database's single writer",
+                value=store.writers_waiting,
+            )
         conn = store.reader()
         items = GaugeMetricFamily(
             "cairn_quarantine_items",

@@ -12,7 +12,8 @@ The flow of one request (format in docs/protocol.md §8):
 4. A chunk is appended only at the offset the server holds (else 409 `offset_mismatch`
    with the offset to resume from), and only whole; the first chunk must carry the
    signed attachment header, checked at once (signature, device, hash, size limit).
-5. Verification runs as the chunks arrive (`_Progress`): for an upload this process saw
+5. Verification runs as the chunks arrive (`_Progress`; not with `cairn serve --workers N`,
+   where the next chunk may reach another process): for an upload this process saw
    from its first byte, each appended chunk also goes through a running SHA-256 of the
    sealed file and a push-style age decryption (`sync.age.opener`) into the upload's
    plaintext file with a running SHA-256 and count, so the final chunk only opens the
@@ -50,6 +51,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
+from server import runtime
 from server.attachments import exif
 from server.attachments.files import AttachmentFiles
 from server.audit.chain import project_chain
@@ -106,9 +108,16 @@ def _lock(device_id: str, sha256: str) -> threading.Lock:
 
 
 @contextmanager
-def _upload_lock(device_id: str, sha256: str) -> Iterator[None]:
+def _upload_lock(ctx: ServerContext, device_id: str, sha256: str) -> Iterator[None]:
+    """One request at a time per upload: between this process's threads, and (several
+    workers, server/runtime.py) between the worker processes, by a lock file each."""
     with _lock(device_id, sha256):
-        yield
+        if ctx.config.runtime_dir is None:
+            yield
+            return
+        name = f"{device_id}.{sha256}.lock"  # an enrolled device id and a checked hash
+        with runtime.locked_file(ctx.config.runtime_dir / runtime.LOCKS / name):
+            yield
 
 
 def _full(exc: OSError) -> CairnServerError:
@@ -169,7 +178,7 @@ def receive(ctx: ServerContext, body: bytes | bytearray) -> bytes:
             code="unreferenced_attachment",
         )
     files = AttachmentFiles(ctx.config.data_dir)
-    with _upload_lock(device.device_id, sha):
+    with _upload_lock(ctx, device.device_id, sha):
         done = rows.get_upload(reader, device.device_id, sha)
         if done is not None:
             return fmt.encode_state(
@@ -503,7 +512,13 @@ def _append(
         if files.free_bytes() < ctx.config.min_free_bytes + need:
             raise _storage_full()
         if current == 0:
-            progress = _start(ctx, files, dev, head)
+            if ctx.config.runtime_dir is None:
+                progress = _start(ctx, files, dev, head)
+            else:
+                # Several workers: the next chunk may reach another process, so no state
+                # is kept in memory; each chunk is fsynced as it comes and the final one
+                # checks the whole file (as after a restart).
+                _discard(files, dev, sha)
         if progress is not None:
             _append_checked(files, dev, sha, progress, data)
         else:
@@ -556,6 +571,8 @@ def _append_plain(part: Path, current: int, data: memoryview) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if current == 0:
+            durable.fsync_dir(part.parent)  # the part's name is durable too
     except OSError as exc:
         # Nothing half-written: the part goes back to the last whole chunk.
         with open(part, "r+b") as f:

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import errno
 import ipaddress
+import os
 import socket
+import sys
+from typing import Any
 
-from server import admin
+import msgspec
+
+from server import admin, runtime
 from server.cli.common import add_data_option, data_dir
-from server.config import load_config
+from server.config import Config, load_config
+from server.datadir import DataDir
 from server.logs import LOG_FORMATS
 
 
@@ -58,6 +64,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "commit: a process of its own (default: the second core) or a thread of the server",
     )
     parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="server processes sharing the listening socket and the data directory "
+        "(default 1); more use more cores for many small pushes. Up to "
+        f"{MAX_WORKERS}",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.add_argument(
@@ -69,6 +84,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "field value",
     )
     parser.set_defaults(func=_serve)
+
+
+MAX_WORKERS = 32
+
+
+def _workers(text: str) -> int:
+    """A whole number of worker processes, 1 to MAX_WORKERS."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of workers from 1 to {MAX_WORKERS}"
+        )
+    return int(text)
 
 
 def _tile_url(text: str) -> str:
@@ -137,11 +164,6 @@ def server_url(host: str, port: int) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from server.app import create_app
-    from server.logs import uvicorn_log_config
-
     sock = _listen(args.host, args.port)
     try:
         with data_dir(args, create=True) as data:
@@ -162,24 +184,109 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"Cairn data directory: {data.path.resolve()}")
             url = server_url(args.host, args.port)
             admin.record_server_url(data.store, url)
-            print(
-                f"Listening on {url}  (console: /, API docs: /v1/docs, schema: /v1/schema)",
-                flush=True,
-            )
-            app = create_app(config, data)
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    app,
-                    # httptools (the C HTTP parser uvicorn supports) reads an 8 MiB upload
-                    # chunk in well under half the time of the pure-Python h11.
-                    http="httptools",
-                    log_level=args.log_level,
-                    log_config=uvicorn_log_config(args.log_format, args.log_level),
-                    proxy_headers=bool(args.forwarded_allow_ips),
-                    forwarded_allow_ips=args.forwarded_allow_ips or None,
-                )
-            )
-            server.run(sockets=[sock])
+            listening = f"Listening on {url}  (console: /, API docs: /v1/docs, schema: /v1/schema)"
+            if args.workers == 1:
+                print(listening, flush=True)
+                _run(args, config, data, sock)
+                return 0
+        # Several workers: each opens the directory this process brought up to date.
+        return _supervise(args, config, sock, listening)
     finally:
         sock.close()
-    return 0
+
+
+def _uvicorn_config(args: argparse.Namespace, app: Any) -> Any:
+    import uvicorn
+
+    from server.logs import uvicorn_log_config
+
+    return uvicorn.Config(
+        app,
+        # httptools (the C HTTP parser uvicorn supports) reads an 8 MiB upload
+        # chunk in well under half the time of the pure-Python h11.
+        http="httptools",
+        log_level=args.log_level,
+        log_config=uvicorn_log_config(args.log_format, args.log_level),
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
+    )
+
+
+def _run(args: argparse.Namespace, config: Config, data: DataDir, sock: socket.socket) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(config, data)
+    uvicorn.Server(_uvicorn_config(args, app)).run(sockets=[sock])
+
+
+def _worker(args: argparse.Namespace, config: Config, sock: socket.socket) -> None:
+    """One worker process of `cairn serve --workers N` (started with `spawn`)."""
+    from server.datadir import attach_data_dir
+
+    _run(args, config, attach_data_dir(config.data_dir), sock)
+
+
+def _supervise(
+    args: argparse.Namespace, config: Config, sock: socket.socket, listening: str
+) -> int:
+    """Start `args.workers` processes on the one listening socket and wait for them.
+
+    They share the runtime directory (server/runtime.py): lockout, sessions, metrics and
+    locks. SIGTERM or SIGINT stops them all (each finishes its requests, as one server
+    does); a worker that dies on its own stops the others too, and the exit status says
+    so, for the service manager to restart the server whole."""
+    import multiprocessing
+    import multiprocessing.connection
+    import signal
+
+    root = runtime.create()
+    # Read by prometheus_client when each worker imports it (multiprocess mode).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(root / runtime.METRICS)
+    config = msgspec.structs.replace(config, runtime_dir=root)
+    spawn = multiprocessing.get_context("spawn")
+    workers = [
+        spawn.Process(target=_worker, args=(args, config, sock), name=f"cairn-worker-{i + 1}")
+        for i in range(args.workers)
+    ]
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for proc in workers:
+            if proc.pid is not None and proc.exitcode is None:
+                os.kill(proc.pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for proc in workers:
+            proc.start()
+        print(f"{listening}  [{args.workers} worker processes]", flush=True)
+        status = 0
+        while any(proc.exitcode is None for proc in workers):
+            multiprocessing.connection.wait(
+                [p.sentinel for p in workers if p.exitcode is None], timeout=1.0
+            )
+            dead = [p for p in workers if p.exitcode not in (None, 0)]
+            if dead and not stopping:
+                print(
+                    f"cairn serve: {dead[0].name} stopped with status {dead[0].exitcode}; "
+                    "stopping the other workers",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                status = 1
+                stop(signal.SIGTERM, None)
+        for proc in workers:
+            proc.join()
+        return status
+    finally:
+        for proc in workers:
+            if proc.exitcode is None and proc.pid is not None:
+                proc.kill()
+                proc.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        runtime.remove(root)

@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 import sqlite_utils
 
 from server.errors import DataDirError, StorageFull
+from server.runtime import FileLock
 from server.store.schema import SchemaTooNew, migrate
 from sync import durable
 
@@ -99,14 +100,17 @@ class Store:
         self._queue_lock = threading.Lock()
         self.group_commit = True
         self.groups = 0  # commits made by write_grouped (for tests and benchmarks)
+        # Set by the app when several worker processes share this database (server/runtime.py):
+        # a lock between them around the writer, and where the queue's depth is reported.
+        self.process_lock: FileLock | None = None
+        self.on_depth: Callable[[int], None] | None = None
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: commits on success, rolls back on any error."""
-        with self._depth_lock:
-            self._in_flight += 1
+        self._depth(1)
         try:
-            with self._write_lock:
+            with self._write_lock, self._between_processes():
                 conn = self._writer
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -123,8 +127,30 @@ class Store:
                     conn.rollback()
                     raise _storage_error(exc) from exc
         finally:
-            with self._depth_lock:
-                self._in_flight -= 1
+            self._depth(-1)
+
+    def _depth(self, change: int) -> None:
+        with self._depth_lock:
+            self._in_flight += change
+            depth = self._in_flight
+        if self.on_depth is not None:
+            self.on_depth(depth)
+
+    @contextmanager
+    def _between_processes(self) -> Iterator[None]:
+        """Hold `process_lock` (if any) while holding the writer: the worker processes of
+        one `cairn serve --workers N` then take turns in the kernel's order, where SQLite
+        alone would make a waiting one poll (its busy handler sleeps 1, 2, 5, 10… ms).
+        SQLite's own lock still decides; this only orders the workers."""
+        lock = self.process_lock
+        if lock is None:
+            yield
+            return
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     @property
     def writers_waiting(self) -> int:
@@ -145,8 +171,7 @@ class Store:
             with self.write() as conn:
                 return fn(conn)
         job: _Job[T] = _Job(fn, weight)
-        with self._depth_lock:
-            self._in_flight += 1
+        self._depth(1)
         try:
             with self._queue_lock:
                 self._queue.append(job)
@@ -154,12 +179,14 @@ class Store:
                 with self._write_lock:
                     if job.done:
                         break
-                    with self._queue_lock:
-                        group = _take_group(self._queue)
-                    self._run_group(group)
+                    with self._between_processes():
+                        # Jobs that queued while this one waited for the other workers
+                        # join its group.
+                        with self._queue_lock:
+                            group = _take_group(self._queue)
+                        self._run_group(group)
         finally:
-            with self._depth_lock:
-                self._in_flight -= 1
+            self._depth(-1)
         if job.error is not None:
             raise job.error
         return job.result  # type: ignore[return-value]

@@ -1,7 +1,7 @@
 """Many devices pushing batch after batch to a real `cairn serve`: group commit on and off.
 
 Run: ``uv run python bench/group_commit.py [--runs 3] [--scale 1] [--processes 4]
-[--shapes 1x32,25x32] [--mode both|group|per-push] [--client raw|httpx]``.
+[--shapes 1x32,25x32] [--mode both|group|per-push] [--client raw|httpx] [--workers 1,2]``.
 
 For each shape (records per batch x devices), every device is enrolled and its batches are
 sealed before the clock starts (sealing is the device's CPU). The devices are then spread
@@ -28,6 +28,7 @@ the same cores as the server: the figures are a floor for a server with its own 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import socket
@@ -188,6 +189,16 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _server_cpu(pid: int) -> float:
+    """CPU seconds of the server process and its worker processes (`--workers N`)."""
+    total = _cpu_seconds(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(OSError, ValueError):  # a process that just ended
+                total += _cpu_seconds(int(child))
+    return total
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
@@ -200,12 +211,14 @@ def run_shape(
     group: bool,
     processes: int = 4,
     client: str = "raw",
+    workers: int = 1,
 ) -> dict[str, float]:
     """One run of one shape on a fresh server; the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         prepare(data)
-        server = ServerProcess(data, () if group else ("--no-group-commit",))
+        extra = (() if group else ("--no-group-commit",)) + ("--workers", str(workers))
+        server = ServerProcess(data, extra)
         server.start()
         assert server.proc is not None
         try:
@@ -232,9 +245,9 @@ def run_shape(
             try:
                 release.wait(timeout=300)
                 began = time.perf_counter()
-                cpu_before = _cpu_seconds(server.proc.pid)
+                cpu_before = _server_cpu(server.proc.pid)
                 outcomes = [results.get(timeout=900) for _ in clients]
-                cpu = _cpu_seconds(server.proc.pid) - cpu_before
+                cpu = _server_cpu(server.proc.pid) - cpu_before
             finally:
                 for proc in clients:
                     proc.join(timeout=60)
@@ -286,37 +299,57 @@ def main() -> None:
     parser.add_argument(
         "--mode", choices=("both", "group", "per-push"), default="both", help="which servers"
     )
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="server worker processes (`cairn serve --workers`), e.g. 2 or 1,2 to compare",
+    )
     args = parser.parse_args()
     wanted = {tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",") if s}
     modes = {"both": (False, True), "group": (True,), "per-push": (False,)}[args.mode]
+    counts = [int(n) for n in args.workers.split(",")]
+    servers = [(group, n) for n in counts for group in modes]
     print(f"load average {os.getloadavg()[0]:.2f} at the start")
-    header = f"{'shape':<30} {'mode':<16} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
+    header = f"{'shape':<30} {'mode':<24} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
     print(header + f" {'server cores':>12} {'client cores':>12}")
     for records, devices, per_device in SHAPES:
         if wanted and (records, devices) not in wanted:
             continue
         per_device = max(1, round(per_device * args.scale))
-        runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+        runs: dict[tuple[bool, int], list[dict[str, float]]] = {key: [] for key in servers}
         for _ in range(args.runs):
-            for group in modes:
-                runs[group].append(
-                    run_shape(records, devices, per_device, group, args.processes, args.client)
+            for group, n in servers:  # alternating: every server once a round
+                runs[(group, n)].append(
+                    run_shape(records, devices, per_device, group, args.processes, args.client, n)
                 )
         shape = f"{records}-record x {devices} devices"
         medians = {}
-        for group in modes:
-            m = {k: statistics.median(r[k] for r in runs[group]) for k in runs[group][0]}
-            medians[group] = m
-            mode = "group commit" if group else "commit per push"
+        for key in servers:
+            group, n = key
+            m = {k: statistics.median(r[k] for r in runs[key]) for k in runs[key][0]}
+            medians[key] = m
+            mode = ("group commit" if group else "commit per push") + f", {n} worker"
+            mode += "s" if n > 1 else ""
             print(
-                f"{shape:<30} {mode:<16} {m['records_s']:>10,.0f} {m['p50_ms']:>8.0f}"
+                f"{shape:<30} {mode:<24} {m['records_s']:>10,.0f} {m['p50_ms']:>8.0f}"
                 f" {m['p99_ms']:>8.0f} {m['server_cores']:>12.2f} {m['client_cores']:>12.2f}",
                 flush=True,
             )
-        _print_target(shape, records, devices, medians.get(True))
-        if len(modes) == 2:
-            ratio = medians[True]["records_s"] / medians[False]["records_s"]
-            print(f"{shape:<30} ratio group/per-push throughput: {ratio:.2f}", flush=True)
+        for n in counts:
+            _print_target(f"{shape}, {n}w", records, devices, medians.get((True, n)))
+            if len(modes) == 2:
+                ratio = medians[(True, n)]["records_s"] / medians[(False, n)]["records_s"]
+                print(f"{shape:<30} ratio group/per-push, {n}w: {ratio:.2f}", flush=True)
+        if len(counts) > 1:
+            for group in modes:
+                base = medians[(group, counts[0])]["records_s"]
+                for n in counts[1:]:
+                    ratio = medians[(group, n)]["records_s"] / base
+                    print(
+                        f"{shape:<30} ratio {n} workers / {counts[0]}"
+                        f" ({'group' if group else 'per-push'}): {ratio:.2f}",
+                        flush=True,
+                    )
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
-from server import auth, logs, openapi, runtime, views
+from server import auth, fastpush, logs, openapi, runtime, views
 from server.attachments.controller import AttachmentController, DeviceAttachmentController
 from server.config import Config
 from server.context import Cairn, ServerContext
@@ -129,12 +129,21 @@ async def health() -> HealthResponse:
 
 
 class CairnApp(Litestar):
-    """The Litestar app, each HTTP request served under a request id (server/logs.py)."""
+    """The Litestar app, each HTTP request served under a request id (server/logs.py);
+    a pushed batch is answered beside Litestar (server/fastpush.py)."""
+
+    cairn_context: ServerContext | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Every HTTP request (routed or not) gets its id; lifespan events pass through."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        ctx = self.cairn_context
+        if ctx is not None and fastpush.takes(scope):
+            await logs.serve_with_request_id(
+                lambda s, r, w: fastpush.serve(ctx, s, r, w), scope, receive, send
+            )
             return
         await logs.serve_with_request_id(super().__call__, scope, receive, send)
 
@@ -168,7 +177,7 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         route_handlers=[DeviceController, DeviceAttachmentController],
         request_max_body_size=max(config.max_batch_bytes, config.max_chunk_bytes + 8192),
     )
-    return CairnApp(
+    app = CairnApp(
         route_handlers=[
             health,
             metrics,
@@ -203,3 +212,5 @@ def create_app(config: Config, data: DataDir | None = None) -> Litestar:
         on_startup=[context.views.start],
         on_shutdown=[context.views.stop, lambda: data.store.close()],
     )
+    app.cairn_context = context
+    return app

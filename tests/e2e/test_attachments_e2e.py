@@ -96,16 +96,17 @@ def _code(data: Path) -> str:
         opened.store.close()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[ServerProcess, str]]:
-    """A real server with the project, and its first admin token."""
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-workers"])
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[ServerProcess, str]]:
+    """A real server with the project, and its first admin token; also as two worker
+    processes (`--workers 2`), where an upload's chunks may reach either."""
     data = tmp_path / "server"
     opened = open_data_dir(data, create=True)
     assert opened.first_admin_token is not None
     token = opened.first_admin_token.token
     admin.create_project(opened.store, PROJECT, "End to end", "test")
     opened.store.close()
-    server = ServerProcess(data)
+    server = ServerProcess(data, ("--workers", str(request.param)))
     server.start()
     yield server, token
     server.stop()

@@ -217,7 +217,9 @@ def run_shape(
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         prepare(data)
-        extra = (() if group else ("--no-group-commit",)) + ("--workers", str(workers))
+        extra = () if group else ("--no-group-commit",)
+        if workers > 1:  # (so that one worker also measures a server without the option)
+            extra += ("--workers", str(workers))
         server = ServerProcess(data, extra)
         server.start()
         assert server.proc is not None
@@ -274,6 +276,8 @@ def run_shape(
             # The server's CPU over the run (a little of it after the last receipt).
             "server_cores": cpu / wall,
             "client_cores": sum(o[4] for o in outcomes) / wall,
+            # Server CPU per pushed batch, in ms: what a busy machine inflates least.
+            "server_ms_batch": cpu * 1000 / (devices * per_device),
         }
 
 
@@ -311,7 +315,7 @@ def main() -> None:
     servers = [(group, n) for n in counts for group in modes]
     print(f"load average {os.getloadavg()[0]:.2f} at the start")
     header = f"{'shape':<30} {'mode':<24} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
-    print(header + f" {'server cores':>12} {'client cores':>12}")
+    print(header + f" {'server cores':>12} {'client cores':>12} {'server CPU ms/batch':>19}")
     for records, devices, per_device in SHAPES:
         if wanted and (records, devices) not in wanted:
             continue
@@ -332,7 +336,8 @@ def main() -> None:
             mode += "s" if n > 1 else ""
             print(
                 f"{shape:<30} {mode:<24} {m['records_s']:>10,.0f} {m['p50_ms']:>8.0f}"
-                f" {m['p99_ms']:>8.0f} {m['server_cores']:>12.2f} {m['client_cores']:>12.2f}",
+                f" {m['p99_ms']:>8.0f} {m['server_cores']:>12.2f} {m['client_cores']:>12.2f}"
+                f" {m['server_ms_batch']:>19.2f}",
                 flush=True,
             )
         for n in counts:

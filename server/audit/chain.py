@@ -13,6 +13,7 @@ spec (docs/audit.md). Entry 1 of every chain is a "chain.open" entry.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -72,6 +73,39 @@ def jcs_safe(value: Any) -> Any:
     return jcs_safe(msgspec.to_builtins(value))
 
 
+# Sorted, compact, no ASCII escaping: for the values `_plain` admits, byte for byte JCS.
+_STDLIB_JSON = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
+def _plain(value: Any) -> bool:
+    """True when the standard library's sorted, compact JSON of `value` is exactly its JCS:
+    only ASCII text (code-point and UTF-16 key order agree; JCS escapes the same control
+    characters, the same way), integers a double holds exactly, no floats."""
+    kind = type(value)
+    if kind is str:
+        return bool(value.isascii())
+    if value is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-MAX_SAFE_INT <= value <= MAX_SAFE_INT)
+    if isinstance(value, dict):
+        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return False
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 (JCS) bytes of `value`; the usual entry (ASCII names, ids and integers) by
+    the standard library's C encoder, about 4x faster than the pure-Python `rfc8785`,
+    anything else by `rfc8785` itself (a property test holds the two equal)."""
+    if _plain(value):
+        return _STDLIB_JSON.encode(value).encode()
+    return rfc8785.dumps(value)
+
+
 def _body(entry: ChainEntry | dict[str, Any]) -> dict[str, Any]:
     plain = msgspec.to_builtins(entry) if isinstance(entry, ChainEntry) else dict(entry)
     plain.pop("hash", None)
@@ -80,7 +114,7 @@ def _body(entry: ChainEntry | dict[str, Any]) -> dict[str, Any]:
 
 def hash_input(entry: ChainEntry | dict[str, Any]) -> bytes:
     """The exact bytes an entry's hash covers: JCS of the entry without its "hash"."""
-    return rfc8785.dumps(_body(entry))
+    return canonical(_body(entry))
 
 
 def entry_hash(entry: ChainEntry | dict[str, Any]) -> str:
@@ -116,13 +150,13 @@ def sealed_entry(
         "data": jcs_safe(data),
         "prev": prev,
     }
-    canonical = rfc8785.dumps(body)
-    return ChainEntry(**body, hash=hashlib.sha256(canonical).hexdigest()), canonical
+    encoded = canonical(body)
+    return ChainEntry(**body, hash=hashlib.sha256(encoded).hexdigest()), encoded
 
 
 def line(entry: ChainEntry) -> bytes:
     """One archive line: the JCS of the whole entry, hash included."""
-    return rfc8785.dumps(msgspec.to_builtins(entry))
+    return canonical(msgspec.to_builtins(entry))
 
 
 def verify_chain(entries: Iterable[ChainEntry], chain: str) -> list[ChainProblem]:

@@ -22,6 +22,8 @@ from server.audit.chain import (
     MAX_SAFE_INT,
     SERVER,
     ChainEntry,
+    _plain,
+    canonical,
     hash_input,
     jcs_safe,
     line,
@@ -233,3 +235,44 @@ def test_any_value_a_device_may_send_re_hashes_after_storage(
         store.close()
     assert verify_chain(entries, CHAIN) == []
     json.dumps(entries[1].data, allow_nan=False)  # plain JSON: no NaN or infinity left
+
+
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.text(alphabet=st.characters(max_codepoint=0x7F)),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text() | st.text(alphabet=st.characters(max_codepoint=0x7F)), inner, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_JSONISH)
+def test_the_fast_canonical_json_is_rfc8785_byte_for_byte(value: Any) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, ValueError, TypeError):
+        return  # outside JCS's domain: the fallback raises the same
+    assert canonical(value) == expected
+
+
+def test_an_ingest_entry_takes_the_fast_path() -> None:
+    # Control characters, DEL and quotes in ASCII text: escaped as JCS escapes them.
+    entry = {
+        "v": 2,
+        "chain": "project:E2E-SITE",
+        "seq": 2**53 - 1,
+        "data": {"cursor": [1, 2], "note": 'a"b\\c\x00\x1f\x7f\n\t', "ok": True, "x": None},
+        "actor": "device:0193a1b2-aaaa-7bbb-8ccc-1234567890ab",
+    }
+    assert _plain(entry)
+    assert canonical(entry) == rfc8785.dumps(entry)
+    assert not _plain({"n": 2**53}) and not _plain({"f": 1.5}) and not _plain({"é": 1})

@@ -221,11 +221,26 @@ def _run(args: argparse.Namespace, config: Config, data: DataDir, sock: socket.s
     uvicorn.Server(_uvicorn_config(args, app)).run(sockets=[sock])
 
 
-def _worker(args: argparse.Namespace, config: Config, sock: socket.socket) -> None:
+def _worker(args: argparse.Namespace, config: Config, sock: socket.socket, supervisor: int) -> None:
     """One worker process of `cairn serve --workers N` (started with `spawn`)."""
     from server.datadir import attach_data_dir
 
+    _stop_with(supervisor)
     _run(args, config, attach_data_dir(config.data_dir), sock)
+
+
+def _stop_with(supervisor: int) -> None:
+    """Have the kernel send this process SIGTERM when the supervisor dies, even by SIGKILL:
+    a worker left behind would keep the port and the database open."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != supervisor:  # it died before the request took effect
+        raise SystemExit(1)
 
 
 def _supervise(
@@ -247,7 +262,9 @@ def _supervise(
     config = msgspec.structs.replace(config, runtime_dir=root)
     spawn = multiprocessing.get_context("spawn")
     workers = [
-        spawn.Process(target=_worker, args=(args, config, sock), name=f"cairn-worker-{i + 1}")
+        spawn.Process(
+            target=_worker, args=(args, config, sock, os.getpid()), name=f"cairn-worker-{i + 1}"
+        )
         for i in range(args.workers)
     ]
     stopping = False

@@ -200,9 +200,9 @@ def _burst(n: int, request: Callable[[], Answer]) -> list[Answer]:
 
 
 def _until_both(workers: list[int], request: Callable[[], Answer]) -> list[Answer]:
-    """Bursts of requests until both workers have answered some (at most 10 bursts)."""
+    """Bursts of requests until both workers have answered some (at most 25 bursts)."""
     answers: list[Answer] = []
-    for _ in range(10):
+    for _ in range(25):
         answers += _burst(8, request)
         if {a.worker for a in answers} == set(workers):
             break
@@ -217,8 +217,8 @@ def test_lockout_counts_failures_from_every_worker(server: ServerProcess) -> Non
         lambda: _fresh(server, workers, "GET", "/v1/projects", headers=_bearer("cairn_x")),
     )
     assert [a.status for a in wrong] == [401] * DEFAULT_MAX_FAILURES
-    # Neither worker alone saw enough failures to lock the address out.
-    assert {a.worker for a in wrong} == set(workers)
+    # However the failures fell (all on one worker, or shared so that neither alone saw
+    # enough), every worker must now refuse the address: per-process counts could not.
     right = _until_both(
         workers, lambda: _fresh(server, workers, "GET", "/v1/projects", headers=_bearer(token))
     )

@@ -378,6 +378,21 @@ def _print_target(shape: str, records: int, devices: int, grouped: dict[str, flo
     met = met and grouped["p99_ms"] < p99
     verdict = "met" if met else "not met"
     print(f"{shape:<30} target: {'; '.join(parts)}: {verdict}", flush=True)
+    if rate is not None:
+        # What the target leaves of this machine: every core, server and clients together.
+        cores = os.cpu_count() or 1
+        budget = cores * 1000 / (rate / records)
+        spent = (
+            grouped["server_ms_batch"]
+            + grouped["client_cores"] * 1000 * records / (grouped["records_s"])
+        )
+        print(
+            f"{shape:<30} CPU a batch: {rate:,.0f} records/s on {cores} cores leaves"
+            f" {budget:.2f} ms for server and clients; spent {spent:.2f} ms"
+            f" (server {grouped['server_ms_batch']:.2f}): at most"
+            f" {cores * 1000 / spent * records:,.0f} records/s with every core busy",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ addresses cannot exhaust memory. The address is the client's as uvicorn reports 
 TCP peer, or, when the peer is a trusted reverse proxy (`cairn serve
 --forwarded-allow-ips`, default 127.0.0.1), the address the proxy names in
 X-Forwarded-For. Behind a proxy that is not trusted, every client shares the proxy's
-address, so one guesser there locks out everyone.
+address, so one guesser there locks out everyone. With `cairn serve --workers N` the
+failures are counted where every worker sees them (`SharedFailedAuthLimiter`), so a
+guesser gains nothing from landing on another worker.
 """
 
 from __future__ import annotations

@@ -190,12 +190,14 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _server_cpu(pid: int) -> float:
-    """CPU seconds of the server process and its worker processes (`--workers N`)."""
-    total = _cpu_seconds(pid)
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            with contextlib.suppress(OSError, ValueError):  # a process that just ended
-                total += _cpu_seconds(int(child))
+    """CPU seconds of the server process and all its descendants (`--workers N`, each
+    worker's view builder)."""
+    total = 0.0
+    with contextlib.suppress(OSError, ValueError):  # a process that just ended
+        total += _cpu_seconds(pid)
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _server_cpu(int(child))
     return total
 
 

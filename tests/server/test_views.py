@@ -470,8 +470,10 @@ def test_deferred_rows_keep_the_receive_time(
     ctx = ServerContext(
         config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
     )
+    # A builder that is running (so the push defers) but builds nothing until stopped: the
+    # views are built below, later than the push, whenever the thread gets scheduled.
+    monkeypatch.setattr(views, "_build", lambda store, forms, signal_: signal_.stop.wait())
     ctx.views.start()
-    monkeypatch.setattr(ctx.views, "kick", lambda: None)
     graves = _lone_graves(fleet, 8)
     ingest.push(ctx, _seal(dev, fleet, graves))
     ctx.views.stop()

@@ -18,6 +18,7 @@ Run: ``uv run python bench/export_attachments.py [--gib 2] [--file-mib 32] [--sm
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import subprocess
 import sys
@@ -67,6 +68,9 @@ class Builder:
         admin.create_project(self.data.store, PROJECT, "Benchmark photos", "bench")
         config = load_config(self.data.path, max_attachment_bytes=(file_mib + 1) * MiB)
         self.client = TestClient(create_app(config, self.data), base_url="http://bench.local")
+        # The in-process app's access log and httpx's request lines would bury the figures.
+        for name in ("cairn.access", "httpx"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         code = admin.issue_enroll_code(self.data.store, PROJECT, 3600, "bench").code
         self.device = Device(root / "device", transport=_Transport(self.client))
         self.device.enroll("http://bench.local", code, label="bench")

@@ -258,6 +258,9 @@ def _process_main(path: str, conn: Any, count: Any) -> None:
     from forms.library import builtin_library
 
     _die_with_parent()
+    # A Ctrl-C at the terminal reaches the whole process group: the server stops this
+    # process itself (its "stop" message, or its death), so the builder ignores it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     store = Store(Path(path))
     try:
         _build(store, builtin_library(), _PipeSignal(conn, count))
@@ -324,7 +327,8 @@ class ViewBuilder:
         if worker is None:
             return
         if self._conn is not None:
-            self._send(b"stop")
+            # A Ctrl-C reaches the builder too (same process group): gone already is fine.
+            self._send(b"stop", gone_ok=True)
         else:
             self._signal.stop.set()
             self._signal.wake.set()
@@ -338,12 +342,13 @@ class ViewBuilder:
         else:
             self._signal.wake.set()
 
-    def _send(self, message: bytes) -> None:
+    def _send(self, message: bytes, gone_ok: bool = False) -> None:
         with self._lock:
             try:
                 self._conn.send_bytes(message)
             except OSError:  # the process is gone: pushes stop deferring, reads catch up
-                log.warning("the view builder process has stopped")
+                if not gone_ok:
+                    log.warning("the view builder process has stopped")
 
 
 async def wait_current(

@@ -225,6 +225,21 @@ def _new_graves(dev: Device, n: int, start: int = 0) -> list[str]:
     return [dev.new("site_grave", {**GRAVE, "site_code": f"VW-{start + i:03d}"}) for i in range(n)]
 
 
+def _paused_context(
+    data: DataDir, monkeypatch: pytest.MonkeyPatch, defer_min_ops: int = 5
+) -> ServerContext:
+    """A context whose view builder thread runs (so a large enough push defers) but builds
+    nothing until it is stopped: a deferred push's views stay pending until the test
+    catches them up, however the thread is scheduled."""
+    monkeypatch.setattr(views, "DEFER_MIN_OPS", defer_min_ops)
+    monkeypatch.setattr(views, "_build", lambda store, forms, signal_: signal_.stop.wait())
+    ctx = ServerContext(
+        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
+    )
+    ctx.views.start()
+    return ctx
+
+
 @pytest.fixture
 def paused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> ServerContext:  # type: ignore[type-arg]
     """The app's context with its view builder running but never woken by a push (so the
@@ -413,14 +428,9 @@ def test_backpressure_builds_the_backlog_in_the_push(
 def test_views_pending_at_a_crash_are_built_when_the_data_directory_opens(
     data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "DEFER_MIN_OPS", 5)
+    ctx = _paused_context(data, monkeypatch)
     dev = make_device("a")
     fleet = Devices([dev])
-    ctx = ServerContext(
-        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
-    )
-    ctx.views.start()
-    monkeypatch.setattr(ctx.views, "kick", lambda: None)
     graves = _lone_graves(fleet, 8)
     assert decode_receipt(ingest.push(ctx, _seal(dev, fleet, graves))).accepted_ops == len(graves)
     ctx.views.stop()  # stopped before it woke: as a kill between the two commits
@@ -444,14 +454,9 @@ def test_views_pending_at_a_crash_are_built_when_the_data_directory_opens(
 def test_verify_catches_the_views_up_before_comparing(
     data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "DEFER_MIN_OPS", 5)
+    ctx = _paused_context(data, monkeypatch)
     dev = make_device("a")
     fleet = Devices([dev])
-    ctx = ServerContext(
-        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
-    )
-    ctx.views.start()
-    monkeypatch.setattr(ctx.views, "kick", lambda: None)
     graves = _lone_graves(fleet, 8)
     ingest.push(ctx, _seal(dev, fleet, graves))
     ctx.views.stop()
@@ -464,16 +469,9 @@ def test_verify_catches_the_views_up_before_comparing(
 def test_deferred_rows_keep_the_receive_time(
     data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "DEFER_MIN_OPS", 1)
+    ctx = _paused_context(data, monkeypatch, defer_min_ops=1)
     dev = make_device("a")
     fleet = Devices([dev])
-    ctx = ServerContext(
-        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
-    )
-    # A builder that is running (so the push defers) but builds nothing until stopped: the
-    # views are built below, later than the push, whenever the thread gets scheduled.
-    monkeypatch.setattr(views, "_build", lambda store, forms, signal_: signal_.stop.wait())
-    ctx.views.start()
     graves = _lone_graves(fleet, 8)
     ingest.push(ctx, _seal(dev, fleet, graves))
     ctx.views.stop()
@@ -540,14 +538,9 @@ def test_a_read_builds_the_views_itself_when_no_builder_runs(
 def test_the_builder_writes_nothing_when_the_cursor_moved_while_it_worked(
     data: DataDir, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "DEFER_MIN_OPS", 5)
+    ctx = _paused_context(data, monkeypatch)
     dev = make_device("a")
     fleet = Devices([dev])
-    ctx = ServerContext(
-        config=load_config(data.path), store=data.store, keys=data.keys, forms=data.forms
-    )
-    ctx.views.start()
-    monkeypatch.setattr(ctx.views, "kick", lambda: None)
     graves = _lone_graves(fleet, 8)
     ingest.push(ctx, _seal(dev, fleet, graves))
     ctx.views.stop()

@@ -5,6 +5,10 @@ this module feeds them pages of records (keyset by record id, PAGE rows at a tim
 page read when the client is ready for it), so memory stays flat in the size of the
 project. Each record appears once, as it stands when its page is read.
 
+A record's CSV line (in its form's records table) and GeoJSON features are copied from its
+render made ahead (`server.export.renders`) when the render's key matches the row just
+read, and made here otherwise: the bytes are the same either way.
+
 GeoJSON polygons are re-oriented here to the right-hand rule (RFC 7946 §3.1.6: exterior
 rings counterclockwise, holes clockwise), whatever order the device walked the outline.
 """
@@ -16,7 +20,7 @@ from collections.abc import Iterator
 from forms.errors import FormError
 from server.context import ServerContext
 from server.errors import BadRequest
-from server.export import formats
+from server.export import formats, renders
 from server.review import in_box
 from server.store import queries
 from server.store import sync_tables as st
@@ -38,6 +42,21 @@ def _rows(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[st.RecordRo
         if len(page) < PAGE:
             return
         after = page[-1].record_id
+
+
+def _rendered(
+    ctx: ServerContext, flt: queries.RecordFilter, column: str
+) -> Iterator[tuple[st.RecordRow, bytes | None, bytes | None, str | bytes | None]]:
+    """`_rows`, each with its render made ahead, if any (`queries.records_by_id_rendered`)."""
+    after: str | None = None
+    while True:
+        page = queries.records_by_id_rendered(ctx.store.reader(), flt, after, PAGE, column)
+        for item in page:
+            if flt.bbox is None or in_box(ctx, item[0], flt.bbox):
+                yield item
+        if len(page) < PAGE:
+            return
+        after = page[-1][0].record_id
 
 
 # What a download sends at a time. Each piece is made in a worker thread, one thread hop
@@ -62,10 +81,19 @@ def geojson(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[bytes]:
     """records.geojson: one RFC 7946 FeatureCollection, a feature per located field."""
     out = bytearray(formats.GEOJSON_HEAD)
     first = True
-    for entry in formats.entries(_rows(ctx, flt), ctx.forms):
-        for feature in formats.geojson_features(entry):
-            formats.geojson_feature_into(feature, first, out)
-            first = False
+    keys = renders.keys_for(ctx.forms)
+    entries = renders.Entries(ctx.forms)
+    for row, key, _, part in _rendered(ctx, flt, "geojson"):
+        if isinstance(part, bytes) and key == keys.of(row):
+            if part:
+                if not first:
+                    out += b",\n"
+                out += part
+                first = False
+        else:
+            for feature in formats.geojson_features(entries.of(row)):
+                formats.geojson_feature_into(feature, first, out)
+                first = False
         if len(out) >= CHUNK:
             yield bytes(out)
             out.clear()
@@ -95,12 +123,22 @@ def csv_rows(
     """records.csv: the header, then one line per record (or per item of the group)."""
     lines = formats.CsvLines()
     lines.write(spec.header)
-    for n, entry in enumerate(formats.entries(_rows(ctx, flt), ctx.forms), 1):
-        if spec.group is None:
-            lines.write_fields(formats.record_cells(spec, entry, csv_ready=True))
-        else:
+    if spec.group is not None:
+        for n, entry in enumerate(formats.entries(_rows(ctx, flt), ctx.forms), 1):
             for cells in formats.table_row(spec, entry):
                 lines.write(cells)
+            if n % PAGE == 0:
+                yield lines.take()
+        yield lines.take()
+        return
+    keys = renders.keys_for(ctx.forms)
+    entries = renders.Entries(ctx.forms)
+    want = renders.spec_key(spec)
+    for n, (row, key, made_for, line) in enumerate(_rendered(ctx, flt, "csv"), 1):
+        if isinstance(line, str) and made_for == want and key == keys.of(row):
+            lines.write_line(line)
+        else:
+            lines.write_fields(formats.record_cells(spec, entries.of(row), csv_ready=True))
         if n % PAGE == 0:
             yield lines.take()
     yield lines.take()

@@ -1,6 +1,6 @@
 """`cairn verify`: prove that what is stored is what was received, and still consistent.
 
-Four checks, each reported separately:
+Six checks, each reported separately:
 
 1. every audit chain (the server's, each project's, and the frozen format-1 log) links
    from its first entry to its head, and each anchors the format-1 head it opened on;
@@ -12,7 +12,9 @@ Four checks, each reported separately:
    device's sealed upload of it is present, hashes to the SHA-256 its receipt names, and
    carries a header signed by that device for that very file and size;
 5. the materialized tables (records, identifiers, points) are rebuilt from the ops alone
-   into a scratch database and compared row by row, byte for byte, with the live ones.
+   into a scratch database and compared row by row, byte for byte, with the live ones;
+6. every render made ahead for downloads (`server.export.renders`) that a download would
+   copy (its key matches its record) equals the record rendered now.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from server import views
 from server.attachments.files import AttachmentFiles
 from server.audit import chain, legacy
 from server.audit.chain import OPEN
+from server.export import renders
 from server.key_changes import key_events, key_problems
 from server.materialize import rebuild_into
 from server.store import Store, audit_log
 from server.store import admin as admin_rows
 from server.store import attachments as attachment_rows
+from server.store import renders as rt
 from server.store import sync_tables as st
 from sync import attachment as attachment_format
 from sync.blobs import hash_file
@@ -54,6 +58,7 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     sealed_attachments: int = 0
     ops: int = 0
     records: int = 0
+    renders: int = 0
     problems: list[str] = msgspec.field(default_factory=list)
 
     @property
@@ -254,6 +259,34 @@ def _compare(
     return count
 
 
+def _check_renders(conn: sqlite3.Connection, forms: FormLibrary, report: VerifyReport) -> None:
+    """Every render a download would copy (its key matches its record's row) is what
+    rendering the record now gives; renders whose key does not match are never used."""
+    keys = renders.keys_for(forms)
+    batch: list[tuple[st.RecordRow, bytes | None, str | None, bytes]] = []
+
+    def check() -> None:
+        fresh = renders.render_rows(forms, [row for row, _, _, _ in batch])
+        for (row, spec, line, part), (_, _, _, fresh_spec, fresh_line, fresh_part) in zip(
+            batch, fresh, strict=True
+        ):
+            if part != fresh_part or (spec == fresh_spec and line != fresh_line):
+                report.problems.append(
+                    f"render of record {row.project} {row.record_id}: differs from the record "
+                    "rendered now (a download would have sent it)"
+                )
+        batch.clear()
+
+    for row, key, spec, line, part in rt.every(conn):
+        if key != keys.of(row):
+            continue
+        report.renders += 1
+        batch.append((row, spec, line, part))
+        if len(batch) == renders.SWEEP_CHUNK:
+            check()
+    check()
+
+
 def verify(
     store: Store,
     keys: ServerKeys,
@@ -285,4 +318,6 @@ def verify(
         _check_attachments(conn, data_dir or store.path.parent, report)
         say("rebuilding records from the ops")
         _check_materialized(conn, forms, report, say)
+        say("checking the records' renders made ahead for downloads")
+        _check_renders(conn, forms, report)
     return report

@@ -54,6 +54,7 @@ import msgspec
 
 from forms.library import FormLibrary
 from server import trace
+from server.export import renders
 from server.materialize import apply_stored, derive_stored, record_rules, write_derived
 from server.store import Store
 from server.store import sync_tables as st
@@ -75,6 +76,9 @@ MAX_BACKLOG = 20_000
 # How long a read waits for the views to cover the ops committed before it began.
 READ_WAIT_S = 2.0
 HEADER = "cairn-views"
+# The builder looks for renders to make this often even when nobody wakes it: pushes merged
+# in the request change records without a wake-up.
+POLL_S = 1.0
 
 
 def _by_project(
@@ -169,10 +173,24 @@ def fresh_batch(
     return True
 
 
+def _render(store: Store, forms: FormLibrary, signal_: _Signal) -> None:
+    """Make the renders of the records changed since the last sweep (server.export.renders),
+    a chunk at a time, while no views wait to be built."""
+    while not signal_.stopping and not signal_.pending():
+        try:
+            if renders.sweep(store, forms) == 0:
+                return
+        except Exception:  # downloads render what has no render; the next wake-up retries
+            log.exception("making the records' renders failed")
+            return
+
+
 def _build(store: Store, forms: FormLibrary, signal_: _Signal) -> None:
-    """The builder's loop: after each wake-up, catch up a chunk at a time until current."""
+    """The builder's loop: after each wake-up, catch up a chunk at a time until current;
+    then, and every `POLL_S` without a wake-up, make the renders of the records that
+    changed."""
     while signal_.wait():
-        while not signal_.stopping:
+        while signal_.woken and not signal_.stopping:
             try:
                 done = build_chunk(store, forms)
             except Exception:  # a later write catches up again; never lose the builder
@@ -184,6 +202,7 @@ def _build(store: Store, forms: FormLibrary, signal_: _Signal) -> None:
             signal_.built(done)
             if done < CHUNK:
                 break
+        _render(store, forms, signal_)
 
 
 class _Signal:
@@ -193,16 +212,22 @@ class _Signal:
         self.wake = threading.Event()
         self.stop = threading.Event()
         self.count = 0
+        self.woken = False
 
     @property
     def stopping(self) -> bool:
         return self.stop.is_set()
 
     def wait(self) -> bool:
-        """Block until woken; False once stopped."""
-        self.wake.wait()
+        """Block until woken or `POLL_S` has passed (`woken` says which); False once
+        stopped."""
+        self.woken = self.wake.wait(POLL_S)
         self.wake.clear()
         return not self.stop.is_set()
+
+    def pending(self) -> bool:
+        """Whether a wake-up came since the last `wait`."""
+        return self.wake.is_set()
 
     def built(self, n: int) -> None:
         self.count += n
@@ -226,9 +251,11 @@ class _PipeSignal(_Signal):
 
     def wait(self) -> bool:
         while not self.stopped:
-            if not self.conn.poll(1.0):
+            if not self.conn.poll(POLL_S):
                 self.stopped = os.getppid() != self.parent
-                continue
+                self.woken = False
+                return not self.stopped
+            self.woken = True
             while self.conn.poll():  # every wake-up sent meanwhile is one
                 try:
                     message = self.conn.recv_bytes()
@@ -238,6 +265,9 @@ class _PipeSignal(_Signal):
                     self.stopped = True
             return not self.stopped
         return False
+
+    def pending(self) -> bool:
+        return bool(self.conn.poll())
 
     def built(self, n: int) -> None:
         self.shared.value += n  # only this process writes it

@@ -47,6 +47,7 @@ def _verify(args: argparse.Namespace) -> int:
         f"{report.sealed_attachments} sealed uploads checked"
     )
     print(f"ops: {report.ops}; records rebuilt and compared: {report.records}")
+    print(f"download renders made ahead: {report.renders} re-rendered and compared")
     if report.ok:
         print("OK: everything verifies")
         return 0

@@ -631,6 +631,10 @@ class CsvLines:
         else:
             self._parts.append(",".join(fields) + "\r\n")
 
+    def write_line(self, line: str) -> None:
+        """Add one line already made (its cells as the writer writes them, CRLF ended)."""
+        self._parts.append(line)
+
     def take(self) -> bytes:
         """The lines added since the last `take`, encoded."""
         text = "".join(self._parts)

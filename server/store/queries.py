@@ -18,7 +18,8 @@ from server.store.attachments import missing_clause
 from server.store.sync_tables import RecordRow, record_row
 
 _RECORD_COLS = tuple(RecordRow.__struct_fields__)
-_SELECT = f"SELECT {', '.join('r.' + c for c in _RECORD_COLS)} FROM records r"
+_SELECT_COLS = f"SELECT {', '.join('r.' + c for c in _RECORD_COLS)}"
+_SELECT = f"{_SELECT_COLS} FROM records r"
 _DUPLICATED = (
     "SELECT i.record_id FROM identifiers i JOIN identifiers j"
     " ON j.project = i.project AND j.form_id = i.form_id AND j.name = i.name"
@@ -165,6 +166,29 @@ def records_by_id(
         params.append(after)
     sql = f"{_SELECT} WHERE {where} ORDER BY r.record_id LIMIT ?"
     return _rows(conn, sql, [*params, limit])
+
+
+def records_by_id_rendered(
+    conn: sqlite3.Connection, flt: RecordFilter, after: str | None, limit: int, column: str
+) -> list[tuple[RecordRow, bytes | None, bytes | None, str | bytes | None]]:
+    """`records_by_id`, each row with its render if it has one (`record_renders`): (row,
+    key, csv_spec, the render's `column`, "csv" or "geojson"), None for each when none."""
+    if column not in ("csv", "geojson"):
+        raise ValueError(f"no render column {column!r}")
+    where, params = _where(flt)
+    if after is not None:
+        where += " AND r.record_id > ?"
+        params.append(after)
+    sql = (
+        f"{_SELECT_COLS}, x.key, x.csv_spec, x.{column} FROM records r"
+        " LEFT JOIN record_renders x ON x.project = r.project AND x.record_id = r.record_id"
+        f" WHERE {where} ORDER BY r.record_id LIMIT ?"
+    )
+    n = len(_RECORD_COLS)
+    return [
+        (record_row(row[:n]), row[n], row[n + 1], row[n + 2])
+        for row in conn.execute(sql, [*params, limit])
+    ]
 
 
 def op_history(conn: sqlite3.Connection, project: str, record_id: str) -> list[OpHistoryRow]:

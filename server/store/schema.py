@@ -355,6 +355,25 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT OR REPLACE INTO meta (key, value)
         SELECT 'views_cursor', CAST(COALESCE(MAX(cursor), 0) AS TEXT) FROM ops;
     """,
+    # 11 (issue 22 item 5): each record's line in its form's records.csv and its features
+    # in records.geojson, rendered in the background (server.export.renders) so a download
+    # copies them. `key` digests every input of the rendering (the record row, its state,
+    # the renderers' code and the forms): a download uses a render only when the key it
+    # works out from the row it read is the same, so a render can be missing or old, never
+    # wrong. `csv_spec` digests the CSV table's columns the line was made for. Per project,
+    # meta's `renders_cursor:<project>` is the records' updated_cursor up to which renders
+    # were made. Nothing stored changes.
+    """
+    CREATE TABLE record_renders (
+        project TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        key BLOB NOT NULL,
+        csv_spec BLOB,
+        csv TEXT,
+        geojson BLOB NOT NULL,
+        PRIMARY KEY (project, record_id)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -515,9 +515,22 @@ def list_quarantine(
 
 
 def clear_materialized(conn: sqlite3.Connection) -> None:
-    """Empty every derived table (for a rebuild from the ops)."""
-    for table in ("records", "identifiers", "record_points", "record_rtree"):
+    """Empty every derived table (for a rebuild from the ops), the downloads' renders
+    included (with their cursors: every record is rendered again)."""
+    for table in ("records", "identifiers", "record_points", "record_rtree", "record_renders"):
         conn.execute(f"DELETE FROM {table}")
+    forget_render_cursors(conn)
+
+
+# meta's key prefix of each project's render cursor (server.store.renders).
+RENDERS_CURSOR = "renders_cursor:"
+
+
+def forget_render_cursors(conn: sqlite3.Connection) -> None:
+    """Forget how far the downloads' renders were made: every record is rendered again."""
+    conn.execute(
+        "DELETE FROM meta WHERE substr(key, 1, ?) = ?", (len(RENDERS_CURSOR), RENDERS_CURSOR)
+    )
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

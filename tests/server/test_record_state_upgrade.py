@@ -101,6 +101,7 @@ def test_a_schema_1_directory_gets_folded_identifier_keys_on_open(synced: DataDi
         DELETE FROM meta WHERE key = 'attachment_refs_format';
         DROP INDEX records_form_by_id;
         DROP TABLE device_seq_gaps;
+        DROP TABLE record_renders;
         CREATE TABLE records_v1 (
             record_id TEXT PRIMARY KEY, project TEXT NOT NULL, form_id TEXT NOT NULL,
             form_version INTEGER NOT NULL, identifier TEXT,

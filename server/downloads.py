@@ -16,6 +16,7 @@ rings counterclockwise, holes clockwise), whatever order the device walked the o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from forms.errors import FormError
 from server.context import ServerContext
@@ -44,19 +45,23 @@ def _rows(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[st.RecordRo
         after = page[-1].record_id
 
 
-def _rendered(
-    ctx: ServerContext, flt: queries.RecordFilter, column: str
-) -> Iterator[tuple[st.RecordRow, bytes | None, bytes | None, str | bytes | None]]:
-    """`_rows`, each with its render made ahead, if any (`queries.records_by_id_rendered`)."""
+def _rendered(ctx: ServerContext, flt: queries.RecordFilter, column: str) -> Iterator[Any]:
+    """`_rows` as SQLite gives them, each with its render made ahead, if any
+    (`queries.records_by_id_rendered`)."""
     after: str | None = None
+    at = queries.RENDERED_AT
     while True:
         page = queries.records_by_id_rendered(ctx.store.reader(), flt, after, PAGE, column)
         for item in page:
-            if flt.bbox is None or in_box(ctx, item[0], flt.bbox):
+            if flt.bbox is None or in_box(ctx, st.record_row(item[:at]), flt.bbox):
                 yield item
         if len(page) < PAGE:
             return
-        after = page[-1][0].record_id
+        after = page[-1][0]
+
+
+def _row(item: Any) -> st.RecordRow:
+    return st.record_row(item[: queries.RENDERED_AT])
 
 
 # What a download sends at a time. Each piece is made in a worker thread, one thread hop
@@ -83,15 +88,17 @@ def geojson(ctx: ServerContext, flt: queries.RecordFilter) -> Iterator[bytes]:
     first = True
     keys = renders.keys_for(ctx.forms)
     entries = renders.Entries(ctx.forms)
-    for row, key, _, part in _rendered(ctx, flt, "geojson"):
-        if isinstance(part, bytes) and key == keys.of(row):
+    state_at = queries.STATE_AT
+    for item in _rendered(ctx, flt, "geojson"):
+        part = item[-1]
+        if isinstance(part, bytes) and item[-3] == keys.of_columns(item[:7], item[state_at]):
             if part:
                 if not first:
                     out += b",\n"
                 out += part
                 first = False
         else:
-            for feature in formats.geojson_features(entries.of(row)):
+            for feature in formats.geojson_features(entries.of(_row(item))):
                 formats.geojson_feature_into(feature, first, out)
                 first = False
         if len(out) >= CHUNK:
@@ -134,11 +141,18 @@ def csv_rows(
     keys = renders.keys_for(ctx.forms)
     entries = renders.Entries(ctx.forms)
     want = renders.spec_key(spec)
-    for n, (row, key, made_for, line) in enumerate(_rendered(ctx, flt, "csv"), 1):
-        if isinstance(line, str) and made_for == want and key == keys.of(row):
+    state_at = queries.STATE_AT
+    for n, item in enumerate(_rendered(ctx, flt, "csv"), 1):
+        line = item[-1]
+        if (
+            isinstance(line, str)
+            and item[-2] == want
+            and item[-3] == keys.of_columns(item[:7], item[state_at])
+        ):
             lines.write_line(line)
         else:
-            lines.write_fields(formats.record_cells(spec, entries.of(row), csv_ready=True))
+            cells = formats.record_cells(spec, entries.of(_row(item)), csv_ready=True)
+            lines.write_fields(cells)
         if n % PAGE == 0:
             yield lines.take()
     yield lines.take()

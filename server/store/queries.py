@@ -11,6 +11,7 @@ rounded outwards, so the box test here is an overlap test and callers refine it 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import msgspec
 
@@ -168,11 +169,17 @@ def records_by_id(
     return _rows(conn, sql, [*params, limit])
 
 
+# Where a record's columns end in a row of `records_by_id_rendered`, and its state.
+RENDERED_AT = len(_RECORD_COLS)
+STATE_AT = _RECORD_COLS.index("state")
+
+
 def records_by_id_rendered(
     conn: sqlite3.Connection, flt: RecordFilter, after: str | None, limit: int, column: str
-) -> list[tuple[RecordRow, bytes | None, bytes | None, str | bytes | None]]:
-    """`records_by_id`, each row with its render if it has one (`record_renders`): (row,
-    key, csv_spec, the render's `column`, "csv" or "geojson"), None for each when none."""
+) -> list[tuple[Any, ...]]:
+    """`records_by_id` as SQLite gives the rows (`record_row` makes a RecordRow of the
+    first `RENDERED_AT` columns), each followed by its render's key, csv_spec and
+    `column` ("csv" or "geojson"), all None when it has none (`record_renders`)."""
     if column not in ("csv", "geojson"):
         raise ValueError(f"no render column {column!r}")
     where, params = _where(flt)
@@ -184,11 +191,7 @@ def records_by_id_rendered(
         " LEFT JOIN record_renders x ON x.project = r.project AND x.record_id = r.record_id"
         f" WHERE {where} ORDER BY r.record_id LIMIT ?"
     )
-    n = len(_RECORD_COLS)
-    return [
-        (record_row(row[:n]), row[n], row[n + 1], row[n + 2])
-        for row in conn.execute(sql, [*params, limit])
-    ]
+    return conn.execute(sql, [*params, limit]).fetchall()
 
 
 def op_history(conn: sqlite3.Connection, project: str, record_id: str) -> list[OpHistoryRow]:

@@ -32,6 +32,11 @@ a push while the backlog is at `MAX_BACKLOG`: backpressure), and in `cairn verif
 Reads of views wait for the views to cover every op committed before the read began, at
 most `READ_WAIT_S` (or build them themselves when no builder runs), and say whether they
 do (`Cairn-Views: current` or `behind`).
+
+When the views are current, and every `POLL_S` without a wake-up, the builder also makes
+the downloads' renders of the records changed since (`server.export.renders.sweep`, a chunk
+at a time, stopping for views as soon as a wake-up arrives). Reads never wait for renders:
+a download renders itself whatever record has no matching render.
 """
 
 from __future__ import annotations

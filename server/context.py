@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from forms.library import FormLibrary
 from server.config import Config
 from server.metrics import Metrics
+from server.runtime import VIEWS_WAKE
 from server.store import Store
 from server.views import ViewBuilder
 from sync.errors import CairnCryptoError
@@ -36,8 +37,12 @@ class ServerContext:
         self.metrics = Metrics(runtime / "metrics" if runtime is not None else None)
         self.metrics.bind(store)
         # Builds records, identifiers and points after a deferred push's commit; pushes are
-        # deferred only while it runs (the app starts it), else built in the request.
-        self.views = ViewBuilder(store, forms, config.views_builder)
+        # deferred only while it runs (the app starts it), else built in the request. With
+        # several workers (a runtime directory) the supervisor runs the one builder.
+        if runtime is None:
+            self.views = ViewBuilder(store, forms, config.views_builder)
+        else:
+            self.views = ViewBuilder(store, forms, "shared", runtime / VIEWS_WAKE)
 
     @property
     def keys(self) -> ServerKeys:

@@ -33,6 +33,8 @@ STATE_DB = "state.db"
 METRICS = "metrics"
 LOCKS = "locks"
 WRITER_LOCK = "writer.lock"
+# The one view builder's wake-up socket (server.views.ViewBuilder, run by the supervisor).
+VIEWS_WAKE = "views.sock"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS auth_failures (

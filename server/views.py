@@ -42,12 +42,16 @@ a download renders itself whatever record has no matching render.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.process
 import os
+import select
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -243,12 +247,14 @@ class _PipeSignal(_Signal):
     semaphores: nothing for multiprocessing's resource tracker to leave behind), and the
     ops built go back on it. A parent that went away stops it too."""
 
-    def __init__(self, conn: Any, count: Any) -> None:
+    def __init__(self, conn: Any, count: Any, wake: socket.socket | None = None) -> None:
         super().__init__()
         self.conn = conn
         self.shared = count
         self.parent = os.getppid()
         self.stopped = False
+        # With `cairn serve --workers N`: the workers' wake-ups (`ViewBuilder` "shared").
+        self.sock = wake
 
     @property
     def stopping(self) -> bool:
@@ -256,7 +262,8 @@ class _PipeSignal(_Signal):
 
     def wait(self) -> bool:
         while not self.stopped:
-            if not self.conn.poll(POLL_S):
+            sources = [self.conn] if self.sock is None else [self.conn, self.sock]
+            if not multiprocessing.connection.wait(sources, POLL_S):
                 self.stopped = os.getppid() != self.parent
                 self.woken = False
                 return not self.stopped
@@ -268,11 +275,22 @@ class _PipeSignal(_Signal):
                     message = b"stop"
                 if message == b"stop":
                     self.stopped = True
+            self._drain()
             return not self.stopped
         return False
 
+    def _drain(self) -> None:
+        """Take every wake-up a worker sent meanwhile (they are all one)."""
+        while self.sock is not None:
+            try:
+                self.sock.recv(64)
+            except BlockingIOError:
+                return
+
     def pending(self) -> bool:
-        return bool(self.conn.poll())
+        if self.conn.poll():
+            return True
+        return self.sock is not None and bool(select.select([self.sock], [], [], 0)[0])
 
     def built(self, n: int) -> None:
         self.shared.value += n  # only this process writes it
@@ -287,7 +305,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _process_main(path: str, conn: Any, count: Any) -> None:
+def _process_main(path: str, conn: Any, count: Any, wake: Any = None) -> None:
     """The builder in a process of its own, on its own connection to the database, with
     the built-in form library (the one every data directory serves: server.datadir)."""
     from forms.library import builtin_library
@@ -296,11 +314,39 @@ def _process_main(path: str, conn: Any, count: Any) -> None:
     # A Ctrl-C at the terminal reaches the whole process group: the server stops this
     # process itself (its "stop" message, or its death), so the builder ignores it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if wake is not None:
+        wake.setblocking(False)
     store = Store(Path(path))
     try:
-        _build(store, builtin_library(), _PipeSignal(conn, count))
+        _build(store, builtin_library(), _PipeSignal(conn, count, wake))
     finally:
         store.close()
+        if wake is not None:
+            wake.close()
+
+
+def _wake_socket(path: Path) -> socket.socket:
+    """The shared builder's end of the workers' wake-ups: a Unix datagram socket at `path`
+    (in the runtime directory, 0700), non-blocking."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # left by a builder that was killed
+    sock.bind(str(path))
+    sock.setblocking(False)
+    return sock
+
+
+def _relay(sock: socket.socket, signal_: _Signal) -> None:
+    """A thread builder's wake-ups from the workers: each datagram is a `kick`."""
+    sock.settimeout(POLL_S)
+    while not signal_.stopping:
+        try:
+            sock.recv(64)
+        except TimeoutError:
+            continue
+        except OSError:  # closed by `stop`
+            return
+        signal_.wake.set()
 
 
 class ViewBuilder:
@@ -309,21 +355,39 @@ class ViewBuilder:
     GIL shared with the requests; bench/README.md has what each costs). The process dies
     with the server (a kill of the server kills it too, as a power cut would).
 
+    With `cairn serve --workers N` one builder serves every worker: the supervisor runs it
+    (thread or process) with `wake_path`, a Unix datagram socket in the runtime directory,
+    and each worker's builder is "shared": it builds nothing and its `kick` is a datagram
+    to that socket. (One builder a worker made two work out the same backlog, the loser's
+    work thrown away, and sweep the same renders.)
+
     Pushes are deferred only while one is running (`running`): a context with no builder
-    (tests, tools) builds the views in the request as before.
+    (tests, tools) builds the views in the request as before; so does a worker whose
+    shared builder refused a wake-up (gone: the supervisor stops the server then).
     """
 
-    def __init__(self, store: Store, forms: FormLibrary, mode: str = "thread") -> None:
+    def __init__(
+        self,
+        store: Store,
+        forms: FormLibrary,
+        mode: str = "thread",
+        wake_path: Path | None = None,
+    ) -> None:
         self.store = store
         self.forms = forms
         self.mode = mode
-        if self.mode not in ("thread", "process"):
+        if self.mode not in ("thread", "process", "shared"):
             raise ValueError(f"the view builder runs in a thread or process, not {mode!r}")
+        if self.mode == "shared" and wake_path is None:
+            raise ValueError("a shared view builder needs the path of its wake-up socket")
+        self.wake_path = wake_path
         self._signal = _Signal()
         self._conn: Any = None  # the process's pipe
         self._count: Any = None  # ops it built (shared memory, no lock: one writer)
         self._lock = threading.Lock()
         self._worker: threading.Thread | multiprocessing.process.BaseProcess | None = None
+        self._wake: socket.socket | None = None  # the wake-up socket (either end)
+        self._alive = False  # "shared": the builder took the last wake-up
 
     @property
     def built(self) -> int:
@@ -334,18 +398,29 @@ class ViewBuilder:
 
     @property
     def running(self) -> bool:
+        if self.mode == "shared":
+            return self._alive
         return self._worker is not None and self._worker.is_alive()
 
     def start(self) -> None:
         if self.running:
             return
+        if self.mode == "shared":
+            assert self.wake_path is not None
+            self._wake = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._wake.setblocking(False)
+            self._alive = True
+            self.kick()  # whatever an earlier run left; finds out whether it is there
+            return
+        if self.wake_path is not None:
+            self._wake = _wake_socket(self.wake_path)
         if self.mode == "process":
             mp = multiprocessing.get_context("spawn")
             self._conn, theirs = mp.Pipe()
             self._count = mp.RawValue("q", 0)
             self._worker = mp.Process(
                 target=_process_main,
-                args=(str(self.store.path), theirs, self._count),
+                args=(str(self.store.path), theirs, self._count, self._wake),
                 name="cairn-views",
             )
         else:
@@ -353,11 +428,23 @@ class ViewBuilder:
             self._worker = threading.Thread(
                 target=_build, args=(self.store, self.forms, self._signal), name="cairn-views"
             )
+            if self._wake is not None:
+                relay = threading.Thread(
+                    target=_relay, args=(self._wake, self._signal), name="cairn-views-wake"
+                )
+                relay.daemon = True
+                relay.start()
         self._worker.daemon = True
         self._worker.start()
         self.kick()  # whatever an earlier run left
 
     def stop(self) -> None:
+        if self.mode == "shared":
+            self._alive = False
+            if self._wake is not None:
+                self._wake.close()
+                self._wake = None
+            return
         worker = self._worker
         if worker is None:
             return
@@ -369,13 +456,36 @@ class ViewBuilder:
             self._signal.wake.set()
         worker.join(timeout=30)
         self._worker = None
+        if self._wake is not None:
+            self._wake.close()
+            self._wake = None
+            assert self.wake_path is not None
+            with contextlib.suppress(FileNotFoundError):
+                self.wake_path.unlink()
 
     def kick(self) -> None:
         """Ops were committed whose views are not built yet."""
-        if self._conn is not None:
+        if self.mode == "shared":
+            self._kick_shared()
+        elif self._conn is not None:
             self._send(b"wake")
         else:
             self._signal.wake.set()
+
+    def _kick_shared(self) -> None:
+        sock = self._wake
+        if sock is None:
+            return
+        try:
+            sock.sendto(b"w", str(self.wake_path))
+        except BlockingIOError:  # its queue is full of wake-ups: it is woken already
+            pass
+        except OSError:  # nobody at the socket: pushes stop deferring, reads catch up
+            if self._alive:
+                log.warning("the server's view builder has stopped")
+            self._alive = False
+        else:
+            self._alive = True
 
     def _send(self, message: bytes, gone_ok: bool = False) -> None:
         with self._lock:

@@ -190,7 +190,7 @@ def _serve(args: argparse.Namespace) -> int:
                 _run(args, config, data, sock)
                 return 0
         # Several workers: each opens the directory this process brought up to date.
-        return _supervise(args, config, sock, listening)
+        return _supervise(args, config, data, sock, listening)
     finally:
         sock.close()
 
@@ -244,22 +244,26 @@ def _stop_with(supervisor: int) -> None:
 
 
 def _supervise(
-    args: argparse.Namespace, config: Config, sock: socket.socket, listening: str
+    args: argparse.Namespace, config: Config, data: DataDir, sock: socket.socket, listening: str
 ) -> int:
     """Start `args.workers` processes on the one listening socket and wait for them.
 
     They share the runtime directory (server/runtime.py): lockout, sessions, metrics and
-    locks. SIGTERM or SIGINT stops them all (each finishes its requests, as one server
-    does); a worker that dies on its own stops the others too, and the exit status says
-    so, for the service manager to restart the server whole."""
+    locks, and the one view builder, which this process runs (server.views). SIGTERM or
+    SIGINT stops them all (each finishes its requests, as one server does); a worker or
+    the builder that dies on its own stops the others too, and the exit status says so,
+    for the service manager to restart the server whole."""
     import multiprocessing
     import multiprocessing.connection
     import signal
+
+    from server.views import ViewBuilder
 
     root = runtime.create()
     # Read by prometheus_client when each worker imports it (multiprocess mode).
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(root / runtime.METRICS)
     config = msgspec.structs.replace(config, runtime_dir=root)
+    builder = ViewBuilder(data.store, data.forms, config.views_builder, root / runtime.VIEWS_WAKE)
     spawn = multiprocessing.get_context("spawn")
     workers = [
         spawn.Process(
@@ -278,6 +282,7 @@ def _supervise(
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        builder.start()
         for proc in workers:
             proc.start()
         print(f"{listening}  [{args.workers} worker processes]", flush=True)
@@ -287,13 +292,11 @@ def _supervise(
                 [p.sentinel for p in workers if p.exitcode is None], timeout=1.0
             )
             dead = [p for p in workers if p.exitcode not in (None, 0)]
-            if dead and not stopping:
-                print(
-                    f"cairn serve: {dead[0].name} stopped with status {dead[0].exitcode}; "
-                    "stopping the other workers",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            gone = None if builder.running else "the view builder stopped"
+            if dead:
+                gone = f"{dead[0].name} stopped with status {dead[0].exitcode}"
+            if gone and not stopping:
+                print(f"cairn serve: {gone}; stopping the workers", file=sys.stderr, flush=True)
                 status = 1
                 stop(signal.SIGTERM, None)
         for proc in workers:
@@ -304,6 +307,7 @@ def _supervise(
             if proc.exitcode is None and proc.pid is not None:
                 proc.kill()
                 proc.join()
+        builder.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         runtime.remove(root)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,8 +43,8 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc.stop()
 
 
-def _workers(server: ServerProcess) -> list[int]:
-    """The pids of the server's worker processes (not multiprocessing's tracker)."""
+def _children(server: ServerProcess) -> list[int]:
+    """The pids of the server's spawned processes (not multiprocessing's tracker)."""
     assert server.proc is not None
     pids = []
     for task in Path(f"/proc/{server.proc.pid}/task").iterdir():
@@ -51,6 +53,33 @@ def _workers(server: ServerProcess) -> list[int]:
             if b"spawn_main" in cmdline:
                 pids.append(int(child))
     return pids
+
+
+def _holds_listening_socket(server: ServerProcess, pid: int) -> bool:
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == server.port and fields[3] == "0A":  # LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _workers(server: ServerProcess) -> list[int]:
+    """The pids of the server's worker processes: the children that serve its socket."""
+    return [pid for pid in _children(server) if _holds_listening_socket(server, pid)]
+
+
+def _builder(server: ServerProcess) -> int:
+    """The pid of the server's one view builder (the child that serves no socket)."""
+    others = [pid for pid in _children(server) if not _holds_listening_socket(server, pid)]
+    assert len(others) == 1, f"expected one view builder besides the workers, got {others}"
+    return others[0]
 
 
 def _serving_pid(server: ServerProcess, client_port: int, workers: list[int]) -> int:
@@ -183,6 +212,64 @@ def test_concurrent_pushes_through_two_workers_store_each_op_once_with_unique_cu
         assert verify(opened.store, opened.keys, opened.forms).problems == []
     finally:
         opened.store.close()
+
+
+def test_one_view_builder_builds_the_deferred_pushes_of_every_worker(
+    server: ServerProcess,
+) -> None:
+    workers = _workers(server)
+    assert len(workers) == 2
+    builder = _builder(server)  # one for the server, not one a worker
+    token = _token(server)
+    listing = f"/v1/projects/{PROJECT}/records?limit=1"
+    sealed = enroll_and_seal(server, 4, 300, 1)  # 300 brand-new graves a push: deferred
+    os.kill(builder, signal.SIGSTOP)  # the views of those pushes cannot be built yet
+    try:
+        batches = iter(sealed)
+        lock = threading.Lock()
+
+        def push() -> Answer:
+            with lock:
+                batch = next(batches)
+            return _fresh(server, workers, "POST", "/v1/device/batches", batch.sealed)
+
+        answers = _burst(len(sealed), push)
+        assert [a.status for a in answers] == [200] * len(sealed)
+        served = {a.worker for a in answers}
+        # Receipted, and left to the builder by whichever worker took them: a read waits
+        # its 2 s for views that cannot come, and says so.
+        read = _fresh(server, workers, "GET", listing, headers=_bearer(token))
+        assert read.status == 200
+        assert read.headers["cairn-views"] == "behind"
+    finally:
+        os.kill(builder, signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
+        read = _fresh(server, workers, "GET", listing, headers=_bearer(token))
+        if read.headers["cairn-views"] == "current":
+            assert read.status == 200
+            seen.add(read.worker)
+            if seen == set(workers):
+                break
+        time.sleep(0.05)
+    assert seen == set(workers), f"current on {seen}, pushes served by {served}"
+    opened = open_data_dir(server.data, create=False)
+    try:
+        count = opened.store.reader().execute(
+            "SELECT COUNT(*) FROM records WHERE project = ?", (PROJECT,)
+        )
+        assert count.fetchone()[0] == 4 * 300
+    finally:
+        opened.store.close()
+
+
+def test_the_server_stops_when_its_view_builder_dies(server: ServerProcess) -> None:
+    assert server.proc is not None
+    os.kill(_builder(server), signal.SIGKILL)
+    assert server.proc.wait(timeout=30) == 1
+    server.stop()  # (gone already: reads the rest of what it printed)
+    assert "cairn serve: the view builder stopped; stopping the workers" in "".join(server.output)
 
 
 def _burst(n: int, request: Callable[[], Answer]) -> list[Answer]:

@@ -122,7 +122,7 @@ def _stray(ctx: ServerContext, raw: bytes, client: str, error: CairnServerError)
     no project or device; its bytes only while the stray quarantine stays under its cap."""
     now = now_ms()
     with ctx.store.write() as conn:
-        _, held = st.stray_usage(conn, client, now - STRAY_WINDOW_MS)
+        held = st.strays_held(conn)
         keep = held + len(raw) <= ctx.config.max_stray_bytes
         reason = error.message if keep else f"{error.message} (bytes not kept: quarantine full)"
         qid = st.insert_quarantine(
@@ -176,7 +176,7 @@ def push(ctx: ServerContext, raw: bytes, client: str = "unknown") -> bytes:
 
 def _push(ctx: ServerContext, raw: bytes, client: str) -> tuple[bytes, str]:
     reader = ctx.store.reader()
-    recent, _ = st.stray_usage(reader, client, now_ms() - STRAY_WINDOW_MS)
+    recent = st.strays_from(reader, client, now_ms() - STRAY_WINDOW_MS)
     if recent >= ctx.config.stray_per_minute:
         raise TooManyRequests(
             f"too many batches from this address were signed by no enrolled device; "

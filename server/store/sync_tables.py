@@ -481,18 +481,23 @@ def insert_quarantine(
     return number if number is not None else int(cur.lastrowid or 0)
 
 
-def stray_usage(conn: sqlite3.Connection, client: str, since_ms: int) -> tuple[int, int]:
-    """(entries from `client` since a time, payload bytes held in all) of the server-level
-    quarantine."""
+def strays_from(conn: sqlite3.Connection, client: str, since_ms: int) -> int:
+    """Entries of the server-level quarantine from `client` since a time (its index)."""
     (recent,) = conn.execute(
         "SELECT COUNT(*) FROM quarantine WHERE project IS NULL AND client = ?"
         " AND received_at_ms >= ?",
         (client, since_ms),
     ).fetchone()
+    return int(recent)
+
+
+def strays_held(conn: sqlite3.Connection) -> int:
+    """Payload bytes held in the server-level quarantine (every entry: read only when one
+    is added, never on a push's way in)."""
     (held,) = conn.execute(
         "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE project IS NULL"
     ).fetchone()
-    return int(recent), int(held)
+    return int(held)
 
 
 def list_quarantine(

@@ -574,3 +574,43 @@ def test_the_builder_writes_nothing_when_the_cursor_moved_while_it_worked(
     assert row is not None and row.updated_cursor == len(graves) + 1  # the edit stands
     report = verify(data.store, data.keys, data.forms)
     assert report.ok, report.problems
+
+
+def test_a_shared_builder_wakes_the_one_builder_and_notices_when_it_is_gone(
+    data: DataDir,
+    client: TestClient,  # type: ignore[type-arg]
+    make_device: MakeDevice,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`cairn serve --workers N`: the supervisor's builder (here a thread, woken through
+    its socket by a relay) builds what a worker deferred; a worker whose wake-up nobody
+    takes stops deferring and builds in the request."""
+    monkeypatch.setattr(views, "DEFER_MIN_OPS", 5)
+    ctx: ServerContext = client.app.state["cairn"]
+    ctx.views.stop()  # this process's own builder: the worker has none of its own
+    wake = tmp_path / "views.sock"
+    one = views.ViewBuilder(data.store, data.forms, "thread", wake)
+    one.start()
+    ctx.views = views.ViewBuilder(data.store, data.forms, "shared", wake)
+    ctx.views.start()
+    assert ctx.views.running
+    dev = make_device("a")
+    _new_graves(dev, 8)
+    dev.push()
+    deadline = time.monotonic() + 10
+    while one.built < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert one.built == 8  # deferred by the worker, built by the one builder
+    built, newest = views.backlog(data.store.reader())
+    assert built == newest
+
+    one.stop()
+    ctx.views.kick()  # nobody at the socket now
+    assert not ctx.views.running
+    _new_graves(dev, 8, start=8)
+    dev.push()
+    built, newest = views.backlog(data.store.reader())
+    assert built == newest  # built in the request
+    assert one.built == 8
+    ctx.views.stop()

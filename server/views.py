@@ -436,6 +436,11 @@ class ViewBuilder:
                 relay.start()
         self._worker.daemon = True
         self._worker.start()
+        if self.mode == "process" and self._wake is not None:
+            # The process has its own copy now: with this one closed, a builder that died
+            # leaves nobody bound, and the workers' next wake-up is refused at once.
+            self._wake.close()
+            self._wake = None
         self.kick()  # whatever an earlier run left
 
     def stop(self) -> None:
@@ -459,7 +464,7 @@ class ViewBuilder:
         if self._wake is not None:
             self._wake.close()
             self._wake = None
-            assert self.wake_path is not None
+        if self.wake_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 self.wake_path.unlink()
 
